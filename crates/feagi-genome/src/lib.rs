@@ -1,0 +1,1 @@
+//! Genome loading (work in progress).

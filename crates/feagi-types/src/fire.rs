@@ -1,0 +1,464 @@
+//! The fire structures of a burst: the fire candidate list (FCL), the fire
+//! queue (FQ) and the fire ledger (SPEC §4.1, §4.5, §5.1).
+
+use std::collections::VecDeque;
+
+use roaring::RoaringBitmap;
+
+use crate::{AreaIndex, NeuronId};
+
+const WORD_BITS: usize = 64;
+/// Neurons covered by one summary word (64 words of 64 bits). Parallel shards
+/// of the FCL start at multiples of this so they share no word.
+pub const FCL_SHARD_ALIGN: usize = WORD_BITS * WORD_BITS;
+
+/// The fire candidate list: neuron -> summed input of the current burst.
+///
+/// Sums live in a dense f32 array (no hashing per contribution); membership is
+/// a two-level bitset (a bit per neuron, a summary bit per 64-neuron word), so
+/// collecting the candidates in ascending id order costs time proportional to
+/// the candidates, not to the brain. After [`FireCandidateList::collect`] the
+/// sorted candidates and their sums stay readable until the next
+/// [`FireCandidateList::clear`]; that is the "last FCL" snapshot of SPEC §5.2.
+#[derive(Clone, Debug, Default)]
+pub struct FireCandidateList {
+    sums: Vec<f32>,
+    bits: Vec<u64>,
+    summary: Vec<u64>,
+    candidates: Vec<NeuronId>,
+}
+
+/// A mutable view of the FCL for the neuron ids `offset .. offset + len`.
+/// The whole list is one shard; parallel propagation splits it into shards
+/// aligned to [`FCL_SHARD_ALIGN`], each owned by one thread.
+pub struct FclShard<'a> {
+    offset: usize,
+    sums: &'a mut [f32],
+    bits: &'a mut [u64],
+    summary: &'a mut [u64],
+}
+
+impl FclShard<'_> {
+    /// First neuron id of the shard.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Neuron ids `offset .. end()` belong to this shard.
+    pub fn end(&self) -> usize {
+        self.offset + self.sums.len()
+    }
+
+    /// FCL[id] += contribution (f32), marking `id` as a candidate.
+    #[inline]
+    pub fn add(&mut self, id: NeuronId, contribution: f32) {
+        let i = id as usize - self.offset;
+        self.sums[i] += contribution;
+        let w = i / WORD_BITS;
+        let word = &mut self.bits[w];
+        if *word == 0 {
+            self.summary[w / WORD_BITS] |= 1 << (w % WORD_BITS);
+        }
+        *word |= 1 << (i % WORD_BITS);
+    }
+}
+
+impl FireCandidateList {
+    /// Sizes the list for neuron ids `0..neurons`.
+    pub fn resize(&mut self, neurons: usize) {
+        let words = neurons.div_ceil(WORD_BITS);
+        self.sums.resize(neurons, 0.0);
+        self.bits.resize(words, 0);
+        self.summary.resize(words.div_ceil(WORD_BITS), 0);
+    }
+
+    pub fn capacity_neurons(&self) -> usize {
+        self.sums.len()
+    }
+
+    /// Empties the list, touching only the previous candidates.
+    pub fn clear(&mut self) {
+        for &id in &self.candidates {
+            self.sums[id as usize] = 0.0;
+        }
+        self.candidates.clear();
+    }
+
+    /// The whole list as one shard (sequential use).
+    pub fn shard(&mut self) -> FclShard<'_> {
+        FclShard {
+            offset: 0,
+            sums: &mut self.sums,
+            bits: &mut self.bits,
+            summary: &mut self.summary,
+        }
+    }
+
+    /// Splits the list into shards starting at the given ids. `starts` must
+    /// begin with 0, ascend, and every entry must be a multiple of
+    /// [`FCL_SHARD_ALIGN`] below the neuron count.
+    pub fn shards(&mut self, starts: &[usize]) -> Vec<FclShard<'_>> {
+        let mut out = Vec::with_capacity(starts.len());
+        let (mut sums, mut bits, mut summary) = (
+            &mut self.sums[..],
+            &mut self.bits[..],
+            &mut self.summary[..],
+        );
+        for (k, &start) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(start + sums.len());
+            let len = end - start;
+            let words = if k + 1 < starts.len() {
+                len / WORD_BITS
+            } else {
+                bits.len()
+            };
+            let sum_words = if k + 1 < starts.len() {
+                words / WORD_BITS
+            } else {
+                summary.len()
+            };
+            let (s0, s1) = std::mem::take(&mut sums).split_at_mut(len);
+            let (b0, b1) = std::mem::take(&mut bits).split_at_mut(words);
+            let (m0, m1) = std::mem::take(&mut summary).split_at_mut(sum_words);
+            out.push(FclShard {
+                offset: start,
+                sums: s0,
+                bits: b0,
+                summary: m0,
+            });
+            (sums, bits, summary) = (s1, b1, m1);
+        }
+        out
+    }
+
+    /// FCL[id] += contribution.
+    #[inline]
+    pub fn add(&mut self, id: NeuronId, contribution: f32) {
+        self.shard().add(id, contribution);
+    }
+
+    /// Turns the marked neurons into the ascending candidate list and clears
+    /// the bitset. Returns the number of candidates.
+    pub fn collect(&mut self) -> usize {
+        for (m, summary) in self.summary.iter_mut().enumerate() {
+            let mut sw = std::mem::take(summary);
+            while sw != 0 {
+                let w = m * WORD_BITS + sw.trailing_zeros() as usize;
+                sw &= sw - 1;
+                let mut bw = std::mem::take(&mut self.bits[w]);
+                while bw != 0 {
+                    self.candidates
+                        .push((w * WORD_BITS + bw.trailing_zeros() as usize) as NeuronId);
+                    bw &= bw - 1;
+                }
+            }
+        }
+        self.candidates.len()
+    }
+
+    /// The candidates of the current (or, between bursts, the last) burst, ascending.
+    pub fn candidates(&self) -> &[NeuronId] {
+        &self.candidates
+    }
+
+    /// Summed input of a neuron in the current FCL (0 for non-candidates).
+    #[inline]
+    pub fn sum(&self, id: NeuronId) -> f32 {
+        self.sums[id as usize]
+    }
+
+    /// All sums, indexed by neuron id.
+    pub fn sums(&self) -> &[f32] {
+        &self.sums
+    }
+
+    /// (id, sum) for every candidate, ascending id.
+    pub fn entries(&self) -> impl Iterator<Item = (NeuronId, f32)> + '_ {
+        self.candidates
+            .iter()
+            .map(|&id| (id, self.sums[id as usize]))
+    }
+}
+
+/// FQ(t): the neurons that fired in burst `timestep`, ascending id, each with
+/// its potential at the moment of firing (SPEC §4.5).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FireQueue {
+    pub timestep: u64,
+    pub neuron_ids: Vec<NeuronId>,
+    pub potentials: Vec<f32>,
+}
+
+impl FireQueue {
+    pub fn clear(&mut self) {
+        self.neuron_ids.clear();
+        self.potentials.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.neuron_ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.neuron_ids.is_empty()
+    }
+}
+
+/// Why a ledger request failed (SPEC §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("fire ledger window must be at least 1")]
+    ZeroWindow,
+    #[error("fire ledger depth must be at least 1")]
+    ZeroDepth,
+    #[error("depth {depth} exceeds the fire ledger window {window} of area {area}")]
+    DepthExceedsWindow {
+        area: AreaIndex,
+        depth: usize,
+        window: usize,
+    },
+    #[error("timestep {end} is after the last archived burst {last}")]
+    EndBeyondLastBurst { end: u64, last: u64 },
+    #[error("area {area} is not tracked by the fire ledger")]
+    UntrackedArea { area: AreaIndex },
+    #[error("area {area} has no frames for timesteps {first}..={end}")]
+    InsufficientHistory {
+        area: AreaIndex,
+        first: i64,
+        end: u64,
+    },
+    #[error("timestep {timestep} is not after the last archived timestep {last}")]
+    NonIncreasingTimestep { timestep: u64, last: u64 },
+}
+
+/// One ledger frame: the neurons of an area that fired at `timestep`, ascending.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LedgerFrame {
+    pub timestep: u64,
+    pub neuron_ids: Vec<NeuronId>,
+}
+
+#[derive(Clone, Debug)]
+struct AreaLedger {
+    window: usize,
+    frames: VecDeque<LedgerFrame>,
+}
+
+impl AreaLedger {
+    /// Appends an empty frame for `timestep`, reusing the oldest frame's buffer
+    /// when the window is full (no allocation in steady state).
+    fn push_empty(&mut self, timestep: u64) -> &mut LedgerFrame {
+        let mut frame = if self.frames.len() >= self.window {
+            self.frames.pop_front().unwrap_or_default()
+        } else {
+            LedgerFrame::default()
+        };
+        frame.timestep = timestep;
+        frame.neuron_ids.clear();
+        self.frames.push_back(frame);
+        self.frames.back_mut().expect("frame just pushed")
+    }
+}
+
+/// Per tracked area, the most recent `window` dense frames (SPEC §5.1).
+#[derive(Clone, Debug, Default)]
+pub struct FireLedger {
+    areas: Vec<Option<AreaLedger>>,
+    last_timestep: u64,
+}
+
+impl FireLedger {
+    /// Timestep of the last archived burst (0 before the first).
+    pub fn last_timestep(&self) -> u64 {
+        self.last_timestep
+    }
+
+    /// Starts tracking `area` with `window` frames, or changes its window.
+    /// Shrinking drops the oldest frames; growing keeps what is held. A newly
+    /// tracked area gets empty frames for the last `window` archived timesteps.
+    pub fn track(&mut self, area: AreaIndex, window: usize) -> Result<(), LedgerError> {
+        if window == 0 {
+            return Err(LedgerError::ZeroWindow);
+        }
+        let a = area as usize;
+        if self.areas.len() <= a {
+            self.areas.resize(a + 1, None);
+        }
+        match &mut self.areas[a] {
+            Some(l) => {
+                l.window = window;
+                while l.frames.len() > window {
+                    l.frames.pop_front();
+                }
+            }
+            slot @ None => {
+                let mut l = AreaLedger {
+                    window,
+                    frames: VecDeque::with_capacity(window),
+                };
+                let first = self.last_timestep.saturating_sub(window as u64 - 1).max(1);
+                for t in first..=self.last_timestep {
+                    l.push_empty(t);
+                }
+                *slot = Some(l);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops tracking `area` and drops its frames.
+    pub fn untrack(&mut self, area: AreaIndex) {
+        if let Some(slot) = self.areas.get_mut(area as usize) {
+            *slot = None;
+        }
+    }
+
+    /// The window of a tracked area.
+    pub fn window(&self, area: AreaIndex) -> Option<usize> {
+        self.areas.get(area as usize)?.as_ref().map(|l| l.window)
+    }
+
+    /// (area, window) of every tracked area, ascending area.
+    pub fn configs(&self) -> Vec<(AreaIndex, usize)> {
+        self.areas
+            .iter()
+            .enumerate()
+            .filter_map(|(a, l)| l.as_ref().map(|l| (a as AreaIndex, l.window)))
+            .collect()
+    }
+
+    /// Archives FQ(timestep): a frame for every tracked area, empty when the
+    /// area did not fire. `fired` must be ascending; `area_of[id]` gives a
+    /// neuron's area.
+    pub fn archive(
+        &mut self,
+        timestep: u64,
+        fired: &[NeuronId],
+        area_of: &[AreaIndex],
+    ) -> Result<(), LedgerError> {
+        if timestep <= self.last_timestep {
+            return Err(LedgerError::NonIncreasingTimestep {
+                timestep,
+                last: self.last_timestep,
+            });
+        }
+        for l in self.areas.iter_mut().flatten() {
+            l.push_empty(timestep);
+        }
+        for &id in fired {
+            let a = area_of[id as usize] as usize;
+            if let Some(Some(l)) = self.areas.get_mut(a) {
+                if let Some(frame) = l.frames.back_mut() {
+                    frame.neuron_ids.push(id);
+                }
+            }
+        }
+        self.last_timestep = timestep;
+        Ok(())
+    }
+
+    /// Exactly `depth` frames for timesteps `end-depth+1 ..= end`, oldest first.
+    pub fn frames(
+        &self,
+        area: AreaIndex,
+        end: u64,
+        depth: usize,
+    ) -> Result<Vec<&LedgerFrame>, LedgerError> {
+        let l = self
+            .areas
+            .get(area as usize)
+            .and_then(Option::as_ref)
+            .ok_or(LedgerError::UntrackedArea { area })?;
+        if depth == 0 {
+            return Err(LedgerError::ZeroDepth);
+        }
+        if depth > l.window {
+            return Err(LedgerError::DepthExceedsWindow {
+                area,
+                depth,
+                window: l.window,
+            });
+        }
+        if end > self.last_timestep {
+            return Err(LedgerError::EndBeyondLastBurst {
+                end,
+                last: self.last_timestep,
+            });
+        }
+        let first = end as i64 - depth as i64 + 1;
+        let insufficient = LedgerError::InsufficientHistory { area, first, end };
+        let oldest = l
+            .frames
+            .front()
+            .map(|f| f.timestep)
+            .ok_or(insufficient.clone())?;
+        if first < 1 || (first as u64) < oldest {
+            return Err(insufficient);
+        }
+        // Frames are dense, so the frame of timestep t sits at t - oldest.
+        let start = (first as u64 - oldest) as usize;
+        Ok(l.frames.range(start..start + depth).collect())
+    }
+
+    /// `frames` as roaring bitmaps: the dense window of SPEC §5.1.
+    pub fn dense_window(
+        &self,
+        area: AreaIndex,
+        end: u64,
+        depth: usize,
+    ) -> Result<Vec<RoaringBitmap>, LedgerError> {
+        Ok(self
+            .frames(area, end, depth)?
+            .into_iter()
+            .map(|f| {
+                RoaringBitmap::from_sorted_iter(f.neuron_ids.iter().copied()).unwrap_or_default()
+            })
+            .collect())
+    }
+
+    /// Every retained frame of a tracked area, oldest first.
+    pub fn retained(&self, area: AreaIndex) -> Option<impl Iterator<Item = &LedgerFrame>> {
+        Some(self.areas.get(area as usize)?.as_ref()?.frames.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fcl_collects_ascending_and_sums_in_order() {
+        let mut fcl = FireCandidateList::default();
+        fcl.resize(10_000);
+        fcl.add(9000, 1.0);
+        fcl.add(3, 0.0);
+        fcl.add(64, 2.0);
+        fcl.add(9000, 0.5);
+        assert_eq!(fcl.collect(), 3);
+        assert_eq!(
+            fcl.entries().collect::<Vec<_>>(),
+            vec![(3, 0.0), (64, 2.0), (9000, 1.5)]
+        );
+        fcl.clear();
+        assert_eq!(fcl.collect(), 0);
+        assert_eq!(fcl.sum(9000), 0.0);
+    }
+
+    #[test]
+    fn fcl_shards_cover_disjoint_ranges() {
+        let mut fcl = FireCandidateList::default();
+        fcl.resize(3 * FCL_SHARD_ALIGN + 5);
+        {
+            let mut shards = fcl.shards(&[0, FCL_SHARD_ALIGN, 3 * FCL_SHARD_ALIGN]);
+            assert_eq!(shards[2].end(), 3 * FCL_SHARD_ALIGN + 5);
+            shards[2].add(3 * FCL_SHARD_ALIGN as u32 + 4, 1.0);
+            shards[1].add(FCL_SHARD_ALIGN as u32, 2.0);
+            shards[0].add(7, 3.0);
+        }
+        fcl.collect();
+        assert_eq!(
+            fcl.candidates(),
+            &[7, FCL_SHARD_ALIGN as u32, 3 * FCL_SHARD_ALIGN as u32 + 4]
+        );
+    }
+}

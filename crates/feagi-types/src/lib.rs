@@ -1,0 +1,31 @@
+//! Data shared by every feagi-rust crate: identifiers, cortical areas, the
+//! structure-of-arrays neuron and synapse storage, the fire structures
+//! (fire candidate list, fire queue, fire ledger), the deterministic RNG of
+//! SPEC §7 and the gene unit rules that both the genome loader and runtime
+//! updates must apply identically.
+
+pub mod area;
+pub mod connectome;
+pub mod cortical_id;
+pub mod fire;
+pub mod neuron;
+pub mod rng;
+pub mod synapse;
+pub mod units;
+
+pub use area::{AreaKind, AreaProperties, CorticalArea};
+pub use connectome::{Connectome, DevelopedArea, MemoryRelation, StdpRegistration};
+pub use cortical_id::CorticalId;
+pub use fire::{FireCandidateList, FireLedger, FireQueue, LedgerError};
+pub use neuron::{NeuronArray, NeuronParams};
+pub use synapse::{SynapseArray, SynapseList, SynapseRow, SynapseType};
+
+/// A neuron id: dense, assigned in creation order, never reused (SPEC §2.2).
+pub type NeuronId = u32;
+/// A cortical area index (SPEC §2.1): 0 death, 1 power, 2 fatigue, then sorted ids.
+pub type AreaIndex = u32;
+
+/// Regular neuron ids are below this bound (SPEC §2.2).
+pub const MAX_REGULAR_NEURONS: u64 = 50_000_000;
+/// First id reserved for M2 memory neurons (SPEC §2.2, §6.2).
+pub const MEMORY_NEURON_ID_BASE: NeuronId = 50_000_000;

@@ -1,0 +1,170 @@
+//! Neuron storage as a structure of arrays (SPEC §2.3): one vector per field,
+//! indexed by neuron id, so the burst phases stream only the fields they use.
+
+use crate::units;
+use crate::AreaIndex;
+use crate::NeuronId;
+
+/// The static parameters of one neuron, in internal units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NeuronParams {
+    pub threshold: f32,
+    /// Gene form: 0 means no limit.
+    pub threshold_limit: f32,
+    /// In [0, 1].
+    pub leak: f32,
+    /// Firing probability in [0, 1].
+    pub excitability: f32,
+    pub refractory_period: u16,
+    /// 0 and 65535 mean unlimited.
+    pub consecutive_fire_cap: u16,
+    pub snooze_period: u16,
+    pub mp_charge_accumulation: bool,
+}
+
+impl Default for NeuronParams {
+    fn default() -> Self {
+        NeuronParams {
+            threshold: 1.0,
+            threshold_limit: 0.0,
+            leak: 0.0,
+            excitability: 1.0,
+            refractory_period: 0,
+            consecutive_fire_cap: 0,
+            snooze_period: 0,
+            mp_charge_accumulation: false,
+        }
+    }
+}
+
+/// Every per-neuron field of SPEC §2.3. All vectors always have the same
+/// length (the neuron count); add neurons only through [`NeuronArray::push`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NeuronArray {
+    pub membrane_potential: Vec<f32>,
+    pub threshold: Vec<f32>,
+    /// +inf when the neuron has no limit (see [`units::threshold_limit_from_gene`]).
+    pub threshold_limit: Vec<f32>,
+    pub leak: Vec<f32>,
+    pub excitability: Vec<f32>,
+    pub refractory_period: Vec<u16>,
+    pub refractory_countdown: Vec<u16>,
+    pub consecutive_fire_cap: Vec<u16>,
+    pub consecutive_fire_count: Vec<u16>,
+    pub snooze_period: Vec<u16>,
+    pub mp_charge_accumulation: Vec<bool>,
+    pub area: Vec<AreaIndex>,
+    pub x: Vec<u32>,
+    pub y: Vec<u32>,
+    pub z: Vec<u32>,
+    pub valid: Vec<bool>,
+}
+
+impl NeuronArray {
+    pub fn with_capacity(capacity: usize) -> Self {
+        NeuronArray {
+            membrane_potential: Vec::with_capacity(capacity),
+            threshold: Vec::with_capacity(capacity),
+            threshold_limit: Vec::with_capacity(capacity),
+            leak: Vec::with_capacity(capacity),
+            excitability: Vec::with_capacity(capacity),
+            refractory_period: Vec::with_capacity(capacity),
+            refractory_countdown: Vec::with_capacity(capacity),
+            consecutive_fire_cap: Vec::with_capacity(capacity),
+            consecutive_fire_count: Vec::with_capacity(capacity),
+            snooze_period: Vec::with_capacity(capacity),
+            mp_charge_accumulation: Vec::with_capacity(capacity),
+            area: Vec::with_capacity(capacity),
+            x: Vec::with_capacity(capacity),
+            y: Vec::with_capacity(capacity),
+            z: Vec::with_capacity(capacity),
+            valid: Vec::with_capacity(capacity),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.membrane_potential.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.membrane_potential.is_empty()
+    }
+
+    /// Appends a neuron in its initial state (V 0, countdown 0, count 0) and
+    /// returns its id.
+    pub fn push(
+        &mut self,
+        params: &NeuronParams,
+        area: AreaIndex,
+        [x, y, z]: [u32; 3],
+    ) -> NeuronId {
+        let id = self.len() as NeuronId;
+        self.membrane_potential.push(0.0);
+        self.refractory_countdown.push(0);
+        self.consecutive_fire_count.push(0);
+        self.area.push(area);
+        self.x.push(x);
+        self.y.push(y);
+        self.z.push(z);
+        self.valid.push(true);
+        self.threshold.push(0.0);
+        self.threshold_limit.push(0.0);
+        self.leak.push(0.0);
+        self.excitability.push(0.0);
+        self.refractory_period.push(0);
+        self.consecutive_fire_cap.push(0);
+        self.snooze_period.push(0);
+        self.mp_charge_accumulation.push(false);
+        self.set_params(id as usize, params);
+        id
+    }
+
+    /// Overwrites the static parameters of neuron `i`, keeping its dynamic state
+    /// (V, refractory countdown, consecutive count).
+    pub fn set_params(&mut self, i: usize, p: &NeuronParams) {
+        self.threshold[i] = p.threshold;
+        self.threshold_limit[i] = units::threshold_limit_from_gene(p.threshold_limit);
+        self.leak[i] = p.leak;
+        self.excitability[i] = p.excitability;
+        self.refractory_period[i] = p.refractory_period;
+        self.consecutive_fire_cap[i] = p.consecutive_fire_cap;
+        self.snooze_period[i] = p.snooze_period;
+        self.mp_charge_accumulation[i] = p.mp_charge_accumulation;
+    }
+
+    /// The static parameters of neuron `i`.
+    pub fn params(&self, i: usize) -> NeuronParams {
+        NeuronParams {
+            threshold: self.threshold[i],
+            threshold_limit: units::threshold_limit_to_option(self.threshold_limit[i])
+                .unwrap_or(0.0),
+            leak: self.leak[i],
+            excitability: self.excitability[i],
+            refractory_period: self.refractory_period[i],
+            consecutive_fire_cap: self.consecutive_fire_cap[i],
+            snooze_period: self.snooze_period[i],
+            mp_charge_accumulation: self.mp_charge_accumulation[i],
+        }
+    }
+
+    pub fn coordinates(&self, i: usize) -> [u32; 3] {
+        [self.x[i], self.y[i], self.z[i]]
+    }
+
+    /// Bytes held by the arrays (capacity, not length), for memory reports.
+    pub fn heap_bytes(&self) -> usize {
+        let f32s = self.membrane_potential.capacity()
+            + self.threshold.capacity()
+            + self.threshold_limit.capacity()
+            + self.leak.capacity()
+            + self.excitability.capacity();
+        let u16s = self.refractory_period.capacity()
+            + self.refractory_countdown.capacity()
+            + self.consecutive_fire_cap.capacity()
+            + self.consecutive_fire_count.capacity()
+            + self.snooze_period.capacity();
+        let u32s = self.area.capacity() + self.x.capacity() + self.y.capacity() + self.z.capacity();
+        let bools = self.mp_charge_accumulation.capacity() + self.valid.capacity();
+        f32s * 4 + u16s * 2 + u32s * 4 + bools
+    }
+}

@@ -1,0 +1,514 @@
+//! Synapse storage (SPEC §3.4).
+//!
+//! [`SynapseList`] is the flat, creation-ordered form that synaptogenesis
+//! produces. [`SynapseArray`] is the form the NPU propagates from: a structure
+//! of arrays (target, weight, psp, type) grouped into one *row* per source
+//! neuron, so that a fired neuron's synapses are one contiguous run. The row
+//! table (start, length, capacity per source) is the index from a source
+//! neuron to its synapses. Rows live in one arena in any order:
+//! * adding a synapse appends to its row, using spare capacity or moving the
+//!   row to the end of the arena with doubled capacity (amortised O(1));
+//! * removing a synapse shifts the rest of its row down, so a row only ever
+//!   holds valid synapses, in ascending creation order, and the outgoing count
+//!   that propagation divides by is simply the row length;
+//! * the space of moved rows is reclaimed by [`SynapseArray::compact`], which
+//!   the NPU calls once abandoned space outgrows the live synapses.
+//!
+//! No operation rebuilds the whole index except that amortised compaction.
+
+use crate::NeuronId;
+
+/// Excitatory synapses add their contribution, inhibitory ones subtract it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[repr(u8)]
+pub enum SynapseType {
+    #[default]
+    Excitatory = 0,
+    Inhibitory = 1,
+}
+
+impl SynapseType {
+    /// 0 = excitatory, 1 = inhibitory (the encoding FEAGI's APIs use).
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(SynapseType::Excitatory),
+            1 => Some(SynapseType::Inhibitory),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Synapses in creation order, as synaptogenesis appends them (SPEC §3.1).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SynapseList {
+    pub source: Vec<NeuronId>,
+    pub target: Vec<NeuronId>,
+    pub weight: Vec<u8>,
+    pub psp: Vec<u8>,
+    pub synapse_type: Vec<SynapseType>,
+}
+
+impl SynapseList {
+    pub fn push(
+        &mut self,
+        source: NeuronId,
+        target: NeuronId,
+        weight: u8,
+        psp: u8,
+        ty: SynapseType,
+    ) {
+        self.source.push(source);
+        self.target.push(target);
+        self.weight.push(weight);
+        self.psp.push(psp);
+        self.synapse_type.push(ty);
+    }
+
+    pub fn len(&self) -> usize {
+        self.source.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.source.is_empty()
+    }
+}
+
+/// The synapses of one source neuron, in ascending creation order.
+#[derive(Clone, Copy, Debug)]
+pub struct SynapseRow<'a> {
+    pub target: &'a [NeuronId],
+    pub weight: &'a [u8],
+    pub psp: &'a [u8],
+    pub synapse_type: &'a [SynapseType],
+}
+
+impl SynapseRow<'_> {
+    pub fn len(&self) -> usize {
+        self.target.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.target.is_empty()
+    }
+}
+
+/// Per-source rows of synapses in one arena; see the module documentation.
+#[derive(Clone, Debug, Default)]
+pub struct SynapseArray {
+    row_start: Vec<usize>,
+    row_len: Vec<u32>,
+    row_cap: Vec<u32>,
+    target: Vec<NeuronId>,
+    weight: Vec<u8>,
+    psp: Vec<u8>,
+    synapse_type: Vec<SynapseType>,
+    live: usize,
+    garbage: usize,
+}
+
+impl SynapseArray {
+    pub fn with_capacity(sources: usize, synapses: usize) -> Self {
+        SynapseArray {
+            row_start: Vec::with_capacity(sources),
+            row_len: Vec::with_capacity(sources),
+            row_cap: Vec::with_capacity(sources),
+            target: Vec::with_capacity(synapses),
+            weight: Vec::with_capacity(synapses),
+            psp: Vec::with_capacity(synapses),
+            synapse_type: Vec::with_capacity(synapses),
+            live: 0,
+            garbage: 0,
+        }
+    }
+
+    /// Builds rows from a creation-ordered list with a stable counting sort by
+    /// source, so each row keeps creation order and the arena has no slack.
+    /// Every source and target must be below `sources`.
+    pub fn from_list(list: &SynapseList, sources: usize) -> Self {
+        let mut row_len = vec![0u32; sources];
+        for &s in &list.source {
+            row_len[s as usize] += 1;
+        }
+        let mut row_start = Vec::with_capacity(sources);
+        let mut next = 0usize;
+        for &len in &row_len {
+            row_start.push(next);
+            next += len as usize;
+        }
+        let total = list.len();
+        let mut target = vec![0; total];
+        let mut weight = vec![0; total];
+        let mut psp = vec![0; total];
+        let mut synapse_type = vec![SynapseType::Excitatory; total];
+        let mut fill = vec![0u32; sources];
+        for i in 0..total {
+            let s = list.source[i] as usize;
+            let pos = row_start[s] + fill[s] as usize;
+            fill[s] += 1;
+            target[pos] = list.target[i];
+            weight[pos] = list.weight[i];
+            psp[pos] = list.psp[i];
+            synapse_type[pos] = list.synapse_type[i];
+        }
+        SynapseArray {
+            row_start,
+            row_cap: row_len.clone(),
+            row_len,
+            target,
+            weight,
+            psp,
+            synapse_type,
+            live: total,
+            garbage: 0,
+        }
+    }
+
+    /// Makes room in the row table for sources `0..sources`.
+    pub fn ensure_sources(&mut self, sources: usize) {
+        if self.row_len.len() < sources {
+            self.row_start.resize(sources, 0);
+            self.row_len.resize(sources, 0);
+            self.row_cap.resize(sources, 0);
+        }
+    }
+
+    pub fn source_count(&self) -> usize {
+        self.row_len.len()
+    }
+
+    /// Number of valid synapses.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// The outgoing synapse count of `source` (0 for an unknown source).
+    #[inline]
+    pub fn outgoing_count(&self, source: NeuronId) -> u32 {
+        self.row_len.get(source as usize).copied().unwrap_or(0)
+    }
+
+    /// The row of `source` (empty for an unknown source).
+    #[inline]
+    pub fn row(&self, source: NeuronId) -> SynapseRow<'_> {
+        let s = source as usize;
+        if s >= self.row_len.len() {
+            return SynapseRow {
+                target: &[],
+                weight: &[],
+                psp: &[],
+                synapse_type: &[],
+            };
+        }
+        let start = self.row_start[s];
+        let end = start + self.row_len[s] as usize;
+        SynapseRow {
+            target: &self.target[start..end],
+            weight: &self.weight[start..end],
+            psp: &self.psp[start..end],
+            synapse_type: &self.synapse_type[start..end],
+        }
+    }
+
+    /// Appends one synapse to the end of its source's row. The row table must
+    /// already cover `source` ([`Self::ensure_sources`]).
+    pub fn push(
+        &mut self,
+        source: NeuronId,
+        target: NeuronId,
+        weight: u8,
+        psp: u8,
+        ty: SynapseType,
+    ) {
+        let s = source as usize;
+        let len = self.row_len[s];
+        if len == self.row_cap[s] {
+            self.grow_row(s, len as usize + 1);
+        }
+        let pos = self.row_start[s] + len as usize;
+        self.target[pos] = target;
+        self.weight[pos] = weight;
+        self.psp[pos] = psp;
+        self.synapse_type[pos] = ty;
+        self.row_len[s] = len + 1;
+        self.live += 1;
+    }
+
+    /// Appends many synapses in input order. Each touched row grows at most
+    /// once, so a batch sorted by source lays its rows out without slack.
+    /// All slices must have equal length and the row table must cover every source.
+    pub fn push_batch(
+        &mut self,
+        sources: &[NeuronId],
+        targets: &[NeuronId],
+        weights: &[u8],
+        psps: &[u8],
+        types: &[SynapseType],
+    ) {
+        let mut sorted = sources.to_vec();
+        sorted.sort_unstable();
+        for run in sorted.chunk_by(|a, b| a == b) {
+            let s = run[0] as usize;
+            let needed = self.row_len[s] as usize + run.len();
+            if needed > self.row_cap[s] as usize {
+                self.grow_row(s, needed);
+            }
+        }
+        for i in 0..sources.len() {
+            self.push(sources[i], targets[i], weights[i], psps[i], types[i]);
+        }
+    }
+
+    /// Gives row `s` room for at least `needed` synapses.
+    fn grow_row(&mut self, s: usize, needed: usize) {
+        let arena = self.target.len();
+        let (start, len, cap) = (
+            self.row_start[s],
+            self.row_len[s] as usize,
+            self.row_cap[s] as usize,
+        );
+        if cap == 0 || start + cap == arena {
+            // A fresh row, or the last row of the arena: grow in place at the end.
+            if cap == 0 {
+                self.row_start[s] = arena;
+                self.resize_arena(arena + needed);
+            } else {
+                self.resize_arena(start + needed);
+            }
+            self.row_cap[s] = needed as u32;
+        } else {
+            let new_cap = needed.max(cap * 2).max(4);
+            self.resize_arena(arena + new_cap);
+            self.target.copy_within(start..start + len, arena);
+            self.weight.copy_within(start..start + len, arena);
+            self.psp.copy_within(start..start + len, arena);
+            self.synapse_type.copy_within(start..start + len, arena);
+            self.row_start[s] = arena;
+            self.row_cap[s] = new_cap as u32;
+            self.garbage += cap;
+        }
+    }
+
+    fn resize_arena(&mut self, len: usize) {
+        self.target.resize(len, 0);
+        self.weight.resize(len, 0);
+        self.psp.resize(len, 0);
+        self.synapse_type.resize(len, SynapseType::Excitatory);
+    }
+
+    /// Removes every synapse `source -> target`; returns how many there were.
+    pub fn remove(&mut self, source: NeuronId, target: NeuronId) -> usize {
+        let s = source as usize;
+        if s >= self.row_len.len() {
+            return 0;
+        }
+        let start = self.row_start[s];
+        let len = self.row_len[s] as usize;
+        let mut kept = 0;
+        for i in 0..len {
+            let p = start + i;
+            if self.target[p] != target {
+                let q = start + kept;
+                self.target[q] = self.target[p];
+                self.weight[q] = self.weight[p];
+                self.psp[q] = self.psp[p];
+                self.synapse_type[q] = self.synapse_type[p];
+                kept += 1;
+            }
+        }
+        let removed = len - kept;
+        self.row_len[s] = kept as u32;
+        self.live -= removed;
+        removed
+    }
+
+    /// Sets the weight of every synapse `source -> target`; returns how many changed.
+    pub fn set_weight(&mut self, source: NeuronId, target: NeuronId, weight: u8) -> usize {
+        let s = source as usize;
+        if s >= self.row_len.len() {
+            return 0;
+        }
+        let start = self.row_start[s];
+        let mut n = 0;
+        for p in start..start + self.row_len[s] as usize {
+            if self.target[p] == target {
+                self.weight[p] = weight;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Sets the PSP of every synapse leaving `source`.
+    pub fn set_row_psp(&mut self, source: NeuronId, psp: u8) {
+        let s = source as usize;
+        if s < self.row_len.len() {
+            let start = self.row_start[s];
+            self.psp[start..start + self.row_len[s] as usize].fill(psp);
+        }
+    }
+
+    /// Every synapse ending at `target` as (source, weight, psp, type), sources
+    /// ascending and, per source, in creation order. Scans all rows: a query,
+    /// not a burst-path operation.
+    pub fn incoming(&self, target: NeuronId) -> Vec<(NeuronId, u8, u8, SynapseType)> {
+        let mut out = Vec::new();
+        for s in 0..self.row_len.len() {
+            let row = self.row(s as NeuronId);
+            for i in 0..row.len() {
+                if row.target[i] == target {
+                    out.push((
+                        s as NeuronId,
+                        row.weight[i],
+                        row.psp[i],
+                        row.synapse_type[i],
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// Arena slots no row uses any more.
+    pub fn garbage(&self) -> usize {
+        self.garbage
+    }
+
+    /// Rewrites the arena with rows in source order and no slack.
+    pub fn compact(&mut self) {
+        let mut out = SynapseArray::with_capacity(self.row_len.len(), self.live);
+        out.ensure_sources(self.row_len.len());
+        for s in 0..self.row_len.len() {
+            let row = self.row(s as NeuronId);
+            out.row_start[s] = out.target.len();
+            out.row_len[s] = row.len() as u32;
+            out.row_cap[s] = row.len() as u32;
+            out.target.extend_from_slice(row.target);
+            out.weight.extend_from_slice(row.weight);
+            out.psp.extend_from_slice(row.psp);
+            out.synapse_type.extend_from_slice(row.synapse_type);
+        }
+        out.live = self.live;
+        *self = out;
+    }
+
+    /// Compacts when abandoned space exceeds the live synapses (amortised O(1)
+    /// per mutation). Returns whether it compacted.
+    pub fn compact_if_sparse(&mut self) -> bool {
+        if self.garbage > self.live.max(1 << 16) {
+            self.compact();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Bytes held by the arena and the row table (capacity).
+    pub fn heap_bytes(&self) -> usize {
+        self.row_start.capacity() * std::mem::size_of::<usize>()
+            + (self.row_len.capacity() + self.row_cap.capacity()) * 4
+            + self.target.capacity() * 4
+            + self.weight.capacity()
+            + self.psp.capacity()
+            + self.synapse_type.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rows(a: &SynapseArray) -> Vec<Vec<(u32, u8)>> {
+        (0..a.source_count())
+            .map(|s| {
+                let r = a.row(s as u32);
+                r.target
+                    .iter()
+                    .copied()
+                    .zip(r.weight.iter().copied())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn from_list_keeps_creation_order_per_source() {
+        let mut l = SynapseList::default();
+        l.push(2, 0, 1, 1, SynapseType::Excitatory);
+        l.push(0, 1, 2, 1, SynapseType::Excitatory);
+        l.push(2, 1, 3, 1, SynapseType::Inhibitory);
+        l.push(0, 0, 4, 1, SynapseType::Excitatory);
+        let a = SynapseArray::from_list(&l, 3);
+        assert_eq!(
+            rows(&a),
+            vec![vec![(1, 2), (0, 4)], vec![], vec![(0, 1), (1, 3)]]
+        );
+        assert_eq!(a.len(), 4);
+        assert_eq!(a.outgoing_count(2), 2);
+        assert_eq!(a.row(2).synapse_type[1], SynapseType::Inhibitory);
+        assert_eq!(
+            a.incoming(1),
+            vec![
+                (0, 2, 1, SynapseType::Excitatory),
+                (2, 3, 1, SynapseType::Inhibitory)
+            ]
+        );
+    }
+
+    #[test]
+    fn remove_and_reweight_touch_only_matching_synapses() {
+        let mut a = SynapseArray::default();
+        a.ensure_sources(3);
+        for (s, t) in [(0, 1), (0, 2), (0, 1), (1, 2)] {
+            a.push(s, t, 5, 1, SynapseType::Excitatory);
+        }
+        assert_eq!(a.set_weight(0, 1, 9), 2);
+        assert_eq!(a.remove(0, 1), 2);
+        assert_eq!(rows(&a), vec![vec![(2, 5)], vec![(2, 5)], vec![]]);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.remove(0, 7), 0);
+        // Spare capacity is reused for the next push to the row.
+        a.push(0, 0, 3, 1, SynapseType::Excitatory);
+        assert_eq!(rows(&a)[0], vec![(2, 5), (0, 3)]);
+    }
+
+    proptest! {
+        // Any sequence of pushes, batches, removals and compactions leaves the
+        // same rows as a naive per-source vector model.
+        #[test]
+        fn rows_match_a_naive_model(ops in proptest::collection::vec((0u8..4, 0u32..6, 0u32..6, any::<u8>()), 1..200)) {
+            let mut a = SynapseArray::default();
+            a.ensure_sources(6);
+            let mut model: Vec<Vec<(u32, u8)>> = vec![Vec::new(); 6];
+            for (op, s, t, w) in ops {
+                match op {
+                    0 => { a.push(s, t, w, 1, SynapseType::Excitatory); model[s as usize].push((t, w)); }
+                    1 => {
+                        let srcs = [s, t, s];
+                        a.push_batch(&srcs, &[t, s, 0], &[w, w, 1], &[1; 3], &[SynapseType::Excitatory; 3]);
+                        model[s as usize].push((t, w));
+                        model[t as usize].push((s, w));
+                        model[s as usize].push((0, 1));
+                    }
+                    2 => {
+                        let n = a.remove(s, t);
+                        let before = model[s as usize].len();
+                        model[s as usize].retain(|&(x, _)| x != t);
+                        prop_assert_eq!(n, before - model[s as usize].len());
+                    }
+                    _ => { a.compact(); }
+                }
+                prop_assert_eq!(rows(&a), model.clone());
+                prop_assert_eq!(a.len(), model.iter().map(Vec::len).sum::<usize>());
+            }
+        }
+    }
+}
