@@ -49,6 +49,44 @@ impl FclShard<'_> {
         self.offset + self.sums.len()
     }
 
+    /// Number of neuron ids in the shard.
+    pub fn len(&self) -> usize {
+        self.sums.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sums.is_empty()
+    }
+
+    /// Splits into `[offset, offset + mid)` and the rest. `mid` must be a
+    /// multiple of [`FCL_SHARD_ALIGN`] no greater than `len()`, so the halves
+    /// share no bitset word.
+    pub fn split_at(self, mid: usize) -> (Self, Self) {
+        assert!(
+            mid % FCL_SHARD_ALIGN == 0 && mid <= self.sums.len(),
+            "unaligned FCL split"
+        );
+        let words = (mid / WORD_BITS).min(self.bits.len());
+        let summary_words = (words / WORD_BITS).min(self.summary.len());
+        let (s0, s1) = self.sums.split_at_mut(mid);
+        let (b0, b1) = self.bits.split_at_mut(words);
+        let (m0, m1) = self.summary.split_at_mut(summary_words);
+        (
+            FclShard {
+                offset: self.offset,
+                sums: s0,
+                bits: b0,
+                summary: m0,
+            },
+            FclShard {
+                offset: self.offset + mid,
+                sums: s1,
+                bits: b1,
+                summary: m1,
+            },
+        )
+    }
+
     /// FCL[id] += contribution (f32), marking `id` as a candidate.
     #[inline]
     pub fn add(&mut self, id: NeuronId, contribution: f32) {
@@ -92,43 +130,6 @@ impl FireCandidateList {
             bits: &mut self.bits,
             summary: &mut self.summary,
         }
-    }
-
-    /// Splits the list into shards starting at the given ids. `starts` must
-    /// begin with 0, ascend, and every entry must be a multiple of
-    /// [`FCL_SHARD_ALIGN`] below the neuron count.
-    pub fn shards(&mut self, starts: &[usize]) -> Vec<FclShard<'_>> {
-        let mut out = Vec::with_capacity(starts.len());
-        let (mut sums, mut bits, mut summary) = (
-            &mut self.sums[..],
-            &mut self.bits[..],
-            &mut self.summary[..],
-        );
-        for (k, &start) in starts.iter().enumerate() {
-            let end = starts.get(k + 1).copied().unwrap_or(start + sums.len());
-            let len = end - start;
-            let words = if k + 1 < starts.len() {
-                len / WORD_BITS
-            } else {
-                bits.len()
-            };
-            let sum_words = if k + 1 < starts.len() {
-                words / WORD_BITS
-            } else {
-                summary.len()
-            };
-            let (s0, s1) = std::mem::take(&mut sums).split_at_mut(len);
-            let (b0, b1) = std::mem::take(&mut bits).split_at_mut(words);
-            let (m0, m1) = std::mem::take(&mut summary).split_at_mut(sum_words);
-            out.push(FclShard {
-                offset: start,
-                sums: s0,
-                bits: b0,
-                summary: m0,
-            });
-            (sums, bits, summary) = (s1, b1, m1);
-        }
-        out
     }
 
     /// FCL[id] += contribution.
@@ -449,11 +450,19 @@ mod tests {
         let mut fcl = FireCandidateList::default();
         fcl.resize(3 * FCL_SHARD_ALIGN + 5);
         {
-            let mut shards = fcl.shards(&[0, FCL_SHARD_ALIGN, 3 * FCL_SHARD_ALIGN]);
-            assert_eq!(shards[2].end(), 3 * FCL_SHARD_ALIGN + 5);
-            shards[2].add(3 * FCL_SHARD_ALIGN as u32 + 4, 1.0);
-            shards[1].add(FCL_SHARD_ALIGN as u32, 2.0);
-            shards[0].add(7, 3.0);
+            let (mut a, rest) = fcl.shard().split_at(FCL_SHARD_ALIGN);
+            let (mut b, mut c) = rest.split_at(2 * FCL_SHARD_ALIGN);
+            assert_eq!(
+                (b.offset(), c.offset(), c.end()),
+                (
+                    FCL_SHARD_ALIGN,
+                    3 * FCL_SHARD_ALIGN,
+                    3 * FCL_SHARD_ALIGN + 5
+                )
+            );
+            c.add(3 * FCL_SHARD_ALIGN as u32 + 4, 1.0);
+            b.add(FCL_SHARD_ALIGN as u32, 2.0);
+            a.add(7, 3.0);
         }
         fcl.collect();
         assert_eq!(

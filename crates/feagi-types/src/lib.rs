@@ -16,7 +16,7 @@ pub mod units;
 pub use area::{AreaKind, AreaProperties, CorticalArea};
 pub use connectome::{Connectome, DevelopedArea, MemoryRelation, StdpRegistration};
 pub use cortical_id::CorticalId;
-pub use fire::{FireCandidateList, FireLedger, FireQueue, LedgerError};
+pub use fire::{FireCandidateList, FireLedger, FireQueue, LedgerError, FCL_SHARD_ALIGN};
 pub use neuron::{NeuronArray, NeuronParams};
 pub use synapse::{SynapseArray, SynapseList, SynapseRow, SynapseType};
 

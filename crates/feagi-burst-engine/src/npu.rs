@@ -1,0 +1,896 @@
+//! `RustNPU`: the neural processing unit. It owns the neuron and synapse
+//! arrays and the fire structures, runs bursts, and answers the queries of
+//! SPEC §5.2. Every method that fails returns an error and changes nothing.
+
+use feagi_types::fire::LedgerFrame;
+use feagi_types::units::{self, threshold_limit_to_option};
+use feagi_types::{
+    AreaIndex, Connectome, CorticalArea, CorticalId, FireCandidateList, FireLedger, FireQueue,
+    MemoryRelation, NeuronArray, NeuronId, NeuronParams, StdpRegistration, SynapseArray,
+    SynapseType, MAX_REGULAR_NEURONS,
+};
+use roaring::RoaringBitmap;
+
+use crate::areas::AreaTable;
+use crate::config::NpuConfig;
+use crate::error::{invalid, NpuError, Result};
+use crate::parallel;
+use crate::phases::{archival, cleanup, dynamics, injection};
+
+/// What one burst did. Borrowed from the NPU: the fired ids are FQ(t) itself,
+/// so a burst allocates nothing. Copy what you keep before the next call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BurstResult<'a> {
+    /// t, the number of this burst (the first is 1).
+    pub burst: u64,
+    /// FQ(t): the neurons that fired, ascending id.
+    pub fired_neurons: &'a [NeuronId],
+    /// The potential of each fired neuron at the moment it fired.
+    pub fired_potentials: &'a [f32],
+    /// How many neurons fired (the length of `fired_neurons`).
+    pub neuron_count: usize,
+    /// Power injections made (1 for the power neuron, or the ids passed in).
+    pub power_injections: usize,
+    /// Synaptic contributions delivered from FQ(t-1).
+    pub synaptic_injections: usize,
+    /// FCL candidates processed by the dynamics.
+    pub neurons_processed: usize,
+    /// Candidates whose input was dropped because they were refractory.
+    pub neurons_in_refractory: usize,
+}
+
+/// Everything the NPU holds about one neuron (SPEC §5.2 `neuron_state`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NeuronState {
+    pub membrane_potential: f32,
+    pub threshold: f32,
+    pub threshold_limit: Option<f32>,
+    pub leak: f32,
+    /// Firing probability in [0, 1].
+    pub excitability: f32,
+    pub refractory_period: u16,
+    pub refractory_countdown: u16,
+    pub consecutive_fire_cap: u16,
+    pub consecutive_fire_count: u16,
+    pub snooze_period: u16,
+    pub mp_charge_accumulation: bool,
+    pub area: AreaIndex,
+    pub coordinates: [u32; 3],
+}
+
+/// One synapse seen from a neuron: the neuron at the other end and its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SynapseInfo {
+    pub peer: NeuronId,
+    pub weight: u8,
+    pub psp: u8,
+    pub synapse_type: SynapseType,
+}
+
+/// One entry of the fire queue with its area and voxel (SPEC §4.5).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FiredNeuron {
+    pub id: NeuronId,
+    pub potential: f32,
+    pub area: AreaIndex,
+    pub coordinates: [u32; 3],
+}
+
+/// An area as the NPU holds it: its genes, and where its neurons are.
+#[derive(Clone, Copy, Debug)]
+pub struct AreaInfo<'a> {
+    pub index: AreaIndex,
+    pub area: &'a CorticalArea,
+    /// First neuron id when the area's neurons are one contiguous range.
+    pub first_neuron: Option<NeuronId>,
+    pub neuron_count: usize,
+}
+
+/// A runtime update of an area gene (SPEC §4.6), in genome units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AreaUpdate {
+    FiringThreshold(f32),
+    ThresholdIncrement([f32; 3]),
+    /// 0 removes the limit.
+    ThresholdLimit(f32),
+    /// Clamped into [0, 1].
+    Leak(f64),
+    /// The EXC rule: values up to 1 are fractions, larger ones percentages.
+    Excitability(f64),
+    RefractoryPeriod(u16),
+    ConsecutiveFireLimit(u16),
+    SnoozePeriod(u16),
+    MpChargeAccumulation(bool),
+    PostsynapticCurrent(f64),
+    PspUniformDistribution(bool),
+    MpDrivenPsp(bool),
+}
+
+/// The FEAGI neural processing unit.
+#[derive(Debug)]
+pub struct RustNPU {
+    config: NpuConfig,
+    areas: AreaTable,
+    neurons: NeuronArray,
+    synapses: SynapseArray,
+    fcl: FireCandidateList,
+    /// FQ of the last burst; read by the next burst's propagation.
+    fire_queue: FireQueue,
+    ledger: FireLedger,
+    staged: Vec<(NeuronId, f32)>,
+    /// Neurons an API call left with a potential to reset at the next burst.
+    pending_reset: Vec<NeuronId>,
+    burst: u64,
+    /// Per-thread outputs of parallel dynamics, reused every burst.
+    scratch: Vec<dynamics::Output>,
+    stdp: Vec<StdpRegistration>,
+    memory_relations: Vec<MemoryRelation>,
+}
+
+fn check_params(p: &NeuronParams) -> Result<()> {
+    if !p.threshold.is_finite() {
+        return Err(invalid("threshold", p.threshold, "must be finite"));
+    }
+    if !p.threshold_limit.is_finite() {
+        return Err(invalid(
+            "threshold limit",
+            p.threshold_limit,
+            "must be finite (0 = no limit)",
+        ));
+    }
+    if !(0.0..=1.0).contains(&p.leak) {
+        return Err(invalid("leak", p.leak, "must lie in [0, 1]"));
+    }
+    if !(0.0..=1.0).contains(&p.excitability) {
+        return Err(invalid(
+            "excitability",
+            p.excitability,
+            "must be a probability in [0, 1]",
+        ));
+    }
+    Ok(())
+}
+
+fn check_config(config: &NpuConfig) -> Result<()> {
+    if config.fire_ledger_window == 0 {
+        return Err(invalid("fire ledger window", 0, "must be at least 1"));
+    }
+    if !config.power_amount.is_finite() {
+        return Err(invalid(
+            "power amount",
+            config.power_amount,
+            "must be finite",
+        ));
+    }
+    Ok(())
+}
+
+impl RustNPU {
+    /// An empty NPU. Capacities are hints; the arrays grow as needed.
+    pub fn new(
+        neuron_capacity: usize,
+        synapse_capacity: usize,
+        fire_ledger_window: usize,
+    ) -> Result<Self> {
+        let config = NpuConfig {
+            fire_ledger_window,
+            ..NpuConfig::default()
+        };
+        Self::with_config(neuron_capacity, synapse_capacity, config)
+    }
+
+    /// An empty NPU with the given configuration.
+    pub fn with_config(
+        neuron_capacity: usize,
+        synapse_capacity: usize,
+        config: NpuConfig,
+    ) -> Result<Self> {
+        check_config(&config)?;
+        Ok(RustNPU {
+            config,
+            areas: AreaTable::default(),
+            neurons: NeuronArray::with_capacity(neuron_capacity),
+            synapses: SynapseArray::with_capacity(neuron_capacity, synapse_capacity),
+            fcl: FireCandidateList::default(),
+            fire_queue: FireQueue::default(),
+            ledger: FireLedger::default(),
+            staged: Vec::new(),
+            pending_reset: Vec::new(),
+            burst: 0,
+            scratch: Vec::new(),
+            stdp: Vec::new(),
+            memory_relations: Vec::new(),
+        })
+    }
+
+    /// Loads a developed brain (areas, neurons, synapses in creation order).
+    pub fn from_connectome(connectome: Connectome, config: NpuConfig) -> Result<Self> {
+        let Connectome {
+            areas,
+            neurons,
+            synapses,
+            stdp,
+            memory_relations,
+        } = connectome;
+        let n = neurons.len();
+        let mut npu = Self::with_config(0, 0, config)?;
+        let mut expected_first = 0u64;
+        for developed in areas {
+            if developed.first_neuron as u64 != expected_first {
+                return Err(NpuError::InvalidConnectome(format!(
+                    "area {} starts at neuron {}, expected {expected_first}",
+                    developed.area.id, developed.first_neuron
+                )));
+            }
+            expected_first += developed.neuron_count as u64;
+            let window = npu.config.fire_ledger_window;
+            let index = npu.areas.register_developed(
+                developed.area,
+                developed.first_neuron,
+                developed.neuron_count,
+            )?;
+            npu.ledger.track(index, window)?;
+        }
+        if expected_first != n as u64 {
+            return Err(NpuError::InvalidConnectome(format!(
+                "areas hold {expected_first} neurons, arrays {n}"
+            )));
+        }
+        if let Some(bad) = synapses
+            .source
+            .iter()
+            .chain(&synapses.target)
+            .find(|&&id| id as usize >= n)
+        {
+            return Err(NpuError::InvalidConnectome(format!(
+                "synapse refers to neuron {bad} of {n}"
+            )));
+        }
+        npu.synapses = SynapseArray::from_list(&synapses, n);
+        npu.neurons = neurons;
+        npu.fcl.resize(n);
+        npu.stdp = stdp;
+        npu.memory_relations = memory_relations;
+        Ok(npu)
+    }
+
+    pub fn config(&self) -> &NpuConfig {
+        &self.config
+    }
+
+    /// Switches parallel execution on or off (results are identical either way).
+    pub fn set_parallel(&mut self, parallel: bool, min_work: usize) {
+        self.config.parallel = parallel;
+        self.config.parallel_min_work = min_work;
+    }
+
+    pub fn set_power_amount(&mut self, amount: f32) -> Result<()> {
+        if !amount.is_finite() {
+            return Err(invalid("power amount", amount, "must be finite"));
+        }
+        self.config.power_amount = amount;
+        Ok(())
+    }
+
+    pub fn set_fatigue_active(&mut self, active: bool) {
+        self.config.fatigue_active = active;
+    }
+
+    // ----- building -------------------------------------------------------
+
+    /// Registers a cortical area (no neurons yet); it is tracked by the fire
+    /// ledger with the configured window.
+    pub fn register_area(&mut self, area: CorticalArea) -> Result<AreaIndex> {
+        if area.dimensions.contains(&0) {
+            return Err(invalid(
+                "area dimensions",
+                format!("{:?}", area.dimensions),
+                "must all be at least 1",
+            ));
+        }
+        if area.neurons_per_voxel == 0 {
+            return Err(invalid("neurons per voxel", 0, "must be at least 1"));
+        }
+        let index = self.areas.register(area)?;
+        if let Err(e) = self.ledger.track(index, self.config.fire_ledger_window) {
+            // Cannot happen with a checked window, but keep the table consistent.
+            return Err(e.into());
+        }
+        Ok(index)
+    }
+
+    /// Adds a neuron to `area` at voxel `coordinates`; returns its id.
+    pub fn add_neuron(
+        &mut self,
+        area: AreaIndex,
+        params: NeuronParams,
+        coordinates: [u32; 3],
+    ) -> Result<NeuronId> {
+        check_params(&params)?;
+        let entry = self.areas.get(area)?;
+        let [x, y, z] = coordinates;
+        if !entry.contains_voxel(x, y, z) {
+            return Err(NpuError::OutsideArea {
+                area,
+                x,
+                y,
+                z,
+                dims: entry.area.dimensions,
+            });
+        }
+        if self.neurons.len() as u64 >= MAX_REGULAR_NEURONS {
+            return Err(NpuError::CapacityExceeded(format!(
+                "at most {MAX_REGULAR_NEURONS} regular neurons"
+            )));
+        }
+        let id = self.neurons.push(&params, area, coordinates);
+        self.areas.add_member(area, id, coordinates, &self.neurons);
+        let n = self.neurons.len();
+        self.synapses.ensure_sources(n);
+        self.fcl.resize(n);
+        Ok(id)
+    }
+
+    fn check_neuron(&self, id: NeuronId) -> Result<()> {
+        match self.neurons.valid.get(id as usize) {
+            Some(true) => Ok(()),
+            _ => Err(NpuError::UnknownNeuron(id)),
+        }
+    }
+
+    /// Adds a synapse `source -> target` with weight and PSP (conductance).
+    pub fn add_synapse(
+        &mut self,
+        source: NeuronId,
+        target: NeuronId,
+        weight: u8,
+        psp: u8,
+        ty: SynapseType,
+    ) -> Result<()> {
+        self.check_neuron(source)?;
+        self.check_neuron(target)?;
+        self.synapses.push(source, target, weight, psp, ty);
+        self.synapses.compact_if_sparse();
+        Ok(())
+    }
+
+    /// Adds many synapses, in input order. Checks every entry before adding any.
+    pub fn add_synapses_batch(
+        &mut self,
+        sources: &[NeuronId],
+        targets: &[NeuronId],
+        weights: &[u8],
+        psps: &[u8],
+        types: &[SynapseType],
+    ) -> Result<usize> {
+        let n = sources.len();
+        if targets.len() != n || weights.len() != n || psps.len() != n || types.len() != n {
+            return Err(NpuError::LengthMismatch(format!(
+                "sources {n}, targets {}, weights {}, psps {}, types {}",
+                targets.len(),
+                weights.len(),
+                psps.len(),
+                types.len()
+            )));
+        }
+        for &id in sources.iter().chain(targets) {
+            self.check_neuron(id)?;
+        }
+        self.synapses
+            .push_batch(sources, targets, weights, psps, types);
+        self.synapses.compact_if_sparse();
+        Ok(n)
+    }
+
+    /// Removes every synapse `source -> target`; returns how many were removed.
+    pub fn remove_synapse(&mut self, source: NeuronId, target: NeuronId) -> Result<usize> {
+        self.check_neuron(source)?;
+        self.check_neuron(target)?;
+        Ok(self.synapses.remove(source, target))
+    }
+
+    /// Sets the weight of every synapse `source -> target`; returns how many changed.
+    pub fn update_synapse_weight(
+        &mut self,
+        source: NeuronId,
+        target: NeuronId,
+        weight: u8,
+    ) -> Result<usize> {
+        self.check_neuron(source)?;
+        self.check_neuron(target)?;
+        Ok(self.synapses.set_weight(source, target, weight))
+    }
+
+    // ----- input ----------------------------------------------------------
+
+    /// Stages potential for one neuron in the next burst. Zero or non-finite
+    /// potentials are skipped, as for sensory input (SPEC §4.2).
+    pub fn stage_input(&mut self, id: NeuronId, potential: f32) -> Result<()> {
+        self.check_neuron(id)?;
+        if potential != 0.0 && potential.is_finite() {
+            self.staged.push((id, potential));
+        }
+        Ok(())
+    }
+
+    /// Stages many (neuron, potential) pairs in order; checks all ids first.
+    pub fn stage_inputs(&mut self, ids: &[NeuronId], potentials: &[f32]) -> Result<usize> {
+        if ids.len() != potentials.len() {
+            return Err(NpuError::LengthMismatch(format!(
+                "ids {}, potentials {}",
+                ids.len(),
+                potentials.len()
+            )));
+        }
+        for &id in ids {
+            self.check_neuron(id)?;
+        }
+        let before = self.staged.len();
+        self.staged.extend(
+            ids.iter()
+                .zip(potentials)
+                .filter(|(_, p)| **p != 0.0 && p.is_finite())
+                .map(|(i, p)| (*i, *p)),
+        );
+        Ok(self.staged.len() - before)
+    }
+
+    /// Stages sensory input for an area: for each entry, every neuron of voxel
+    /// (x, y, z) receives p (SPEC §4.2). Zero or non-finite p and voxels
+    /// outside the area are skipped. Returns the number of neurons staged.
+    pub fn stage_sensory(
+        &mut self,
+        area: AreaIndex,
+        xs: &[u32],
+        ys: &[u32],
+        zs: &[u32],
+        ps: &[f32],
+    ) -> Result<usize> {
+        let n = xs.len();
+        if ys.len() != n || zs.len() != n || ps.len() != n {
+            return Err(NpuError::LengthMismatch(format!(
+                "xs {n}, ys {}, zs {}, potentials {}",
+                ys.len(),
+                zs.len(),
+                ps.len()
+            )));
+        }
+        let entry = self.areas.get(area)?;
+        let before = self.staged.len();
+        let staged = &mut self.staged;
+        for i in 0..n {
+            let p = ps[i];
+            if p == 0.0 || !p.is_finite() {
+                continue;
+            }
+            entry.for_each_neuron_at(xs[i], ys[i], zs[i], |id| staged.push((id, p)));
+        }
+        Ok(self.staged.len() - before)
+    }
+
+    /// Drops everything staged since the last burst.
+    pub fn clear_staged(&mut self) {
+        self.staged.clear();
+    }
+
+    /// Number of (neuron, potential) entries staged for the next burst.
+    pub fn staged_count(&self) -> usize {
+        self.staged.len()
+    }
+
+    // ----- the burst ------------------------------------------------------
+
+    /// The single neuron of a core area, if the NPU has that area.
+    fn core_neuron(&self, id: CorticalId) -> Option<NeuronId> {
+        self.areas
+            .get(self.areas.index_of(&id)?)
+            .ok()?
+            .first_neuron()
+    }
+
+    fn threads_for(&self, work: usize) -> usize {
+        if self.config.parallel && work >= self.config.parallel_min_work {
+            parallel::threads()
+        } else {
+            1
+        }
+    }
+
+    /// Runs one burst (SPEC §4.1). With `None` the power neuron receives the
+    /// power amount; with `Some(ids)` exactly those neurons do, in order.
+    pub fn process_burst(&mut self, power_neurons: Option<&[NeuronId]>) -> Result<BurstResult<'_>> {
+        if let Some(ids) = power_neurons {
+            for &id in ids {
+                self.check_neuron(id)?;
+            }
+        }
+        let burst = self.burst + 1;
+        let amount = self.config.power_amount;
+        let power = self.core_neuron(CorticalId::POWER);
+        let fatigue = self
+            .config
+            .fatigue_active
+            .then(|| self.core_neuron(CorticalId::FATIGUE))
+            .flatten();
+
+        cleanup::run(&mut self.neurons, &mut self.fcl, &mut self.pending_reset);
+
+        injection::inject_staged(&mut self.fcl, &mut self.staged);
+        let power_injections = match power_neurons {
+            Some(ids) => injection::inject_power(&mut self.fcl, ids.iter().copied(), amount),
+            None => injection::inject_power(&mut self.fcl, power, amount),
+        };
+        injection::inject_power(&mut self.fcl, fatigue, amount);
+        let propagation = injection::Propagation {
+            previous: &self.fire_queue,
+            synapses: &self.synapses,
+            area_of: &self.neurons.area,
+            area_flags: &self.areas.propagation_flags,
+        };
+        let synaptic_injections = propagation.events();
+        let threads = self.threads_for(synaptic_injections);
+        propagation.run(&mut self.fcl, threads);
+        let candidates = self.fcl.collect();
+
+        let threads = self.threads_for(candidates);
+        if threads > 1 && self.scratch.len() != threads {
+            self.scratch.resize_with(threads, Default::default);
+        }
+        let scratch = if threads > 1 {
+            &mut self.scratch[..]
+        } else {
+            &mut [][..]
+        };
+        let stats = dynamics::run(
+            &mut self.neurons,
+            &self.fcl,
+            burst,
+            &mut self.fire_queue,
+            scratch,
+        );
+
+        archival::run(&mut self.ledger, &self.fire_queue, &self.neurons)?;
+        self.burst = burst;
+        Ok(BurstResult {
+            burst,
+            fired_neurons: &self.fire_queue.neuron_ids,
+            fired_potentials: &self.fire_queue.potentials,
+            neuron_count: self.fire_queue.len(),
+            power_injections,
+            synaptic_injections,
+            neurons_processed: stats.processed,
+            neurons_in_refractory: stats.refractory,
+        })
+    }
+
+    // ----- queries (SPEC §5.2) ---------------------------------------------
+
+    /// t of the last completed burst (0 before the first).
+    pub fn burst_count(&self) -> u64 {
+        self.burst
+    }
+
+    /// FQ of the last burst.
+    pub fn fire_queue(&self) -> &FireQueue {
+        &self.fire_queue
+    }
+
+    /// FQ of the last burst with areas and voxels, ascending id.
+    pub fn fired_neurons(&self) -> impl Iterator<Item = FiredNeuron> + '_ {
+        self.fire_queue
+            .neuron_ids
+            .iter()
+            .zip(&self.fire_queue.potentials)
+            .map(|(&id, &potential)| {
+                let i = id as usize;
+                FiredNeuron {
+                    id,
+                    potential,
+                    area: self.neurons.area[i],
+                    coordinates: self.neurons.coordinates(i),
+                }
+            })
+    }
+
+    /// The last burst's FCL as (id, summed input), ascending id.
+    pub fn last_fcl(&self) -> impl Iterator<Item = (NeuronId, f32)> + '_ {
+        self.fcl.entries()
+    }
+
+    /// The fire ledger.
+    pub fn fire_ledger(&self) -> &FireLedger {
+        &self.ledger
+    }
+
+    /// `depth` dense frames of `area` ending at burst `end`, oldest first (SPEC §5.1).
+    pub fn dense_window(
+        &self,
+        area: AreaIndex,
+        end: u64,
+        depth: usize,
+    ) -> Result<Vec<RoaringBitmap>> {
+        self.areas.get(area)?;
+        Ok(self.ledger.dense_window(area, end, depth)?)
+    }
+
+    /// The same frames as borrowed id lists with their timesteps.
+    pub fn ledger_frames(
+        &self,
+        area: AreaIndex,
+        end: u64,
+        depth: usize,
+    ) -> Result<Vec<&LedgerFrame>> {
+        self.areas.get(area)?;
+        Ok(self.ledger.frames(area, end, depth)?)
+    }
+
+    /// The ledger window of a tracked area.
+    pub fn ledger_window(&self, area: AreaIndex) -> Result<usize> {
+        self.areas.get(area)?;
+        self.ledger
+            .window(area)
+            .ok_or(NpuError::Ledger(feagi_types::LedgerError::UntrackedArea {
+                area,
+            }))
+    }
+
+    /// (area, window) for every tracked area.
+    pub fn ledger_configs(&self) -> Vec<(AreaIndex, usize)> {
+        self.ledger.configs()
+    }
+
+    /// Tracks `area` with `window` frames (or changes its window).
+    pub fn configure_ledger_window(&mut self, area: AreaIndex, window: usize) -> Result<()> {
+        self.areas.get(area)?;
+        Ok(self.ledger.track(area, window)?)
+    }
+
+    /// Stops tracking `area` in the fire ledger.
+    pub fn untrack_ledger_area(&mut self, area: AreaIndex) -> Result<()> {
+        self.areas.get(area)?;
+        self.ledger.untrack(area);
+        Ok(())
+    }
+
+    pub fn neuron_count(&self) -> usize {
+        self.neurons.valid.iter().filter(|v| **v).count()
+    }
+
+    pub fn synapse_count(&self) -> usize {
+        self.synapses.len()
+    }
+
+    pub fn area_count(&self) -> usize {
+        self.areas.len()
+    }
+
+    pub fn area_neuron_count(&self, area: AreaIndex) -> Result<usize> {
+        Ok(self.areas.get(area)?.neuron_count())
+    }
+
+    /// The neurons of an area, ascending.
+    pub fn neurons_in_area(&self, area: AreaIndex) -> Result<Vec<NeuronId>> {
+        Ok(self.areas.get(area)?.member_ids().collect())
+    }
+
+    /// The lowest id in voxel (x, y, z) of `area`, or `None` (D3).
+    pub fn neuron_at(&self, area: AreaIndex, x: u32, y: u32, z: u32) -> Result<Option<NeuronId>> {
+        let mut lowest = None;
+        self.areas.get(area)?.for_each_neuron_at(x, y, z, |id| {
+            lowest.get_or_insert(id);
+        });
+        Ok(lowest)
+    }
+
+    /// Every neuron of voxel (x, y, z) of `area`, ascending.
+    pub fn neurons_at(&self, area: AreaIndex, x: u32, y: u32, z: u32) -> Result<Vec<NeuronId>> {
+        let mut ids = Vec::new();
+        self.areas
+            .get(area)?
+            .for_each_neuron_at(x, y, z, |id| ids.push(id));
+        Ok(ids)
+    }
+
+    pub fn coordinates(&self, id: NeuronId) -> Result<[u32; 3]> {
+        self.check_neuron(id)?;
+        Ok(self.neurons.coordinates(id as usize))
+    }
+
+    pub fn area_of(&self, id: NeuronId) -> Result<AreaIndex> {
+        self.check_neuron(id)?;
+        Ok(self.neurons.area[id as usize])
+    }
+
+    pub fn neuron_state(&self, id: NeuronId) -> Result<NeuronState> {
+        self.check_neuron(id)?;
+        let n = &self.neurons;
+        let i = id as usize;
+        Ok(NeuronState {
+            membrane_potential: n.membrane_potential[i],
+            threshold: n.threshold[i],
+            threshold_limit: threshold_limit_to_option(n.threshold_limit[i]),
+            leak: n.leak[i],
+            excitability: n.excitability[i],
+            refractory_period: n.refractory_period[i],
+            refractory_countdown: n.refractory_countdown[i],
+            consecutive_fire_cap: n.consecutive_fire_cap[i],
+            consecutive_fire_count: n.consecutive_fire_count[i],
+            snooze_period: n.snooze_period[i],
+            mp_charge_accumulation: n.mp_charge_accumulation[i],
+            area: n.area[i],
+            coordinates: n.coordinates(i),
+        })
+    }
+
+    /// The synapses leaving `id`, in creation order.
+    pub fn outgoing(&self, id: NeuronId) -> Result<Vec<SynapseInfo>> {
+        self.check_neuron(id)?;
+        let row = self.synapses.row(id);
+        Ok((0..row.len())
+            .map(|i| SynapseInfo {
+                peer: row.target[i],
+                weight: row.weight[i],
+                psp: row.psp[i],
+                synapse_type: row.synapse_type[i],
+            })
+            .collect())
+    }
+
+    /// The synapses reaching `id`: sources ascending, per source in creation
+    /// order. Scans every synapse; meant for inspection, not for bursts.
+    pub fn incoming(&self, id: NeuronId) -> Result<Vec<SynapseInfo>> {
+        self.check_neuron(id)?;
+        Ok(self
+            .synapses
+            .incoming(id)
+            .into_iter()
+            .map(|(peer, weight, psp, synapse_type)| SynapseInfo {
+                peer,
+                weight,
+                psp,
+                synapse_type,
+            })
+            .collect())
+    }
+
+    /// The index of the area with this canonical id.
+    pub fn area_index(&self, id: &CorticalId) -> Result<AreaIndex> {
+        self.areas
+            .index_of(id)
+            .ok_or(NpuError::UnknownCorticalId(*id))
+    }
+
+    /// The area at an index.
+    pub fn area(&self, index: AreaIndex) -> Result<&CorticalArea> {
+        Ok(&self.areas.get(index)?.area)
+    }
+
+    /// The canonical id of the area at an index.
+    pub fn area_id(&self, index: AreaIndex) -> Result<CorticalId> {
+        Ok(self.areas.get(index)?.area.id)
+    }
+
+    /// Every area with its neuron range, ascending index.
+    pub fn areas(&self) -> impl Iterator<Item = AreaInfo<'_>> {
+        self.areas.iter().map(|(index, e)| AreaInfo {
+            index,
+            area: &e.area,
+            first_neuron: e.first_neuron(),
+            neuron_count: e.neuron_count(),
+        })
+    }
+
+    /// Read-only access to the neuron arrays (for export and inspection).
+    pub fn neurons(&self) -> &NeuronArray {
+        &self.neurons
+    }
+
+    /// Read-only access to the synapse rows.
+    pub fn synapses(&self) -> &SynapseArray {
+        &self.synapses
+    }
+
+    /// STDP registrations kept from the genome (acted on in M2).
+    pub fn stdp_registrations(&self) -> &[StdpRegistration] {
+        &self.stdp
+    }
+
+    /// Memory relations kept from the genome (acted on in M2).
+    pub fn memory_relations(&self) -> &[MemoryRelation] {
+        &self.memory_relations
+    }
+
+    /// Heap bytes held by neurons, synapses and the FCL.
+    pub fn memory_bytes(&self) -> usize {
+        self.neurons.heap_bytes()
+            + self.synapses.heap_bytes()
+            + self.fcl.capacity_neurons() * 4 * 33 / 32
+    }
+
+    // ----- runtime parameter updates (SPEC §4.6) ---------------------------
+
+    /// Updates one gene of every neuron in `area`, as a fresh load with that
+    /// value would set it; V, refractory countdowns and consecutive counts are
+    /// kept (except as SPEC §4.6 says for the refractory period).
+    pub fn update_area(&mut self, area: AreaIndex, update: AreaUpdate) -> Result<()> {
+        check_update(&update)?;
+        let entry = self.areas.get_mut(area)?;
+        let props = &mut entry.area.properties;
+        match update {
+            AreaUpdate::FiringThreshold(v) => props.firing_threshold = v,
+            AreaUpdate::ThresholdIncrement(v) => props.threshold_increment = v,
+            AreaUpdate::ThresholdLimit(v) => props.threshold_limit = v,
+            AreaUpdate::Leak(v) => props.leak = units::clamp_leak(v).0,
+            AreaUpdate::Excitability(v) => props.excitability = units::excitability_fraction(v).0,
+            AreaUpdate::RefractoryPeriod(v) => props.refractory_period = v,
+            AreaUpdate::ConsecutiveFireLimit(v) => props.consecutive_fire_cap = v,
+            AreaUpdate::SnoozePeriod(v) => props.snooze_period = v,
+            AreaUpdate::MpChargeAccumulation(v) => props.mp_charge_accumulation = v,
+            AreaUpdate::PostsynapticCurrent(v) => props.postsynaptic_current = v,
+            AreaUpdate::PspUniformDistribution(v) => props.psp_uniform_distribution = v,
+            AreaUpdate::MpDrivenPsp(v) => props.mp_driven_psp = v,
+        }
+        let props = props.clone();
+        self.areas.refresh_flags(area);
+        let entry = self.areas.get(area)?;
+        let n = &mut self.neurons;
+        for id in entry.member_ids() {
+            let i = id as usize;
+            match update {
+                AreaUpdate::FiringThreshold(_) | AreaUpdate::ThresholdIncrement(_) => {
+                    n.threshold[i] = units::threshold_at(
+                        props.firing_threshold,
+                        props.threshold_increment,
+                        n.x[i],
+                        n.y[i],
+                        n.z[i],
+                    );
+                }
+                AreaUpdate::ThresholdLimit(v) => {
+                    n.threshold_limit[i] = units::threshold_limit_from_gene(v)
+                }
+                AreaUpdate::Leak(_) => n.leak[i] = props.leak,
+                AreaUpdate::Excitability(_) => n.excitability[i] = props.excitability,
+                AreaUpdate::RefractoryPeriod(v) => {
+                    n.refractory_period[i] = v;
+                    n.consecutive_fire_count[i] = 0;
+                    if v == 0 {
+                        n.refractory_countdown[i] = 0;
+                    }
+                }
+                AreaUpdate::ConsecutiveFireLimit(v) => n.consecutive_fire_cap[i] = v,
+                AreaUpdate::SnoozePeriod(v) => n.snooze_period[i] = v,
+                AreaUpdate::MpChargeAccumulation(v) => {
+                    n.mp_charge_accumulation[i] = v;
+                    if !v && n.membrane_potential[i].to_bits() != 0 {
+                        self.pending_reset.push(id);
+                    }
+                }
+                AreaUpdate::PostsynapticCurrent(_) => self.synapses.set_row_psp(id, props.psp()),
+                AreaUpdate::PspUniformDistribution(_) | AreaUpdate::MpDrivenPsp(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_update(update: &AreaUpdate) -> Result<()> {
+    let finite = |what, v: f64| {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err(invalid(what, v, "must be finite"))
+        }
+    };
+    match *update {
+        AreaUpdate::FiringThreshold(v) => finite("firing threshold", v as f64),
+        AreaUpdate::ThresholdIncrement(v) => v
+            .iter()
+            .try_for_each(|&x| finite("threshold increment", x as f64)),
+        AreaUpdate::ThresholdLimit(v) => finite("threshold limit", v as f64),
+        AreaUpdate::Leak(v) => finite("leak coefficient", v),
+        AreaUpdate::Excitability(v) => finite("excitability", v),
+        AreaUpdate::PostsynapticCurrent(v) => finite("postsynaptic current", v),
+        _ => Ok(()),
+    }
+}

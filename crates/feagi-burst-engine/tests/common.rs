@@ -1,0 +1,79 @@
+//! Helpers shared by the burst-engine integration tests.
+#![allow(dead_code)]
+
+use feagi_burst_engine::{
+    AreaIndex, AreaKind, CorticalArea, CorticalId, NeuronId, NeuronParams, RustNPU,
+};
+
+pub fn area(id: &str, dims: [u32; 3]) -> CorticalArea {
+    CorticalArea::new(
+        CorticalId::from_canonical_str(id).unwrap(),
+        id.trim_end_matches('_'),
+        AreaKind::Custom,
+        dims,
+    )
+}
+
+/// An NPU with the three core areas, so the next neuron added gets id 3 and
+/// neuron 1 is the power neuron (the setting of SPEC §8's single-neuron tests).
+pub fn core_npu() -> RustNPU {
+    let mut npu = RustNPU::new(16, 16, 20).unwrap();
+    for id in [CorticalId::DEATH, CorticalId::POWER, CorticalId::FATIGUE] {
+        let a = npu
+            .register_area(CorticalArea::new(
+                id,
+                id.to_string(),
+                AreaKind::Core,
+                [1, 1, 1],
+            ))
+            .unwrap();
+        npu.add_neuron(a, NeuronParams::default(), [0, 0, 0])
+            .unwrap();
+    }
+    npu
+}
+
+/// A core NPU plus one test area holding neuron 3 with `params`.
+pub fn single(params: NeuronParams) -> (RustNPU, AreaIndex, NeuronId) {
+    let mut npu = core_npu();
+    let a = npu.register_area(area("cTest___", [1, 1, 1])).unwrap();
+    let id = npu.add_neuron(a, params, [0, 0, 0]).unwrap();
+    assert_eq!(id, 3);
+    (npu, a, id)
+}
+
+/// Runs `bursts` bursts, staging `input(t)` (each value in order) on `id`
+/// before burst t (numbered from the NPU's next burst), and returns the firing pattern of `id` (`1` fired, `_` not).
+pub fn pattern(
+    npu: &mut RustNPU,
+    id: NeuronId,
+    bursts: u64,
+    input: impl Fn(u64) -> Vec<f32>,
+) -> String {
+    let mut out = String::new();
+    let first = npu.burst_count() + 1;
+    for t in first..first + bursts {
+        for p in input(t) {
+            npu.stage_input(id, p).unwrap();
+        }
+        let r = npu.process_burst(None).unwrap();
+        assert_eq!(r.burst, t);
+        out.push(if r.fired_neurons.contains(&id) {
+            '1'
+        } else {
+            '_'
+        });
+    }
+    out
+}
+
+/// Constant input `p` every burst.
+pub fn constant(p: f32) -> impl Fn(u64) -> Vec<f32> {
+    move |_| vec![p]
+}
+
+pub fn params(f: impl FnOnce(&mut NeuronParams)) -> NeuronParams {
+    let mut p = NeuronParams::default();
+    f(&mut p);
+    p
+}
