@@ -12,6 +12,7 @@ pub mod error;
 pub mod npu;
 mod parallel;
 pub mod phases;
+pub mod synthetic;
 
 pub use config::NpuConfig;
 pub use error::{NpuError, Result};

@@ -1,11 +1,11 @@
 //! SPEC §8 conformance items 20 to 33, 37 and 38: exact firing patterns and
 //! values of the burst engine on hand-built NPUs. Each test names its item.
 
-mod common;
+mod support;
 
-use common::*;
 use feagi_burst_engine::{AreaUpdate, NeuronParams, NpuError, RustNPU, SynapseType};
 use feagi_types::LedgerError;
+use support::*;
 
 fn v(npu: &RustNPU, id: u32) -> f32 {
     npu.neuron_state(id).unwrap().membrane_potential

@@ -63,7 +63,7 @@ impl FclShard<'_> {
     /// share no bitset word.
     pub fn split_at(self, mid: usize) -> (Self, Self) {
         assert!(
-            mid % FCL_SHARD_ALIGN == 0 && mid <= self.sums.len(),
+            mid.is_multiple_of(FCL_SHARD_ALIGN) && mid <= self.sums.len(),
             "unaligned FCL split"
         );
         let words = (mid / WORD_BITS).min(self.bits.len());

@@ -1,5 +1,8 @@
 //! Helpers shared by the burst-engine integration tests.
+
 #![allow(dead_code)]
+
+pub mod random_network;
 
 use feagi_burst_engine::{
     AreaIndex, AreaKind, CorticalArea, CorticalId, NeuronId, NeuronParams, RustNPU,

@@ -1,0 +1,148 @@
+//! Synthetic benchmark networks built through the public API: N neurons in
+//! one area, K synapses per neuron, and a driver that makes exactly a fraction
+//! F of the neurons, chosen at random each burst, fire. Thresholds are out of
+//! reach of synaptic input, so every burst delivers exactly F*N*K synaptic
+//! events and the firing rate does not drift.
+
+use feagi_types::rng::{mix64, GAMMA};
+use feagi_types::{AreaKind, CorticalArea, CorticalId, NeuronId, NeuronParams, SynapseType};
+
+use crate::config::NpuConfig;
+use crate::error::{invalid, Result};
+use crate::npu::RustNPU;
+
+/// Where synapse targets fall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Targets {
+    /// Uniformly over the whole network.
+    Random,
+    /// Within a window of 4K neurons around the source (cache-friendly).
+    Local,
+}
+
+/// The shape of a synthetic network.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SyntheticSpec {
+    pub neurons: u32,
+    pub fanout: u32,
+    /// Fraction of neurons driven to fire each burst, in [0, 1].
+    pub firing: f64,
+    pub targets: Targets,
+    pub seed: u64,
+}
+
+/// Threshold no synaptic input can reach (at most 255 * 255 per synapse).
+const UNREACHABLE: f32 = 1.0e12;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(GAMMA);
+        mix64(self.0)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        // Multiply-shift: uniform enough for benchmarks, no division.
+        ((self.next() as u128 * n as u128) >> 64) as u64
+    }
+}
+
+/// Builds the network in a fresh NPU.
+pub fn build(spec: &SyntheticSpec, config: NpuConfig) -> Result<RustNPU> {
+    if spec.neurons == 0 {
+        return Err(invalid("neuron count", 0, "must be at least 1"));
+    }
+    if !(0.0..=1.0).contains(&spec.firing) {
+        return Err(invalid(
+            "firing fraction",
+            spec.firing,
+            "must lie in [0, 1]",
+        ));
+    }
+    let n = spec.neurons as usize;
+    let k = spec.fanout as usize;
+    let mut npu = RustNPU::with_config(n, n * k, config)?;
+    let id = CorticalId::from_bytes(*b"cSynth__");
+    let area = npu.register_area(CorticalArea::new(
+        id,
+        "synthetic",
+        AreaKind::Custom,
+        [spec.neurons, 1, 1],
+    ))?;
+    let params = NeuronParams {
+        threshold: UNREACHABLE,
+        ..NeuronParams::default()
+    };
+    for x in 0..spec.neurons {
+        npu.add_neuron(area, params, [x, 0, 0])?;
+    }
+    let mut rng = Rng(spec.seed);
+    // Sources in ascending order, in chunks, so rows are laid out without slack.
+    let chunk_sources = (1 << 20) / k.max(1) + 1;
+    let window = (4 * k as u64).clamp(1, spec.neurons as u64);
+    let mut sources = Vec::new();
+    let mut targets = Vec::new();
+    let mut weights = Vec::new();
+    for first in (0..n).step_by(chunk_sources) {
+        sources.clear();
+        targets.clear();
+        weights.clear();
+        for s in first..(first + chunk_sources).min(n) {
+            for _ in 0..k {
+                let t = match spec.targets {
+                    Targets::Random => rng.below(n as u64),
+                    Targets::Local => {
+                        (s as u64 + n as u64 - window / 2 + rng.below(window)) % n as u64
+                    }
+                };
+                sources.push(s as NeuronId);
+                targets.push(t as NeuronId);
+                weights.push(1 + rng.below(255) as u8);
+            }
+        }
+        let len = sources.len();
+        npu.add_synapses_batch(
+            &sources,
+            &targets,
+            &weights,
+            &vec![1; len],
+            &vec![SynapseType::Excitatory; len],
+        )?;
+    }
+    Ok(npu)
+}
+
+/// Stages input that makes a fresh random fraction F of the neurons fire each
+/// burst: a partial Fisher-Yates shuffle picks distinct neurons in O(F*N).
+pub struct Driver {
+    order: Vec<NeuronId>,
+    potentials: Vec<f32>,
+    rng: Rng,
+}
+
+impl Driver {
+    pub fn new(spec: &SyntheticSpec) -> Self {
+        let k = (spec.neurons as f64 * spec.firing).round() as usize;
+        Driver {
+            order: (0..spec.neurons).collect(),
+            potentials: vec![UNREACHABLE * 2.0; k],
+            rng: Rng(spec.seed ^ 0x5EED),
+        }
+    }
+
+    /// Neurons driven per burst.
+    pub fn per_burst(&self) -> usize {
+        self.potentials.len()
+    }
+
+    /// Stages this burst's driven neurons.
+    pub fn stage(&mut self, npu: &mut RustNPU) -> Result<()> {
+        let n = self.order.len() as u64;
+        for i in 0..self.potentials.len() {
+            let j = i as u64 + self.rng.below(n - i as u64);
+            self.order.swap(i, j as usize);
+        }
+        npu.stage_inputs(&self.order[..self.potentials.len()], &self.potentials)?;
+        Ok(())
+    }
+}

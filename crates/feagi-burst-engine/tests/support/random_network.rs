@@ -1,0 +1,146 @@
+//! Random networks for property tests: every neuron parameter varied, both
+//! synapse types, several areas with every propagation flag, random input.
+#![allow(dead_code)]
+
+use feagi_burst_engine::{AreaUpdate, NeuronParams, RustNPU, SynapseType};
+use feagi_types::rng::mix64;
+
+use super::{area, core_npu};
+
+/// SplitMix64 stream for building networks from one seed.
+pub struct Stream(u64);
+
+impl Stream {
+    pub fn new(seed: u64) -> Self {
+        Stream(seed)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(feagi_types::rng::GAMMA);
+        mix64(self.0)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    pub fn chance(&mut self, p: f32) -> bool {
+        self.unit() < p
+    }
+}
+
+/// Builds a random NPU with about `neurons` neurons in four areas.
+pub fn build(seed: u64, neurons: u32, max_fanout: u64) -> RustNPU {
+    let mut rng = Stream::new(seed);
+    let mut npu = core_npu();
+    let per_area = neurons / 4;
+    let mut ids = Vec::new();
+    for k in 0..4 {
+        let a = npu
+            .register_area(area(&format!("cRand{k}__"), [per_area, 1, 1]))
+            .unwrap();
+        if rng.chance(0.5) {
+            npu.update_area(a, AreaUpdate::PspUniformDistribution(true))
+                .unwrap();
+        }
+        if rng.chance(0.3) {
+            npu.update_area(a, AreaUpdate::MpDrivenPsp(true)).unwrap();
+        }
+        for x in 0..per_area {
+            let p = NeuronParams {
+                threshold: 0.5 + rng.unit() * 8.0,
+                threshold_limit: if rng.chance(0.2) {
+                    10.0 + rng.unit() * 40.0
+                } else {
+                    0.0
+                },
+                leak: if rng.chance(0.5) { rng.unit() } else { 0.0 },
+                excitability: if rng.chance(0.3) { rng.unit() } else { 1.0 },
+                refractory_period: rng.below(4) as u16,
+                consecutive_fire_cap: [0, 0, 1, 2, 3, 65535][rng.below(6) as usize],
+                snooze_period: rng.below(3) as u16,
+                mp_charge_accumulation: rng.chance(0.5),
+            };
+            ids.push(npu.add_neuron(a, p, [x, 0, 0]).unwrap());
+        }
+    }
+    let n = ids.len() as u64;
+    for &s in &ids {
+        for _ in 0..rng.below(max_fanout + 1) {
+            let t = ids[rng.below(n) as usize];
+            let ty = if rng.chance(0.3) {
+                SynapseType::Inhibitory
+            } else {
+                SynapseType::Excitatory
+            };
+            npu.add_synapse(s, t, rng.below(256) as u8, rng.below(8) as u8, ty)
+                .unwrap();
+        }
+    }
+    npu
+}
+
+/// Stages random input on a random fraction of the non-core neurons.
+pub fn stage_random(npu: &mut RustNPU, rng: &mut Stream, fraction: f32) {
+    let n = npu.neuron_count() as u64;
+    for id in 3..n {
+        if rng.chance(fraction) {
+            npu.stage_input(id as u32, rng.unit() * 6.0 - 1.0).unwrap();
+        }
+    }
+}
+
+/// Everything observable after each burst, with f32 values as bits.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Trace {
+    pub fired: Vec<Vec<(u32, u32)>>,
+    pub fcl: Vec<Vec<(u32, u32)>>,
+    pub potentials: Vec<u32>,
+    pub countdowns: Vec<u16>,
+    pub counts: Vec<u16>,
+    pub ledger: Vec<Vec<Vec<u32>>>,
+}
+
+/// Runs `bursts` bursts with seeded random input and records the trace.
+pub fn trace(npu: &mut RustNPU, seed: u64, bursts: u64) -> Trace {
+    let mut rng = Stream::new(seed ^ 0xA5A5);
+    let mut t = Trace {
+        fired: vec![],
+        fcl: vec![],
+        potentials: vec![],
+        countdowns: vec![],
+        counts: vec![],
+        ledger: vec![],
+    };
+    for b in 0..bursts {
+        if b % 5 != 4 {
+            stage_random(npu, &mut rng, 0.1);
+        }
+        let r = npu.process_burst(None).unwrap();
+        t.fired.push(
+            r.fired_neurons
+                .iter()
+                .zip(r.fired_potentials)
+                .map(|(i, v)| (*i, v.to_bits()))
+                .collect(),
+        );
+        t.fcl
+            .push(npu.last_fcl().map(|(i, v)| (i, v.to_bits())).collect());
+    }
+    let n = npu.neurons();
+    t.potentials = n.membrane_potential.iter().map(|v| v.to_bits()).collect();
+    t.countdowns = n.refractory_countdown.clone();
+    t.counts = n.consecutive_fire_count.clone();
+    let end = npu.burst_count();
+    let depth = end.min(20) as usize;
+    t.ledger = (0..npu.area_count() as u32)
+        .map(|a| {
+            npu.ledger_frames(a, end, depth)
+                .unwrap()
+                .iter()
+                .map(|f| f.neuron_ids.clone())
+                .collect()
+        })
+        .collect();
+    t
+}
