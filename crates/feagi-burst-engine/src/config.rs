@@ -12,12 +12,17 @@ pub struct NpuConfig {
     /// Inject `power_amount` into the fatigue neuron every burst.
     pub fatigue_active: bool,
     /// Run propagation and dynamics on the rayon pool when the `parallel`
-    /// feature is built in. Results are bit-identical either way.
+    /// feature is built in. Results are bit-identical either way. Off by
+    /// default: on the 2-core reference machine the current split is slower
+    /// than one thread (docs/PERFORMANCE.md), so it is opt-in until the
+    /// performance work makes it pay.
     pub parallel: bool,
     /// Below this much work (synaptic events, or candidates) a phase runs on
     /// one thread, where splitting would cost more than it saves. 0 splits
     /// whenever possible (used by the tests that compare the two paths).
     pub parallel_min_work: usize,
+    /// Measure each phase of every burst (see `RustNPU::last_phase_timings`).
+    pub record_phase_timings: bool,
 }
 
 impl Default for NpuConfig {
@@ -27,8 +32,9 @@ impl Default for NpuConfig {
             power_amount: 1.0,
             fire_ledger_window: 20,
             fatigue_active: false,
-            parallel: true,
+            parallel: false,
             parallel_min_work: 20_000,
+            record_phase_timings: false,
         }
     }
 }

@@ -10,6 +10,8 @@ pub enum NpuError {
     UnknownArea(AreaIndex),
     #[error("unknown cortical area {0}")]
     UnknownCorticalId(CorticalId),
+    #[error("no cortical area has the id or name {0:?}")]
+    UnknownAreaName(String),
     #[error("cortical area {0} is already registered")]
     DuplicateArea(CorticalId),
     #[error("invalid {what} {value}: {why}")]

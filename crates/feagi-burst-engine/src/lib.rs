@@ -9,14 +9,19 @@
 mod areas;
 pub mod config;
 pub mod error;
+mod genome;
 pub mod npu;
 mod parallel;
 pub mod phases;
 pub mod synthetic;
+mod timing;
 
 pub use config::NpuConfig;
 pub use error::{NpuError, Result};
+pub use feagi_genome::{Genome, GenomeError, LoadOptions};
+pub use genome::LoadError;
 pub use npu::{AreaInfo, AreaUpdate, BurstResult, FiredNeuron, NeuronState, RustNPU, SynapseInfo};
+pub use timing::PhaseTimings;
 
 pub use feagi_types::{
     AreaIndex, AreaKind, AreaProperties, CorticalArea, CorticalId, NeuronId, NeuronParams,

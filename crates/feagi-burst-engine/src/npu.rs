@@ -16,6 +16,7 @@ use crate::config::NpuConfig;
 use crate::error::{invalid, NpuError, Result};
 use crate::parallel;
 use crate::phases::{archival, cleanup, dynamics, injection};
+use crate::timing::{PhaseTimings, Stopwatch};
 
 /// What one burst did. Borrowed from the NPU: the fired ids are FQ(t) itself,
 /// so a burst allocates nothing. Copy what you keep before the next call.
@@ -125,6 +126,7 @@ pub struct RustNPU {
     scratch: Vec<dynamics::Output>,
     stdp: Vec<StdpRegistration>,
     memory_relations: Vec<MemoryRelation>,
+    timings: PhaseTimings,
 }
 
 fn check_params(p: &NeuronParams) -> Result<()> {
@@ -200,6 +202,7 @@ impl RustNPU {
             scratch: Vec::new(),
             stdp: Vec::new(),
             memory_relations: Vec::new(),
+            timings: PhaseTimings::default(),
         })
     }
 
@@ -513,7 +516,9 @@ impl RustNPU {
             .then(|| self.core_neuron(CorticalId::FATIGUE))
             .flatten();
 
+        let mut clock = Stopwatch::start(self.config.record_phase_timings);
         cleanup::run(&mut self.neurons, &mut self.fcl, &mut self.pending_reset);
+        self.timings.cleanup = clock.lap();
 
         injection::inject_staged(&mut self.fcl, &mut self.staged);
         let power_injections = match power_neurons {
@@ -521,6 +526,7 @@ impl RustNPU {
             None => injection::inject_power(&mut self.fcl, power, amount),
         };
         injection::inject_power(&mut self.fcl, fatigue, amount);
+        self.timings.injection = clock.lap();
         let propagation = injection::Propagation {
             previous: &self.fire_queue,
             synapses: &self.synapses,
@@ -530,6 +536,7 @@ impl RustNPU {
         let synaptic_injections = propagation.events();
         let threads = self.threads_for(synaptic_injections);
         propagation.run(&mut self.fcl, threads);
+        self.timings.propagation = clock.lap();
         let candidates = self.fcl.collect();
 
         let threads = self.threads_for(candidates);
@@ -548,8 +555,10 @@ impl RustNPU {
             &mut self.fire_queue,
             scratch,
         );
+        self.timings.dynamics = clock.lap();
 
         archival::run(&mut self.ledger, &self.fire_queue, &self.neurons)?;
+        self.timings.archival = clock.lap();
         self.burst = burst;
         Ok(BurstResult {
             burst,
@@ -568,6 +577,17 @@ impl RustNPU {
     /// t of the last completed burst (0 before the first).
     pub fn burst_count(&self) -> u64 {
         self.burst
+    }
+
+    /// Time per phase of the last burst (zero unless
+    /// `NpuConfig::record_phase_timings` is set).
+    pub fn last_phase_timings(&self) -> PhaseTimings {
+        self.timings
+    }
+
+    /// Turns per-phase timing on or off.
+    pub fn set_record_phase_timings(&mut self, on: bool) {
+        self.config.record_phase_timings = on;
     }
 
     /// FQ of the last burst.

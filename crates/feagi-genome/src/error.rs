@@ -229,38 +229,6 @@ macro_rules! locator_setters {
             self.locators.column = Some(column);
             self
         }
-        /// Copies every locator that `other` sets and `self` does not.
-        pub(crate) fn with_locators_from(mut self, other: &Locators) -> Self {
-            let l = &mut self.locators;
-            if l.file.is_none() {
-                l.file = other.file.clone();
-            }
-            if l.gene_key.is_none() {
-                l.gene_key = other.gene_key.clone();
-            }
-            if l.cortical_id.is_none() {
-                l.cortical_id = other.cortical_id.clone();
-            }
-            if l.destination_id.is_none() {
-                l.destination_id = other.destination_id.clone();
-            }
-            if l.rule_index.is_none() {
-                l.rule_index = other.rule_index;
-            }
-            if l.morphology_id.is_none() {
-                l.morphology_id = other.morphology_id.clone();
-            }
-            if l.pattern_index.is_none() {
-                l.pattern_index = other.pattern_index;
-            }
-            if l.line.is_none() {
-                l.line = other.line;
-            }
-            if l.column.is_none() {
-                l.column = other.column;
-            }
-            self
-        }
     };
 }
 
@@ -270,8 +238,9 @@ macro_rules! locator_setters {
 pub struct GenomeError {
     pub kind: GenomeErrorKind,
     pub message: String,
+    /// Boxed so that `Result<_, GenomeError>` stays small on hot paths.
     #[serde(flatten)]
-    pub locators: Locators,
+    pub locators: Box<Locators>,
 }
 
 impl GenomeError {
@@ -279,7 +248,7 @@ impl GenomeError {
         GenomeError {
             kind,
             message: message.into(),
-            locators: Locators::default(),
+            locators: Box::default(),
         }
     }
 
@@ -319,8 +288,9 @@ impl GenomeError {
 pub struct GenomeWarning {
     pub kind: WarningKind,
     pub message: String,
+    /// Boxed so that `Result<_, GenomeError>` stays small on hot paths.
     #[serde(flatten)]
-    pub locators: Locators,
+    pub locators: Box<Locators>,
 }
 
 impl GenomeWarning {
@@ -328,7 +298,7 @@ impl GenomeWarning {
         GenomeWarning {
             kind,
             message: message.into(),
-            locators: Locators::default(),
+            locators: Box::default(),
         }
     }
 
@@ -368,7 +338,8 @@ mod tests {
             e.to_string(),
             "genome.json: gene _____10c-cInput-nx-refrac-i: refractory_period 70000 is out of range 0..65535"
         );
-        let e = GenomeError::new(GenomeErrorKind::InvalidJson, "expected value").with_position(3, 7);
+        let e =
+            GenomeError::new(GenomeErrorKind::InvalidJson, "expected value").with_position(3, 7);
         assert_eq!(e.to_string(), "line 3, column 7: expected value");
         let w = GenomeWarning::new(WarningKind::NullGene, "null").with_cortical_id("cA");
         assert_eq!(w.to_string(), "area cA: null");

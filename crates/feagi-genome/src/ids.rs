@@ -76,7 +76,10 @@ pub(crate) fn parse_id(s: &str) -> Result<ParsedId, GenomeError> {
     let bytes = s.as_bytes();
     match bytes.len() {
         6 => {
-            if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_') {
+            if !bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            {
                 return Err(malformed(
                     "a 6-character id may only use letters, digits and '_'",
                 ));
@@ -111,7 +114,10 @@ pub(crate) fn parse_id(s: &str) -> Result<ParsedId, GenomeError> {
             })
         }
         8 => {
-            if !bytes.iter().all(|b| (0x20..=0x7e).contains(b) && *b != b'-') {
+            if !bytes
+                .iter()
+                .all(|b| (0x20..=0x7e).contains(b) && *b != b'-')
+            {
                 return Err(malformed(
                     "an 8-character id must be printable ASCII without '-'",
                 ));
@@ -161,7 +167,10 @@ mod tests {
         assert_eq!(parse_cortical_id("_fatigue").unwrap(), CorticalId::FATIGUE);
         assert_eq!(parse_cortical_id("cJWM3_").unwrap(), id("cJWM3___"));
         assert_eq!(parse_cortical_id("CIHMot").unwrap(), id("CIHMot__"));
-        assert_eq!(parse_cortical_id("X19fcG93ZXI=").unwrap(), CorticalId::POWER);
+        assert_eq!(
+            parse_cortical_id("X19fcG93ZXI=").unwrap(),
+            CorticalId::POWER
+        );
         assert_eq!(parse_cortical_id("Y0pXTTNfX18=").unwrap(), id("cJWM3___"));
         assert_eq!(parse_cortical_id("iic400__").unwrap(), id("iic400__"));
         let p = parse_id("i__v0C").unwrap();

@@ -1,1 +1,36 @@
-//! Genome loading (work in progress).
+//! FEAGI genome loading, neuroembryogenesis and synaptogenesis (SPEC §1 to §3).
+//!
+//! * [`Genome::from_path`] and friends parse and validate a genome (flat 2.x/3.0
+//!   or hierarchical blueprint) into a [`Genome`] plus [`GenomeWarning`]s, or fail
+//!   with one [`GenomeError`]; nothing is half-loaded (D2).
+//! * [`develop`] turns a genome and a seed into a [`feagi_types::Connectome`]:
+//!   neurons in area-index order and synapses in the exact creation order of
+//!   SPEC §3.1, with the deterministic attractivity and randomizer draws of §7.2.
+//! * [`parse_cortical_id`] is the one home for cortical id spellings (SPEC §1.3).
+
+mod blueprint;
+mod develop;
+mod error;
+mod genes;
+mod genome;
+mod ids;
+mod morphology;
+mod rules;
+mod values;
+
+pub use develop::{develop, develop_with_options, voxel_neurons};
+pub use error::{GenomeError, GenomeErrorKind, GenomeWarning, Locators, WarningKind};
+pub use genome::{
+    Genome, GenomeArea, LoadOptions, MappingRule, MemoryGenes, Physiology, DEFAULT_MAX_SYNAPSES,
+    DEFAULT_PLASTICITY_QUEUE_DEPTH, DEFAULT_SIMULATION_TIMESTEP,
+};
+pub use ids::parse_cortical_id;
+pub use morphology::{
+    CompositeMorphology, FunctionMorphology, Morphology, MorphologyEntry, MorphologyOrigin,
+    PatternElement, PatternPair,
+};
+
+/// The embedded default genome: a small self-sustaining brain (see `genomes/default_genome.json`).
+pub fn default_genome_json() -> &'static str {
+    include_str!("../genomes/default_genome.json")
+}

@@ -80,3 +80,21 @@ pub fn params(f: impl FnOnce(&mut NeuronParams)) -> NeuronParams {
     f(&mut p);
     p
 }
+
+/// The folder of real FEAGI genomes (`FEAGI_GENOMES`). Returns `None` (and
+/// says so) when it is not available; panics when `CI` is set, because CI
+/// must run the real-genome tests.
+pub fn genomes_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("FEAGI_GENOMES").map(std::path::PathBuf::from);
+    match dir {
+        Some(d) if d.is_dir() => Some(d),
+        other => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but FEAGI_GENOMES ({other:?}) is not a folder: the real-genome tests cannot run"
+            );
+            eprintln!("note: FEAGI_GENOMES is not set to a folder; skipping the real-genome part of this test");
+            None
+        }
+    }
+}

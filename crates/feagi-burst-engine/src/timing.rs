@@ -1,0 +1,61 @@
+//! Optional wall-clock timing of the burst phases, for benchmarks. Off by
+//! default; on `wasm32` (where `std::time::Instant` is unavailable) it always
+//! reports zero.
+
+use std::time::Duration;
+
+/// Time spent in each phase of the last burst (zero unless
+/// `NpuConfig::record_phase_timings` is set).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PhaseTimings {
+    /// Phase 0: resetting potentials and clearing the previous FCL.
+    pub cleanup: Duration,
+    /// Phase 1a-1c: staged, power and fatigue input.
+    pub injection: Duration,
+    /// Phase 1d: synaptic propagation from the previous fire queue.
+    pub propagation: Duration,
+    /// Phase 2: candidate collection and neuron dynamics.
+    pub dynamics: Duration,
+    /// Phase 3: the fire ledger.
+    pub archival: Duration,
+}
+
+impl PhaseTimings {
+    pub fn total(&self) -> Duration {
+        self.cleanup + self.injection + self.propagation + self.dynamics + self.archival
+    }
+}
+
+/// Measures the time since the last lap, when enabled.
+pub(crate) struct Stopwatch {
+    #[cfg(not(target_arch = "wasm32"))]
+    last: Option<std::time::Instant>,
+}
+
+impl Stopwatch {
+    pub(crate) fn start(enabled: bool) -> Self {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            Stopwatch {
+                last: enabled.then(std::time::Instant::now),
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = enabled;
+            Stopwatch {}
+        }
+    }
+
+    /// Time since the previous lap (zero when disabled).
+    pub(crate) fn lap(&mut self) -> Duration {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(last) = self.last.as_mut() {
+            let now = std::time::Instant::now();
+            let d = now - *last;
+            *last = now;
+            return d;
+        }
+        Duration::ZERO
+    }
+}

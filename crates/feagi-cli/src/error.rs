@@ -1,0 +1,49 @@
+//! Errors of the command-line tool: each prints as one line and maps to an exit status.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use feagi_burst_engine::{GenomeError, LoadError, NpuError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A bad option value: exit status 2, like clap's own usage errors.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Genome(#[from] GenomeError),
+    #[error("{0}")]
+    Npu(#[from] NpuError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl From<LoadError> for CliError {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Genome(g) => CliError::Genome(g),
+            LoadError::Npu(n) => CliError::Npu(n),
+        }
+    }
+}
+
+impl CliError {
+    pub fn write(path: &std::path::Path, source: std::io::Error) -> Self {
+        CliError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) => ExitCode::from(2),
+            _ => ExitCode::from(1),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, CliError>;

@@ -1,0 +1,234 @@
+//! `feagi-npu run`: grow a genome, drive it and report what it did.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use feagi_burst_engine::{Genome, NpuConfig, RustNPU};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::error::{CliError, Result};
+use crate::raster::Raster;
+use crate::record::Recorder;
+use crate::stimulus::{Stimulus, Voxels};
+use crate::summary::{quantile_ms, AreaActivity, RunSummary};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Genome JSON file. Without it, the embedded default genome runs.
+    pub genome: Option<PathBuf>,
+    /// Number of bursts to run.
+    #[arg(long, default_value_t = 1000)]
+    pub bursts: u64,
+    /// Pace bursts at this many per second (default: as fast as possible).
+    #[arg(long, value_name = "F")]
+    pub hz: Option<f64>,
+    /// Seed of synaptogenesis and of generated input patterns.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Constant input every burst: CORTICAL_ID[@X,Y,Z][=P]. Without a voxel the
+    /// whole area; P defaults to the area's firing threshold (at least 1). Repeatable.
+    #[arg(long, value_name = "SPEC")]
+    pub stimulate: Vec<String>,
+    /// Generated input every burst: random:CORTICAL_ID:FRACTION (seeded random
+    /// voxels) or bar:CORTICAL_ID (a plane sweeping along x). Repeatable.
+    #[arg(long, value_name = "SPEC")]
+    pub pattern: Vec<String>,
+    /// Write every fired neuron to FILE: CSV, or JSON Lines when FILE ends in .jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Write a 1200x800 raster plot (PNG) of the run.
+    #[arg(long, value_name = "FILE.png")]
+    pub raster: Option<PathBuf>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn load_genome(path: Option<&PathBuf>) -> Result<(Genome, String)> {
+    match path {
+        Some(p) => Ok((Genome::from_path(p)?, p.display().to_string())),
+        None => Ok((
+            Genome::default_genome(),
+            "embedded default genome".to_string(),
+        )),
+    }
+}
+
+/// Stops the run after the current burst on Ctrl-C.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    // If a handler cannot be installed the run simply cannot be interrupted cleanly.
+    let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+    flag
+}
+
+pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
+    if let Some(hz) = args.hz {
+        if !(hz.is_finite() && hz > 0.0) {
+            return Err(CliError::Usage(format!(
+                "--hz must be a positive number, got {hz}"
+            )));
+        }
+    }
+    let (genome, label) = load_genome(args.genome.as_ref())?;
+    let config = NpuConfig {
+        seed: args.seed,
+        ..NpuConfig::default()
+    };
+    let mut npu = RustNPU::from_genome(&genome, config)?;
+
+    let mut stimuli = Vec::new();
+    for spec in &args.stimulate {
+        stimuli.push(Stimulus::parse_stimulate(spec, &npu)?);
+    }
+    for spec in &args.pattern {
+        stimuli.push(Stimulus::parse_pattern(spec, &npu, args.seed)?);
+    }
+    let mut recorder = args.record.as_deref().map(Recorder::create).transpose()?;
+    let areas: Vec<_> = npu
+        .areas()
+        .map(|a| {
+            (
+                a.index,
+                a.area.id.to_string(),
+                a.area.name.clone(),
+                a.first_neuron.unwrap_or(0),
+                a.neuron_count,
+            )
+        })
+        .collect();
+    let mut raster = args.raster.as_ref().map(|_| {
+        Raster::new(
+            args.bursts,
+            areas
+                .iter()
+                .map(|(_, id, name, first, n)| (format!("{id} {name}"), *first, *n as u32))
+                .collect(),
+        )
+    });
+
+    let stop = interrupt_flag();
+    let progress = ProgressBar::with_draw_target(Some(args.bursts), ProgressDrawTarget::hidden());
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} bursts  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let show_progress = std::io::stderr().is_terminal();
+
+    let mut fired_per_area = vec![0u64; areas.len()];
+    let mut burst_times = Vec::with_capacity(args.bursts as usize);
+    let mut voxels = Voxels::default();
+    let mut total_fired = 0u64;
+    let period = args.hz.map(|hz| Duration::from_secs_f64(1.0 / hz));
+    let start = Instant::now();
+    let mut next_start = start;
+    let mut done = 0u64;
+    while done < args.bursts && !stop.load(Ordering::SeqCst) {
+        let burst = done + 1;
+        for s in &mut stimuli {
+            s.stage(&mut npu, burst, &mut voxels)?;
+        }
+        let t0 = Instant::now();
+        let fired = npu.process_burst(None)?.neuron_count;
+        burst_times.push(t0.elapsed());
+        total_fired += fired as u64;
+        if let Some(r) = raster.as_mut() {
+            r.begin_burst();
+        }
+        for f in npu.fired_neurons() {
+            fired_per_area[f.area as usize] += 1;
+            if let Some(rec) = recorder.as_mut() {
+                rec.write(
+                    burst,
+                    &areas[f.area as usize].1,
+                    f.id,
+                    f.coordinates,
+                    f.potential,
+                )?;
+            }
+            if let Some(r) = raster.as_mut() {
+                r.mark(burst, f.area as usize, f.id);
+            }
+        }
+        done = burst;
+        if show_progress && progress.is_hidden() && start.elapsed() > Duration::from_secs(1) {
+            progress.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        if done.is_multiple_of(16) || done == args.bursts {
+            let hz = done as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            progress.set_position(done);
+            progress.set_message(format!("{hz:.1} Hz, {fired} fired"));
+        }
+        if let Some(p) = period {
+            next_start += p;
+            let now = Instant::now();
+            if next_start > now {
+                std::thread::sleep(next_start - now);
+            } else if now - next_start > p {
+                // Far behind (a slow burst): restart the schedule instead of bursting to catch up.
+                next_start = now;
+            }
+        }
+    }
+    let wall = start.elapsed();
+    progress.finish_and_clear();
+
+    if let Some(rec) = recorder {
+        rec.finish()?;
+    }
+    if let (Some(r), Some(path)) = (raster.as_ref(), args.raster.as_ref()) {
+        r.write(path, &format!("feagi-npu raster: {label}, {done} bursts"))?;
+    }
+
+    burst_times.sort();
+    let per_area = areas
+        .iter()
+        .zip(&fired_per_area)
+        .map(|((index, id, name, _, n), &fired)| AreaActivity {
+            index: *index,
+            cortical_id: id.clone(),
+            name: name.clone(),
+            neurons: *n,
+            fired,
+            firing_rate: if *n == 0 || done == 0 {
+                0.0
+            } else {
+                fired as f64 / (*n as f64 * done as f64)
+            },
+        })
+        .collect();
+    let summary = RunSummary {
+        genome: label,
+        neurons: npu.neuron_count(),
+        synapses: npu.synapse_count(),
+        areas: npu.area_count(),
+        bursts: done,
+        stopped_early: done < args.bursts,
+        wall_time_s: wall.as_secs_f64(),
+        achieved_hz: done as f64 / wall.as_secs_f64().max(1e-9),
+        median_burst_ms: quantile_ms(&burst_times, 0.5),
+        p99_burst_ms: quantile_ms(&burst_times, 0.99),
+        max_burst_ms: quantile_ms(&burst_times, 1.0),
+        total_fired,
+        mean_fired_per_burst: if done == 0 {
+            0.0
+        } else {
+            total_fired as f64 / done as f64
+        },
+        per_area,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        );
+    } else {
+        summary.print_table();
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,0 +1,224 @@
+//! Input that `run` stages every burst: constant stimulation (`--stimulate`)
+//! and generated patterns (`--pattern random:...`, `--pattern bar:...`).
+
+use feagi_burst_engine::{AreaIndex, RustNPU};
+use feagi_types::rng::{mix64, GAMMA};
+
+use crate::error::{CliError, Result};
+
+/// One source of input for an area.
+#[derive(Debug)]
+pub enum Stimulus {
+    /// The same voxels with the same potential every burst.
+    Constant {
+        area: AreaIndex,
+        xs: Vec<u32>,
+        ys: Vec<u32>,
+        zs: Vec<u32>,
+        ps: Vec<f32>,
+    },
+    /// A fresh seeded random fraction of the area's voxels every burst.
+    Random {
+        area: AreaIndex,
+        dims: [u32; 3],
+        fraction: f64,
+        potential: f32,
+        state: u64,
+    },
+    /// A one-voxel-wide plane sweeping along x, one step per burst.
+    Bar {
+        area: AreaIndex,
+        dims: [u32; 3],
+        potential: f32,
+    },
+}
+
+/// Potential used when none is given: the area's firing threshold, at least 1.
+fn default_potential(npu: &RustNPU, area: AreaIndex) -> Result<f32> {
+    Ok(npu.area(area)?.properties.firing_threshold.max(1.0))
+}
+
+fn resolve(npu: &RustNPU, id: &str) -> Result<AreaIndex> {
+    npu.resolve_area(id).map_err(|_| {
+        let known: Vec<String> = npu
+            .areas()
+            .map(|a| a.area.id.to_string().trim_end_matches('_').to_string())
+            .collect();
+        CliError::Usage(format!(
+            "unknown cortical area '{id}' (this genome has: {})",
+            known.join(", ")
+        ))
+    })
+}
+
+fn parse_potential(text: &str, spec: &str) -> Result<f32> {
+    match text.parse::<f32>() {
+        Ok(p) if p.is_finite() => Ok(p),
+        _ => Err(CliError::Usage(format!(
+            "bad potential '{text}' in '{spec}': expected a finite number"
+        ))),
+    }
+}
+
+/// Every voxel of a grid, x outermost.
+fn all_voxels(dims: [u32; 3]) -> impl Iterator<Item = (u32, u32, u32)> {
+    let [w, h, d] = dims;
+    (0..w).flat_map(move |x| (0..h).flat_map(move |y| (0..d).map(move |z| (x, y, z))))
+}
+
+impl Stimulus {
+    /// Parses `CORTICAL_ID[@X,Y,Z][=P]`.
+    pub fn parse_stimulate(spec: &str, npu: &RustNPU) -> Result<Stimulus> {
+        let (target, potential) = match spec.rsplit_once('=') {
+            Some((t, p)) => (t, Some(parse_potential(p, spec)?)),
+            None => (spec, None),
+        };
+        let (id, voxel) = match target.split_once('@') {
+            Some((id, coords)) => {
+                let parts: Vec<&str> = coords.split(',').collect();
+                let parsed: Vec<u32> = parts.iter().filter_map(|p| p.trim().parse().ok()).collect();
+                if parts.len() != 3 || parsed.len() != 3 {
+                    return Err(CliError::Usage(format!(
+                        "bad voxel '{coords}' in '{spec}': expected X,Y,Z"
+                    )));
+                }
+                (id, Some([parsed[0], parsed[1], parsed[2]]))
+            }
+            None => (target, None),
+        };
+        let area = resolve(npu, id)?;
+        let dims = npu.area(area)?.dimensions;
+        let p = match potential {
+            Some(p) => p,
+            None => default_potential(npu, area)?,
+        };
+        let voxels: Vec<(u32, u32, u32)> = match voxel {
+            Some([x, y, z]) => {
+                if x >= dims[0] || y >= dims[1] || z >= dims[2] {
+                    return Err(CliError::Usage(format!(
+                        "voxel ({x},{y},{z}) in '{spec}' is outside the area's {dims:?}"
+                    )));
+                }
+                vec![(x, y, z)]
+            }
+            None => all_voxels(dims).collect(),
+        };
+        Ok(Stimulus::Constant {
+            area,
+            xs: voxels.iter().map(|v| v.0).collect(),
+            ys: voxels.iter().map(|v| v.1).collect(),
+            zs: voxels.iter().map(|v| v.2).collect(),
+            ps: vec![p; voxels.len()],
+        })
+    }
+
+    /// Parses `random:CORTICAL_ID:FRACTION` or `bar:CORTICAL_ID`.
+    pub fn parse_pattern(spec: &str, npu: &RustNPU, seed: u64) -> Result<Stimulus> {
+        let parts: Vec<&str> = spec.splitn(3, ':').collect();
+        match parts.as_slice() {
+            ["random", id, fraction] => {
+                let area = resolve(npu, id)?;
+                let fraction: f64 = fraction
+                    .parse()
+                    .ok()
+                    .filter(|f: &f64| (0.0..=1.0).contains(f))
+                    .ok_or_else(|| {
+                        CliError::Usage(format!(
+                            "bad fraction '{fraction}' in '{spec}': expected 0..1"
+                        ))
+                    })?;
+                let state = seed ^ u64::from_le_bytes(*npu.area(area)?.id.as_bytes());
+                Ok(Stimulus::Random {
+                    area,
+                    dims: npu.area(area)?.dimensions,
+                    fraction,
+                    potential: default_potential(npu, area)?,
+                    state,
+                })
+            }
+            ["bar", id] => {
+                let area = resolve(npu, id)?;
+                Ok(Stimulus::Bar {
+                    area,
+                    dims: npu.area(area)?.dimensions,
+                    potential: default_potential(npu, area)?,
+                })
+            }
+            _ => Err(CliError::Usage(format!(
+                "bad pattern '{spec}': expected random:CORTICAL_ID:FRACTION or bar:CORTICAL_ID"
+            ))),
+        }
+    }
+
+    /// Stages this stimulus for burst `burst` (1-based), using `buf` as scratch.
+    pub fn stage(&mut self, npu: &mut RustNPU, burst: u64, buf: &mut Voxels) -> Result<()> {
+        match self {
+            Stimulus::Constant {
+                area,
+                xs,
+                ys,
+                zs,
+                ps,
+            } => {
+                npu.stage_sensory(*area, xs, ys, zs, ps)?;
+            }
+            Stimulus::Random {
+                area,
+                dims,
+                fraction,
+                potential,
+                state,
+            } => {
+                buf.clear();
+                let threshold = (*fraction * u64::MAX as f64) as u64;
+                for (x, y, z) in all_voxels(*dims) {
+                    *state = state.wrapping_add(GAMMA);
+                    if mix64(*state) < threshold {
+                        buf.push(x, y, z, *potential);
+                    }
+                }
+                npu.stage_sensory(*area, &buf.xs, &buf.ys, &buf.zs, &buf.ps)?;
+            }
+            Stimulus::Bar {
+                area,
+                dims,
+                potential,
+            } => {
+                buf.clear();
+                let x = ((burst - 1) % dims[0] as u64) as u32;
+                for y in 0..dims[1] {
+                    for z in 0..dims[2] {
+                        buf.push(x, y, z, *potential);
+                    }
+                }
+                npu.stage_sensory(*area, &buf.xs, &buf.ys, &buf.zs, &buf.ps)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reused voxel arrays for staging.
+#[derive(Debug, Default)]
+pub struct Voxels {
+    xs: Vec<u32>,
+    ys: Vec<u32>,
+    zs: Vec<u32>,
+    ps: Vec<f32>,
+}
+
+impl Voxels {
+    fn clear(&mut self) {
+        self.xs.clear();
+        self.ys.clear();
+        self.zs.clear();
+        self.ps.clear();
+    }
+
+    fn push(&mut self, x: u32, y: u32, z: u32, p: f32) {
+        self.xs.push(x);
+        self.ys.push(y);
+        self.zs.push(z);
+        self.ps.push(p);
+    }
+}
