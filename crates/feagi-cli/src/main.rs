@@ -1,5 +1,6 @@
 //! `feagi-npu`: the command-line face of feagi-rust.
 
+mod bench;
 mod error;
 mod inspect;
 mod raster;
@@ -29,6 +30,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Show a genome's cortical areas, their neurons and synapses, and its physiology.
     Inspect(inspect::InspectArgs),
+    /// Measure burst times on synthetic networks, the ideal kernel, or a genome.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),
         Command::Inspect(args) => inspect::inspect(args),
+        Command::Bench(args) => bench::bench(args),
     };
     match result {
         Ok(code) => code,

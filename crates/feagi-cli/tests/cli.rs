@@ -403,3 +403,87 @@ fn ctrl_c_stops_cleanly_and_still_writes_outputs() {
     assert_eq!(rows, s["total_fired"].as_u64().unwrap());
     assert!(std::fs::metadata(&png).unwrap().len() > 1000);
 }
+
+#[test]
+fn bench_smoke_reports_every_figure() {
+    let s = json(&run(&[
+        "bench",
+        "synthetic",
+        "--neurons",
+        "5000",
+        "--fanout",
+        "10",
+        "--firing",
+        "0.02",
+        "--bursts",
+        "30",
+        "--warmup",
+        "5",
+        "--json",
+    ]));
+    assert_eq!(
+        (
+            s["neurons"].as_u64(),
+            s["synapses"].as_u64(),
+            s["bursts"].as_u64()
+        ),
+        (Some(5000), Some(50_000), Some(30))
+    );
+    assert_eq!(
+        s["fired_per_burst"], 100.0,
+        "exactly 2 % of the neurons fire"
+    );
+    for key in [
+        "median_ms",
+        "p99_ms",
+        "max_ms",
+        "build_s",
+        "synaptic_events_per_s",
+        "peak_rss_mib",
+        "ideal_median_ms",
+        "engine_to_ideal",
+    ] {
+        assert!(s[key].as_f64().unwrap() > 0.0, "{key}");
+    }
+    assert!(s["phases"]["propagation_ms"].as_f64().unwrap() > 0.0);
+    let i = json(&run(&[
+        "bench",
+        "ideal",
+        "--neurons",
+        "5000",
+        "--fanout",
+        "10",
+        "--bursts",
+        "20",
+        "--warmup",
+        "2",
+        "--json",
+    ]));
+    assert!(i["median_ms"].as_f64().unwrap() > 0.0);
+    let g = json(&run(&[
+        "bench",
+        "genome",
+        "--pattern",
+        "random:0.1",
+        "--bursts",
+        "20",
+        "--warmup",
+        "2",
+        "--json",
+        &default_genome_path(),
+    ]));
+    assert!(g["fired_per_burst"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        run(&["bench", "synthetic", "--firing", "2", "--bursts", "1"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+/// The embedded default genome written to a temporary file.
+fn default_genome_path() -> String {
+    let path = std::env::temp_dir().join(format!("feagi-default-{}.json", std::process::id()));
+    std::fs::write(&path, feagi_genome::default_genome_json()).unwrap();
+    path.display().to_string()
+}

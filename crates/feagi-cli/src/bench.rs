@@ -1,0 +1,478 @@
+//! `feagi-npu bench`: burst-time benchmarks on synthetic networks and real
+//! genomes, with the machine's limit (`ideal`) measured in the same process.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand, ValueEnum};
+use feagi_burst_engine::synthetic::{self, Driver, SyntheticSpec, Targets};
+use feagi_burst_engine::{Genome, NpuConfig, PhaseTimings, RustNPU};
+use feagi_types::rng::{mix64, GAMMA};
+
+use crate::error::{CliError, Result};
+use crate::stimulus::{Stimulus, Voxels};
+use crate::summary::quantile_ms;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub workload: Workload,
+    /// Bursts measured (after warm-up).
+    #[arg(long, default_value_t = 1000, global = true)]
+    pub bursts: u64,
+    /// Bursts run before measuring.
+    #[arg(long, default_value_t = 100, global = true)]
+    pub warmup: u64,
+    /// Run propagation and dynamics on the rayon pool (bit-identical results).
+    #[arg(long, global = true)]
+    pub parallel: bool,
+    /// Print the report as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TargetsArg {
+    Random,
+    Local,
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct SyntheticArgs {
+    #[arg(long, default_value_t = 100_000)]
+    pub neurons: u32,
+    #[arg(long, default_value_t = 100)]
+    pub fanout: u32,
+    /// Fraction of neurons driven to fire each burst.
+    #[arg(long, default_value_t = 0.01)]
+    pub firing: f64,
+    #[arg(long, value_enum, default_value_t = TargetsArg::Random)]
+    pub targets: TargetsArg,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Workload {
+    /// A network built through the Rust API in which exactly a fraction F of the
+    /// neurons, chosen at random each burst, fires; also runs `ideal` side by side.
+    Synthetic(SyntheticArgs),
+    /// The machine's limit for the same work: a bare compressed-row scatter-add
+    /// of the same events plus one pass over the candidates.
+    Ideal(SyntheticArgs),
+    /// A real genome with seeded random input or a full frame on every input area.
+    Genome {
+        genome: PathBuf,
+        /// random:FRACTION (seeded random voxels of every input area) or frame.
+        #[arg(long, default_value = "frame")]
+        pattern: String,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct PhaseMedians {
+    pub cleanup_ms: f64,
+    pub injection_ms: f64,
+    pub propagation_ms: f64,
+    pub dynamics_ms: f64,
+    pub archival_ms: f64,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct BenchReport {
+    pub workload: String,
+    pub neurons: usize,
+    pub synapses: usize,
+    pub build_s: f64,
+    pub bursts: u64,
+    pub median_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub phases: PhaseMedians,
+    pub synaptic_events_per_s: f64,
+    pub fired_per_burst: f64,
+    pub peak_rss_mib: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ideal_median_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_to_ideal: Option<f64>,
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MiB.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn spec_of(a: &SyntheticArgs) -> Result<SyntheticSpec> {
+    if !(0.0..=1.0).contains(&a.firing) {
+        return Err(CliError::Usage(format!(
+            "--firing must lie in 0..1, got {}",
+            a.firing
+        )));
+    }
+    if a.neurons == 0 {
+        return Err(CliError::Usage("--neurons must be at least 1".into()));
+    }
+    Ok(SyntheticSpec {
+        neurons: a.neurons,
+        fanout: a.fanout,
+        firing: a.firing,
+        targets: match a.targets {
+            TargetsArg::Random => Targets::Random,
+            TargetsArg::Local => Targets::Local,
+        },
+        seed: a.seed,
+    })
+}
+
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    quantile_ms(&v, 0.5)
+}
+
+/// Collects per-burst measurements of the engine.
+#[derive(Default)]
+struct Samples {
+    total: Vec<Duration>,
+    phases: Vec<PhaseTimings>,
+    events: u64,
+    fired: u64,
+}
+
+impl Samples {
+    fn push(&mut self, took: Duration, phases: PhaseTimings, events: usize, fired: usize) {
+        self.total.push(took);
+        self.phases.push(phases);
+        self.events += events as u64;
+        self.fired += fired as u64;
+    }
+
+    fn report(self, workload: String, npu: &RustNPU, build: Duration) -> BenchReport {
+        let n = self.total.len().max(1) as f64;
+        let busy: f64 = self.total.iter().map(Duration::as_secs_f64).sum();
+        let pick = |f: fn(&PhaseTimings) -> Duration| median(self.phases.iter().map(f).collect());
+        let phases = PhaseMedians {
+            cleanup_ms: pick(|p| p.cleanup),
+            injection_ms: pick(|p| p.injection),
+            propagation_ms: pick(|p| p.propagation),
+            dynamics_ms: pick(|p| p.dynamics),
+            archival_ms: pick(|p| p.archival),
+        };
+        let mut sorted = self.total;
+        sorted.sort();
+        BenchReport {
+            workload,
+            neurons: npu.neuron_count(),
+            synapses: npu.synapse_count(),
+            build_s: build.as_secs_f64(),
+            bursts: sorted.len() as u64,
+            median_ms: quantile_ms(&sorted, 0.5),
+            p99_ms: quantile_ms(&sorted, 0.99),
+            max_ms: quantile_ms(&sorted, 1.0),
+            phases,
+            synaptic_events_per_s: if busy > 0.0 {
+                self.events as f64 / busy
+            } else {
+                0.0
+            },
+            fired_per_burst: self.fired as f64 / n,
+            peak_rss_mib: peak_rss_mib(),
+            ideal_median_ms: None,
+            engine_to_ideal: None,
+        }
+    }
+}
+
+/// The ideal kernel: the same network as compressed rows (u32 targets, u8
+/// weights), the same driven neurons each burst; per burst one scatter-add of
+/// every event into a dense f32 array, then one pass over the touched
+/// neurons that tests and clears them.
+pub struct Ideal {
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+    weights: Vec<u8>,
+    acc: Vec<f32>,
+    touched: Vec<u32>,
+    fired: Vec<u32>,
+}
+
+impl Ideal {
+    pub fn from_npu(npu: &RustNPU) -> Ideal {
+        let n = npu.neurons().len();
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut targets = Vec::with_capacity(npu.synapse_count());
+        let mut weights = Vec::with_capacity(npu.synapse_count());
+        offsets.push(0);
+        for s in 0..n {
+            let row = npu.synapses().row(s as u32);
+            targets.extend_from_slice(row.target);
+            weights.extend_from_slice(row.weight);
+            offsets.push(targets.len());
+        }
+        Ideal {
+            offsets,
+            targets,
+            weights,
+            acc: vec![0.0; n],
+            touched: Vec::new(),
+            fired: Vec::new(),
+        }
+    }
+
+    /// One burst: deliver the events of `sources`, then test every touched neuron.
+    pub fn burst(&mut self, sources: &[u32]) -> usize {
+        for &s in sources {
+            let (a, b) = (self.offsets[s as usize], self.offsets[s as usize + 1]);
+            for i in a..b {
+                let t = self.targets[i] as usize;
+                if self.acc[t] == 0.0 {
+                    self.touched.push(t as u32);
+                }
+                self.acc[t] += self.weights[i] as f32;
+            }
+        }
+        self.fired.clear();
+        for &t in &self.touched {
+            let v = &mut self.acc[t as usize];
+            if *v >= 1.0e12 {
+                self.fired.push(t);
+            }
+            *v = 0.0;
+        }
+        self.touched.clear();
+        self.fired.len()
+    }
+}
+
+/// Runs `ideal` on the fired sets the engine produced (replayed from a log).
+fn run_ideal(ideal: &mut Ideal, fired_log: &[Vec<u32>]) -> f64 {
+    let mut times = Vec::with_capacity(fired_log.len());
+    for fired in fired_log {
+        let t0 = Instant::now();
+        std::hint::black_box(ideal.burst(fired));
+        times.push(t0.elapsed());
+    }
+    median(times)
+}
+
+fn synthetic(args: &BenchArgs, a: &SyntheticArgs, with_ideal: bool) -> Result<BenchReport> {
+    let spec = spec_of(a)?;
+    let t0 = Instant::now();
+    let config = NpuConfig {
+        parallel: args.parallel,
+        record_phase_timings: true,
+        ..NpuConfig::default()
+    };
+    let mut npu = synthetic::build(&spec, config)?;
+    let build = t0.elapsed();
+    let mut driver = Driver::new(&spec);
+    for _ in 0..args.warmup {
+        driver.stage(&mut npu)?;
+        npu.process_burst(None)?;
+    }
+    let mut samples = Samples::default();
+    let mut fired_log = Vec::with_capacity(args.bursts as usize);
+    for _ in 0..args.bursts {
+        driver.stage(&mut npu)?;
+        let t = Instant::now();
+        let r = npu.process_burst(None)?;
+        let took = t.elapsed();
+        let (events, fired) = (r.synaptic_injections, r.neuron_count);
+        if with_ideal {
+            fired_log.push(r.fired_neurons.to_vec());
+        }
+        samples.push(took, npu.last_phase_timings(), events, fired);
+    }
+    let label = format!(
+        "synthetic neurons={} fanout={} firing={} targets={:?} seed={}{}",
+        a.neurons,
+        a.fanout,
+        a.firing,
+        a.targets,
+        a.seed,
+        if args.parallel { " parallel" } else { "" }
+    );
+    let mut report = samples.report(label, &npu, build);
+    if with_ideal {
+        let mut ideal = Ideal::from_npu(&npu);
+        let ideal_ms = run_ideal(&mut ideal, &fired_log);
+        report.ideal_median_ms = Some(ideal_ms);
+        report.engine_to_ideal = Some(report.median_ms / ideal_ms.max(1e-9));
+    }
+    Ok(report)
+}
+
+fn ideal_only(args: &BenchArgs, a: &SyntheticArgs) -> Result<BenchReport> {
+    let spec = spec_of(a)?;
+    let t0 = Instant::now();
+    let npu = synthetic::build(&spec, NpuConfig::default())?;
+    let mut ideal = Ideal::from_npu(&npu);
+    let build = t0.elapsed();
+    // The same kind of drive as the engine: a fresh random fraction each burst.
+    let k = (spec.neurons as f64 * spec.firing).round() as usize;
+    let mut order: Vec<u32> = (0..spec.neurons).collect();
+    let mut state = spec.seed ^ 0x5EED;
+    let mut log = Vec::new();
+    for _ in 0..args.warmup + args.bursts {
+        for i in 0..k {
+            state = state.wrapping_add(GAMMA);
+            let j = i + (mix64(state) % (order.len() - i) as u64) as usize;
+            order.swap(i, j);
+        }
+        let mut fired = order[..k].to_vec();
+        fired.sort_unstable();
+        log.push(fired);
+    }
+    run_ideal(&mut ideal, &log[..args.warmup as usize]);
+    let mut times = Vec::new();
+    let mut events = 0u64;
+    for fired in &log[args.warmup as usize..] {
+        events += fired
+            .iter()
+            .map(|&s| npu.synapses().outgoing_count(s) as u64)
+            .sum::<u64>();
+        let t = Instant::now();
+        std::hint::black_box(ideal.burst(fired));
+        times.push(t.elapsed());
+    }
+    let busy: f64 = times.iter().map(Duration::as_secs_f64).sum();
+    times.sort();
+    Ok(BenchReport {
+        workload: format!(
+            "ideal neurons={} fanout={} firing={} targets={:?}",
+            a.neurons, a.fanout, a.firing, a.targets
+        ),
+        neurons: npu.neuron_count(),
+        synapses: npu.synapse_count(),
+        build_s: build.as_secs_f64(),
+        bursts: times.len() as u64,
+        median_ms: quantile_ms(&times, 0.5),
+        p99_ms: quantile_ms(&times, 0.99),
+        max_ms: quantile_ms(&times, 1.0),
+        phases: PhaseMedians::default(),
+        synaptic_events_per_s: if busy > 0.0 {
+            events as f64 / busy
+        } else {
+            0.0
+        },
+        fired_per_burst: k as f64,
+        peak_rss_mib: peak_rss_mib(),
+        ideal_median_ms: None,
+        engine_to_ideal: None,
+    })
+}
+
+fn genome(args: &BenchArgs, path: &PathBuf, pattern: &str, seed: u64) -> Result<BenchReport> {
+    let t0 = Instant::now();
+    let genome = Genome::from_path(path)?;
+    let config = NpuConfig {
+        seed,
+        parallel: args.parallel,
+        record_phase_timings: true,
+        ..NpuConfig::default()
+    };
+    let mut npu = RustNPU::from_genome(&genome, config)?;
+    let build = t0.elapsed();
+    let inputs: Vec<String> = npu
+        .areas()
+        .filter(|a| a.area.kind == feagi_types::AreaKind::Ipu)
+        .map(|a| a.area.id.to_string())
+        .collect();
+    let mut stimuli = Vec::new();
+    for id in &inputs {
+        let spec = match pattern {
+            "frame" => id.clone(),
+            p => match p.strip_prefix("random:") {
+                Some(f) => format!("random:{id}:{f}"),
+                None => {
+                    return Err(CliError::Usage(format!(
+                        "bad pattern '{p}': expected random:FRACTION or frame"
+                    )))
+                }
+            },
+        };
+        stimuli.push(if pattern == "frame" {
+            Stimulus::parse_stimulate(&spec, &npu)?
+        } else {
+            Stimulus::parse_pattern(&spec, &npu, seed)?
+        });
+    }
+    let mut voxels = Voxels::default();
+    let mut samples = Samples::default();
+    for b in 0..args.warmup + args.bursts {
+        for s in &mut stimuli {
+            s.stage(&mut npu, b + 1, &mut voxels)?;
+        }
+        let t = Instant::now();
+        let r = npu.process_burst(None)?;
+        let took = t.elapsed();
+        let (events, fired) = (r.synaptic_injections, r.neuron_count);
+        if b >= args.warmup {
+            samples.push(took, npu.last_phase_timings(), events, fired);
+        }
+    }
+    Ok(samples.report(
+        format!(
+            "genome {} pattern={pattern} ({} input areas)",
+            path.display(),
+            inputs.len()
+        ),
+        &npu,
+        build,
+    ))
+}
+
+pub fn bench(args: BenchArgs) -> Result<ExitCode> {
+    if args.bursts == 0 {
+        return Err(CliError::Usage("--bursts must be at least 1".into()));
+    }
+    let report = match &args.workload {
+        Workload::Synthetic(a) => synthetic(&args, a, true)?,
+        Workload::Ideal(a) => ideal_only(&args, a)?,
+        Workload::Genome {
+            genome: path,
+            pattern,
+            seed,
+        } => genome(&args, path, pattern, *seed)?,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r = &report;
+    println!("workload          {}", r.workload);
+    println!("neurons           {}", r.neurons);
+    println!("synapses          {}", r.synapses);
+    println!("build             {:.3} s", r.build_s);
+    println!("bursts measured   {}", r.bursts);
+    println!(
+        "burst time        median {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        r.median_ms, r.p99_ms, r.max_ms
+    );
+    let p = &r.phases;
+    println!(
+        "phases (median)   cleanup {:.3}, injection {:.3}, propagation {:.3}, dynamics {:.3}, archival {:.3} ms",
+        p.cleanup_ms, p.injection_ms, p.propagation_ms, p.dynamics_ms, p.archival_ms
+    );
+    println!("synaptic events   {:.1} M/s", r.synaptic_events_per_s / 1e6);
+    println!("fired per burst   {:.1}", r.fired_per_burst);
+    println!("peak memory       {:.1} MiB", r.peak_rss_mib);
+    if let (Some(i), Some(ratio)) = (r.ideal_median_ms, r.engine_to_ideal) {
+        println!("ideal kernel      median {i:.3} ms -> engine / ideal = {ratio:.2}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
