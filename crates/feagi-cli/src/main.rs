@@ -2,6 +2,7 @@
 
 mod bench;
 mod error;
+mod gen_genome;
 mod inspect;
 mod raster;
 mod record;
@@ -32,6 +33,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Measure burst times on synthetic networks, the ideal kernel, or a genome.
     Bench(bench::BenchArgs),
+    /// Write a valid FEAGI genome of a chosen size (four areas, K synapses per neuron).
+    GenGenome(gen_genome::GenGenomeArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::validate(args),
         Command::Inspect(args) => inspect::inspect(args),
         Command::Bench(args) => bench::bench(args),
+        Command::GenGenome(args) => gen_genome::gen_genome(args),
     };
     match result {
         Ok(code) => code,

@@ -487,3 +487,64 @@ fn default_genome_path() -> String {
     std::fs::write(&path, feagi_genome::default_genome_json()).unwrap();
     path.display().to_string()
 }
+
+#[test]
+fn gen_genome_writes_a_valid_genome_of_the_requested_size() {
+    let dir = tempfile::tempdir().unwrap();
+    for (targets, exact) in [("random", true), ("local", false)] {
+        let path = dir.path().join(format!("{targets}.json"));
+        let p = path.to_str().unwrap();
+        let o = run(&[
+            "gen-genome",
+            "--neurons",
+            "4000",
+            "--fanout",
+            "10",
+            "--targets",
+            targets,
+            "--seed",
+            "2",
+            "-o",
+            p,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let j = json(&run(&["inspect", p, "--json"]));
+        assert_eq!(
+            j["neurons"], 4003,
+            "4000 regular neurons plus the three core ones"
+        );
+        let synapses = j["synapses"].as_u64().unwrap();
+        if exact {
+            assert_eq!(
+                synapses, 40_000,
+                "randomizer rules give exactly K synapses per neuron"
+            );
+        } else {
+            // Vectors that leave the grid at the area edges are dropped.
+            assert!((39_000..40_000).contains(&synapses), "{synapses}");
+        }
+        assert!(
+            j["warnings"].as_array().unwrap().is_empty(),
+            "{}",
+            j["warnings"]
+        );
+        // The brain runs and stays bounded under 1 % input.
+        let s = json(&run(&[
+            "run",
+            p,
+            "--bursts",
+            "50",
+            "--pattern",
+            "random:i_gen0:0.01",
+            "--json",
+        ]));
+        let fired = s["mean_fired_per_burst"].as_f64().unwrap();
+        assert!(fired > 1.0 && fired < 400.0, "{fired}");
+    }
+    assert_eq!(
+        run(&["gen-genome", "--neurons", "2", "-o", "/tmp/x.json"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
