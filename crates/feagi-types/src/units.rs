@@ -57,9 +57,72 @@ pub fn threshold_at(base: f32, increment: [f32; 3], x: u32, y: u32, z: u32) -> f
     ((base + x as f32 * increment[0]) + y as f32 * increment[1]) + z as f32 * increment[2]
 }
 
+/// Division of synaptic contributions by a source's outgoing count (SPEC
+/// §4.3: `f32(w * psp) / f32(outgoing)`), done as one f64 multiplication.
+///
+/// It gives exactly the f32 quotient. The product p = w * psp is an integer
+/// of at most 16 bits, so the true quotient p / d is never halfway between
+/// two f32 values (a dyadic p / d has at most 16 significant bits; any other
+/// has an infinite expansion) and lies at least about 2^-41 (relative) away
+/// from every halfway point, while the f64 reciprocal and product together
+/// err by under 2^-52. Rounding the f64 result to f32 therefore lands on the
+/// correctly rounded f32 quotient, bit for bit, without a division per synapse.
+#[derive(Clone, Copy, Debug)]
+pub struct OutgoingDivisor {
+    reciprocal: f64,
+}
+
+impl OutgoingDivisor {
+    /// For a source with `outgoing` synapses (> 0).
+    #[inline]
+    pub fn new(outgoing: u32) -> Self {
+        OutgoingDivisor {
+            reciprocal: 1.0 / (outgoing as f32 as f64),
+        }
+    }
+
+    /// f32(product) / f32(outgoing), for `product <= 65025`.
+    #[inline]
+    pub fn divide(self, product: u32) -> f32 {
+        (product as f64 * self.reciprocal) as f32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outgoing_divisor_equals_f32_division() {
+        // Every product w * psp against every count up to 600, then larger counts.
+        let mut products: Vec<u32> = (0..=255u32)
+            .flat_map(|w| (0..=255u32).map(move |p| w * p))
+            .collect();
+        products.sort_unstable();
+        products.dedup();
+        let counts = (1..=600u32).chain([
+            1000,
+            1023,
+            1024,
+            4095,
+            65_535,
+            65_537,
+            1 << 20,
+            16_777_215,
+            16_777_217,
+            u32::MAX,
+        ]);
+        for d in counts {
+            let div = OutgoingDivisor::new(d);
+            for &p in &products {
+                assert_eq!(
+                    div.divide(p).to_bits(),
+                    (p as f32 / d as f32).to_bits(),
+                    "{p} / {d}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn exc_maps_fractions_and_percentages() {

@@ -12,8 +12,13 @@ use feagi_types::{
     AreaIndex, FireCandidateList, FireQueue, NeuronId, SynapseArray, SynapseType, FCL_SHARD_ALIGN,
 };
 
+use feagi_types::units::OutgoingDivisor;
+
 use crate::areas::{FLAG_MP_DRIVEN_PSP, FLAG_PSP_UNIFORM};
 use crate::parallel;
+
+/// How many fired sources ahead propagation prefetches synapse rows.
+const PREFETCH_AHEAD: usize = 4;
 
 /// Adds staged (neuron, potential) pairs in staging order and empties the list.
 pub fn inject_staged(fcl: &mut FireCandidateList, staged: &mut Vec<(NeuronId, f32)>) {
@@ -60,12 +65,12 @@ impl Propagation<'_> {
     /// Delivers every contribution whose target lies in the shard (SPEC §4.3).
     fn deliver(&self, shard: &mut FclShard<'_>) {
         let (lo, span) = (shard.offset(), shard.len());
-        for (&source, &v_fire) in self
-            .previous
-            .neuron_ids
-            .iter()
-            .zip(&self.previous.potentials)
-        {
+        let fired = &self.previous.neuron_ids;
+        for (k, (&source, &v_fire)) in fired.iter().zip(&self.previous.potentials).enumerate() {
+            // Rows of fired neurons lie far apart: start loading one a few sources ahead.
+            if let Some(&ahead) = fired.get(k + PREFETCH_AHEAD) {
+                self.synapses.prefetch_row(ahead);
+            }
             let row = self.synapses.row(source);
             if row.is_empty() {
                 continue;
@@ -74,21 +79,25 @@ impl Propagation<'_> {
             let uniform = flags & FLAG_PSP_UNIFORM != 0;
             let driven_psp = (flags & FLAG_MP_DRIVEN_PSP != 0)
                 .then(|| round_half_away(v_fire.clamp(0.0, 255.0)) as u32);
-            let outgoing = row.len() as f32;
+            let divisor = OutgoingDivisor::new(row.len() as u32);
             for i in 0..row.len() {
                 let target = row.target[i];
                 if (target as usize).wrapping_sub(lo) >= span {
                     continue;
                 }
                 let psp = driven_psp.unwrap_or(row.psp[i] as u32);
-                // w * psp <= 65025 is exact in f32.
-                let mut c = (row.weight[i] as u32 * psp) as f32;
-                if row.synapse_type[i] == SynapseType::Inhibitory {
-                    c = -c;
-                }
-                if !uniform {
-                    c /= outgoing;
-                }
+                // w * psp <= 65025: exact in f32, and in range for the divisor.
+                let product = row.weight[i] as u32 * psp;
+                let magnitude = if uniform {
+                    product as f32
+                } else {
+                    divisor.divide(product)
+                };
+                let c = if row.synapse_type[i] == SynapseType::Inhibitory {
+                    -magnitude
+                } else {
+                    magnitude
+                };
                 shard.add(target, c);
             }
         }
