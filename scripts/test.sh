@@ -16,3 +16,28 @@ export FEAGI_GENOMES="${FEAGI_GENOMES:-}"
 
 echo "== Rust tests (profile: test, optimised; FEAGI_GENOMES=${FEAGI_GENOMES:-unset})"
 cargo test --workspace --locked
+
+# ----- Python bindings (crates/feagi-python, module feagi_rust) ---------------
+# A virtual environment at .venv (created when missing) gets maturin, numpy and
+# pytest; `maturin develop --release` builds the extension into it (release
+# profile, in the workspace target/ unless CARGO_TARGET_DIR says otherwise, so
+# the 1,000-burst tests run optimised code); pytest then runs python/tests.
+# PYTHON selects the interpreter that creates the environment (default python3).
+echo "== Python tests: environment .venv"
+python_started=$SECONDS
+venv_dir="$PWD/.venv"
+if [ ! -x "$venv_dir/bin/python" ]; then
+  "${PYTHON:-python3}" -m venv "$venv_dir"
+fi
+venv_python="$venv_dir/bin/python"
+"$venv_python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest
+
+echo "== Python tests: build and install feagi_rust (maturin develop --release)"
+# maturin installs into the active environment: make .venv the active one.
+env -u CONDA_PREFIX VIRTUAL_ENV="$venv_dir" PATH="$venv_dir/bin:$PATH" \
+  "$venv_dir/bin/maturin" develop --release --locked --quiet -m crates/feagi-python/Cargo.toml
+build_seconds=$((SECONDS - python_started))
+
+echo "== Python tests: pytest python/tests (FEAGI_GENOMES=${FEAGI_GENOMES:-unset})"
+"$venv_python" -m pytest -q -p no:cacheprovider python/tests
+echo "== Python part took $((SECONDS - python_started)) s (environment and build ${build_seconds} s)"

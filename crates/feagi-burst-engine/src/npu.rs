@@ -188,11 +188,17 @@ impl RustNPU {
         config: NpuConfig,
     ) -> Result<Self> {
         check_config(&config)?;
+        // Capacities are hints: reserve what memory allows, never abort on a huge hint.
+        let neuron_capacity = neuron_capacity.min(MAX_REGULAR_NEURONS as usize);
+        let mut neurons = NeuronArray::default();
+        neurons.reserve_hint(neuron_capacity);
+        let mut synapses = SynapseArray::default();
+        synapses.reserve_hint(neuron_capacity, synapse_capacity);
         Ok(RustNPU {
             config,
             areas: AreaTable::default(),
-            neurons: NeuronArray::with_capacity(neuron_capacity),
-            synapses: SynapseArray::with_capacity(neuron_capacity, synapse_capacity),
+            neurons,
+            synapses,
             fcl: FireCandidateList::default(),
             fire_queue: FireQueue::default(),
             ledger: FireLedger::default(),
@@ -479,6 +485,17 @@ impl RustNPU {
     /// Number of (neuron, potential) entries staged for the next burst.
     pub fn staged_count(&self) -> usize {
         self.staged.len()
+    }
+
+    /// The (neuron, potential) entries staged for the next burst, in staging order.
+    pub fn staged_inputs(&self) -> &[(NeuronId, f32)] {
+        &self.staged
+    }
+
+    /// The neuron that receives the power amount each burst: the neuron of the
+    /// `___power` area (neuron 1 in a developed brain), if there is one.
+    pub fn power_neuron(&self) -> Option<NeuronId> {
+        self.core_neuron(CorticalId::POWER)
     }
 
     // ----- the burst ------------------------------------------------------

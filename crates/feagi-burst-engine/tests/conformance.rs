@@ -611,3 +611,18 @@ fn item_38_fire_ledger_frames_windows_and_errors() {
         NpuError::UnknownArea(99)
     );
 }
+
+#[test]
+fn huge_capacity_hints_and_windows_do_not_abort() {
+    // Hints beyond memory are reserved as far as possible, never fatal.
+    let mut npu = RustNPU::new(usize::MAX / 2, usize::MAX / 2, 1_000_000_000).unwrap();
+    let a = npu.register_area(area("cHuge___", [1, 1, 1])).unwrap();
+    let id = npu
+        .add_neuron(a, NeuronParams::default(), [0, 0, 0])
+        .unwrap();
+    npu.stage_input(id, 1.0).unwrap();
+    assert_eq!(npu.staged_inputs(), &[(id, 1.0)]);
+    assert_eq!(npu.process_burst(None).unwrap().fired_neurons, &[id]);
+    assert_eq!(npu.power_neuron(), None);
+    assert_eq!(core_npu().power_neuron(), Some(1));
+}

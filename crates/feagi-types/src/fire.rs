@@ -295,7 +295,8 @@ impl FireLedger {
             slot @ None => {
                 let mut l = AreaLedger {
                     window,
-                    frames: VecDeque::with_capacity(window),
+                    // Frames arrive as bursts run: a huge window reserves nothing up front.
+                    frames: VecDeque::with_capacity(window.min(64)),
                 };
                 let first = self.last_timestep.saturating_sub(window as u64 - 1).max(1);
                 for t in first..=self.last_timestep {

@@ -82,6 +82,32 @@ impl NeuronArray {
         }
     }
 
+    /// Reserves room for `additional` more neurons where memory allows; a
+    /// capacity hint, so failing to reserve is not an error.
+    pub fn reserve_hint(&mut self, additional: usize) {
+        macro_rules! hint {
+            ($($field:ident),*) => { $( let _ = self.$field.try_reserve(additional); )* };
+        }
+        hint!(
+            membrane_potential,
+            threshold,
+            threshold_limit,
+            leak,
+            excitability,
+            refractory_period,
+            refractory_countdown,
+            consecutive_fire_cap,
+            consecutive_fire_count,
+            snooze_period,
+            mp_charge_accumulation,
+            area,
+            x,
+            y,
+            z,
+            valid
+        );
+    }
+
     pub fn len(&self) -> usize {
         self.membrane_potential.len()
     }

@@ -125,6 +125,18 @@ impl SynapseArray {
         }
     }
 
+    /// Reserves room for `sources` row entries and `synapses` synapses where
+    /// memory allows; a capacity hint, so failing to reserve is not an error.
+    pub fn reserve_hint(&mut self, sources: usize, synapses: usize) {
+        let _ = self.row_start.try_reserve(sources);
+        let _ = self.row_len.try_reserve(sources);
+        let _ = self.row_cap.try_reserve(sources);
+        let _ = self.target.try_reserve(synapses);
+        let _ = self.weight.try_reserve(synapses);
+        let _ = self.psp.try_reserve(synapses);
+        let _ = self.synapse_type.try_reserve(synapses);
+    }
+
     /// Builds rows from a creation-ordered list with a stable counting sort by
     /// source, so each row keeps creation order and the arena has no slack.
     /// Every source and target must be below `sources`.

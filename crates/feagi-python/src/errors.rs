@@ -1,0 +1,97 @@
+//! Rust errors as Python exceptions.
+//!
+//! | Rust error | Python exception |
+//! |---|---|
+//! | `feagi_genome::GenomeError` | `feagi_rust.GenomeError` (a `ValueError`) with locator attributes |
+//! | unknown neuron id, unknown area index | `IndexError` |
+//! | unknown cortical id or area name | `KeyError` |
+//! | everything else (bad values, lengths, ledger requests, duplicates) | `ValueError` |
+//! | an internal panic (a bug) | `RuntimeError`; the NPU refuses further use |
+
+use feagi_burst_engine::{LoadError, NpuError};
+use pyo3::exceptions::{PyIndexError, PyKeyError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+pyo3::create_exception!(
+    feagi_rust,
+    GenomeError,
+    PyValueError,
+    "A genome failed to load or develop.\n\n\
+     ``str(error)`` is the one-line message with its locators. Attributes: ``kind`` (for \
+     example ``\"InvalidJson\"``, ``\"UnknownMorphology\"``), ``message`` (without locators) \
+     and the locators ``file``, ``gene_key``, ``cortical_id``, ``destination_id``, \
+     ``rule_index``, ``morphology_id``, ``pattern_index``, ``line``, ``column`` \
+     (``None`` when they do not apply)."
+);
+
+/// A `feagi_rust.GenomeError` carrying the kind, the message and every locator.
+pub fn genome_error(py: Python<'_>, e: &feagi_genome::GenomeError) -> PyErr {
+    let err = GenomeError::new_err(e.to_string());
+    if let Err(attr_err) = set_genome_attributes(py, &err, e) {
+        return attr_err;
+    }
+    err
+}
+
+fn set_genome_attributes(
+    py: Python<'_>,
+    err: &PyErr,
+    e: &feagi_genome::GenomeError,
+) -> PyResult<()> {
+    let value = err.value(py);
+    value.setattr("kind", e.kind.as_str())?;
+    value.setattr("message", e.message.as_str())?;
+    value.setattr("file", e.file())?;
+    value.setattr("gene_key", e.gene_key())?;
+    value.setattr("cortical_id", e.cortical_id())?;
+    value.setattr("destination_id", e.destination_id())?;
+    value.setattr("rule_index", e.rule_index())?;
+    value.setattr("morphology_id", e.morphology_id())?;
+    value.setattr("pattern_index", e.pattern_index())?;
+    value.setattr("line", e.line())?;
+    value.setattr("column", e.column())?;
+    Ok(())
+}
+
+/// The Python exception for an NPU error (see the module table).
+pub fn npu_error(e: NpuError) -> PyErr {
+    let message = e.to_string();
+    match e {
+        NpuError::UnknownNeuron(_) | NpuError::UnknownArea(_) => PyIndexError::new_err(message),
+        NpuError::UnknownCorticalId(_) | NpuError::UnknownAreaName(_) => {
+            PyKeyError::new_err(message)
+        }
+        _ => PyValueError::new_err(message),
+    }
+}
+
+/// The Python exception for a failed genome load.
+pub fn load_error(py: Python<'_>, e: &LoadError) -> PyErr {
+    match e {
+        LoadError::Genome(g) => genome_error(py, g),
+        LoadError::Npu(n) => npu_error(n.clone()),
+    }
+}
+
+/// The exception raised once an internal panic was caught: the NPU may be
+/// half-updated, so it refuses every further call.
+pub fn poisoned() -> PyErr {
+    PyRuntimeError::new_err(
+        "this NPU hit an internal error earlier and can no longer be used; create a new one",
+    )
+}
+
+/// The message of a caught panic (a bug in feagi-rust, never bad input).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    format!("internal error in feagi-rust: {what}")
+}
+
+/// The exception for a caught panic.
+pub fn internal_panic(payload: &(dyn std::any::Any + Send)) -> PyErr {
+    PyRuntimeError::new_err(panic_message(payload))
+}

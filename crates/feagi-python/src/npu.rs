@@ -1,0 +1,1276 @@
+//! `feagi_rust.RustNPU`: the Python face of `feagi_burst_engine::RustNPU`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use feagi_burst_engine::{
+    AreaIndex, AreaKind, AreaUpdate, CorticalArea, LoadError, NeuronId, NeuronParams, NpuConfig,
+    NpuError, RustNPU, SynapseInfo, SynapseType,
+};
+use feagi_genome::{Genome, GenomeWarning};
+use feagi_types::MAX_REGULAR_NEURONS;
+use numpy::PyArray1;
+use parking_lot::{Mutex, MutexGuard};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+
+use crate::burst_loop::{self, LoopSlot};
+use crate::convert::{
+    bounded, coordinate_array, finite_f32, neuron_id, same_lengths, to_u16, to_u32, to_u8,
+    uint_array, AreaArg,
+};
+use crate::errors::{genome_error, internal_panic, load_error, npu_error, poisoned};
+use crate::params::{parse_param, properties_dict, ParamUpdate};
+use crate::results::{BurstResult, SpikeRecord};
+
+/// Capacity hints above these are honoured only up to them: the arrays grow
+/// on demand anyway, and a huge hint must not abort the process on allocation.
+const NEURON_RESERVE_CAP: usize = 1 << 20;
+const SYNAPSE_RESERVE_CAP: usize = 1 << 22;
+/// The largest fire ledger window accepted: the ledger reserves the whole
+/// window per area up front, so an absurd value would exhaust memory.
+pub const MAX_LEDGER_WINDOW: u64 = 100_000;
+/// `run` gives other threads the NPU, and Ctrl-C a chance, this often.
+const RUN_CHUNK: Duration = Duration::from_millis(50);
+
+/// The state behind the lock: the NPU and what the bindings add to it.
+pub struct Inner {
+    npu: RustNPU,
+    /// Set when an internal panic was caught: the NPU may be half-updated.
+    poisoned: bool,
+    warnings: Vec<GenomeWarning>,
+}
+
+pub type NpuCell = Mutex<Inner>;
+
+impl Inner {
+    fn new(npu: RustNPU, warnings: Vec<GenomeWarning>) -> Self {
+        Inner {
+            npu,
+            poisoned: false,
+            warnings,
+        }
+    }
+
+    /// Runs `f` on the NPU. A panic (a bug, never bad input) becomes a
+    /// `RuntimeError` and makes the NPU refuse every later call.
+    pub fn with<R>(&mut self, f: impl FnOnce(&mut RustNPU) -> R) -> PyResult<R> {
+        if self.poisoned {
+            return Err(poisoned());
+        }
+        match catch_unwind(AssertUnwindSafe(|| f(&mut self.npu))) {
+            Ok(r) => Ok(r),
+            Err(payload) => {
+                self.poisoned = true;
+                Err(internal_panic(payload.as_ref()))
+            }
+        }
+    }
+
+    /// [`Inner::with`] for NPU calls that can fail.
+    pub fn call<R>(&mut self, f: impl FnOnce(&mut RustNPU) -> Result<R, NpuError>) -> PyResult<R> {
+        self.with(f)?.map_err(npu_error)
+    }
+
+    /// The index of an area argument.
+    pub fn resolve(&mut self, area: &AreaArg) -> PyResult<AreaIndex> {
+        self.with(|npu| area.resolve(npu))?
+    }
+
+    /// One burst, copied out as a `BurstResult`.
+    pub fn run_burst(&mut self, power: Option<&[NeuronId]>) -> PyResult<BurstResult> {
+        self.call(|npu| npu.process_burst(power).map(|r| BurstResult::from(&r)))
+    }
+}
+
+/// Where a genome comes from.
+enum GenomeSource {
+    Path(PathBuf),
+    Json(String),
+    Bytes(Vec<u8>),
+}
+
+enum LoadFailure {
+    Genome(feagi_genome::GenomeError),
+    Load(LoadError),
+    Panic(PyErr),
+}
+
+fn parse_kind(kind: &str) -> PyResult<AreaKind> {
+    match kind.to_ascii_uppercase().as_str() {
+        "CORE" => Ok(AreaKind::Core),
+        "IPU" => Ok(AreaKind::Ipu),
+        "OPU" => Ok(AreaKind::Opu),
+        "CUSTOM" => Ok(AreaKind::Custom),
+        "MEMORY" => Ok(AreaKind::Memory),
+        _ => Err(PyValueError::new_err(format!(
+            "unknown area kind {kind:?}: expected CORE, IPU, OPU, CUSTOM or MEMORY"
+        ))),
+    }
+}
+
+fn synapse_type_arg(obj: &Bound<'_, PyAny>) -> PyResult<SynapseType> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return match s.to_cow()?.to_ascii_lowercase().as_str() {
+            "excitatory" => Ok(SynapseType::Excitatory),
+            "inhibitory" => Ok(SynapseType::Inhibitory),
+            other => Err(PyValueError::new_err(format!(
+                "synapse_type must be 0 / 'excitatory' or 1 / 'inhibitory', got {other:?}"
+            ))),
+        };
+    }
+    let code: i64 = obj.extract().map_err(|_| {
+        PyTypeError::new_err("synapse_type must be 0 / 'excitatory' or 1 / 'inhibitory'")
+    })?;
+    u8::try_from(code)
+        .ok()
+        .and_then(SynapseType::from_code)
+        .ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "synapse_type must be 0 (excitatory) or 1 (inhibitory), got {code}"
+            ))
+        })
+}
+
+/// Coordinates for lookups: negative or huge values name no voxel.
+fn coordinate(v: i64) -> Option<u32> {
+    u32::try_from(v).ok()
+}
+
+fn areas_list<'py>(py: Python<'py>, npu: &RustNPU) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for info in npu.areas() {
+        let a = info.area;
+        let d = PyDict::new(py);
+        d.set_item("index", info.index)?;
+        d.set_item("cortical_id", a.id.as_string())?;
+        d.set_item("name", a.name.as_str())?;
+        d.set_item("kind", a.kind.as_str())?;
+        d.set_item(
+            "dimensions",
+            (a.dimensions[0], a.dimensions[1], a.dimensions[2]),
+        )?;
+        d.set_item("neurons_per_voxel", a.neurons_per_voxel)?;
+        d.set_item("first_neuron", info.first_neuron)?;
+        d.set_item("neuron_count", info.neuron_count)?;
+        d.set_item("properties", properties_dict(py, &a.properties)?)?;
+        list.append(d)?;
+    }
+    Ok(list)
+}
+
+fn synapse_list(py: Python<'_>, synapses: Vec<SynapseInfo>) -> PyResult<Bound<'_, PyList>> {
+    let list = PyList::empty(py);
+    for s in synapses {
+        list.append((s.peer, s.weight, s.psp, s.synapse_type.code()))?;
+    }
+    Ok(list)
+}
+
+/// `(ids, sums)` of the last FCL.
+type FclArrays<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f32>>);
+
+fn frames_list<'py, 'a>(
+    py: Python<'py>,
+    frames: impl Iterator<Item = (u64, &'a [NeuronId])>,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (t, ids) in frames {
+        list.append((t, PyArray1::from_slice(py, ids)))?;
+    }
+    Ok(list)
+}
+
+/// The FEAGI Neural Processing Unit (SPEC sections 2 to 5).
+///
+/// Build one by hand (``RustNPU(neuron_count, synapse_capacity,
+/// fire_ledger_window)``, then ``register_area`` / ``add_neuron`` /
+/// ``add_synapse``) or from a genome (``RustNPU.from_genome``). Every method is
+/// thread-safe; ``run`` and the burst loop release the GIL while bursts run.
+/// Bad input raises ``ValueError``, ``TypeError``, ``IndexError`` (unknown
+/// neuron id or area index) or ``KeyError`` (unknown cortical id); failing
+/// calls leave the NPU unchanged.
+#[pyclass(frozen, name = "RustNPU", module = "feagi_rust")]
+pub struct PyRustNpu {
+    cell: Arc<NpuCell>,
+    burst_loop: Arc<LoopSlot>,
+}
+
+impl Drop for PyRustNpu {
+    fn drop(&mut self) {
+        // Joining here could wait for a GIL we hold; the thread ends by itself.
+        burst_loop::request_stop(&self.burst_loop);
+    }
+}
+
+impl PyRustNpu {
+    fn wrap(inner: Inner) -> Self {
+        PyRustNpu {
+            cell: Arc::new(Mutex::new(inner)),
+            burst_loop: Arc::new(LoopSlot::default()),
+        }
+    }
+
+    /// The NPU lock. When it is busy (a burst loop or `run` in another
+    /// thread), the GIL is released while waiting, so nothing deadlocks and
+    /// other Python threads keep running.
+    fn lock<'a>(&'a self, py: Python<'_>) -> MutexGuard<'a, Inner> {
+        if let Some(guard) = self.cell.try_lock() {
+            return guard;
+        }
+        let cell = &self.cell;
+        py.detach(|| cell.lock())
+    }
+
+    fn load(py: Python<'_>, source: GenomeSource, config: NpuConfig) -> PyResult<Self> {
+        let outcome = py.detach(move || {
+            catch_unwind(AssertUnwindSafe(
+                move || -> Result<(RustNPU, Vec<GenomeWarning>), LoadFailure> {
+                    let genome = match source {
+                        GenomeSource::Path(p) => Genome::from_path(p),
+                        GenomeSource::Json(s) => Genome::from_json_str(&s),
+                        GenomeSource::Bytes(b) => Genome::from_json_slice(&b),
+                    }
+                    .map_err(LoadFailure::Genome)?;
+                    let npu = RustNPU::from_genome(&genome, config).map_err(LoadFailure::Load)?;
+                    Ok((npu, genome.warnings().to_vec()))
+                },
+            ))
+            .unwrap_or_else(|payload| Err(LoadFailure::Panic(internal_panic(payload.as_ref()))))
+        });
+        match outcome {
+            Ok((npu, warnings)) => Ok(Self::wrap(Inner::new(npu, warnings))),
+            Err(LoadFailure::Genome(e)) => Err(genome_error(py, &e)),
+            Err(LoadFailure::Load(e)) => Err(load_error(py, &e)),
+            Err(LoadFailure::Panic(e)) => Err(e),
+        }
+    }
+
+    fn genome_source(genome: &Bound<'_, PyAny>) -> PyResult<GenomeSource> {
+        let py = genome.py();
+        if let Ok(s) = genome.cast::<PyString>() {
+            let text = s.to_cow()?;
+            return Ok(if text.trim_start().starts_with('{') {
+                GenomeSource::Json(text.to_string())
+            } else {
+                GenomeSource::Path(PathBuf::from(text.as_ref()))
+            });
+        }
+        if let Ok(b) = genome.cast::<PyBytes>() {
+            return Ok(GenomeSource::Bytes(b.as_bytes().to_vec()));
+        }
+        if let Ok(d) = genome.cast::<PyDict>() {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("allow_nan", false)?;
+            let text: String = py
+                .import("json")?
+                .call_method("dumps", (d,), Some(&kwargs))?
+                .extract()?;
+            return Ok(GenomeSource::Json(text));
+        }
+        if genome.hasattr("__fspath__")? {
+            let path: PathBuf = py
+                .import("os")?
+                .call_method1("fspath", (genome,))?
+                .extract()?;
+            return Ok(GenomeSource::Path(path));
+        }
+        Err(PyTypeError::new_err(
+            "genome must be a path (str or os.PathLike), JSON text (str starting with '{', or bytes) or a dict",
+        ))
+    }
+
+    fn area_float_array<'py>(
+        &self,
+        py: Python<'py>,
+        cortical_id: Option<&Bound<'py, PyAny>>,
+        field: fn(&feagi_types::NeuronArray) -> &[f32],
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let area = cortical_id.map(AreaArg::extract).transpose()?;
+        let mut g = self.lock(py);
+        let index = match &area {
+            Some(a) => Some(g.resolve(a)?),
+            None => None,
+        };
+        g.call(|npu| {
+            let values = field(npu.neurons());
+            Ok(match index {
+                None => PyArray1::from_slice(py, values),
+                Some(i) => {
+                    let ids = npu.neurons_in_area(i)?;
+                    PyArray1::from_iter(py, ids.iter().map(|&id| values[id as usize]))
+                }
+            })
+        })
+    }
+}
+
+#[pymethods]
+impl PyRustNpu {
+    /// An empty NPU. ``neuron_count`` and ``synapse_capacity`` are capacity
+    /// hints (the arrays grow as needed); ``fire_ledger_window`` is the number
+    /// of frames the fire ledger keeps per area (at least 1).
+    #[new]
+    #[pyo3(signature = (neuron_count=0, synapse_capacity=0, fire_ledger_window=20))]
+    fn new(neuron_count: i64, synapse_capacity: i64, fire_ledger_window: i64) -> PyResult<Self> {
+        let neurons = bounded(neuron_count, "neuron_count", MAX_REGULAR_NEURONS)? as usize;
+        let synapses = bounded(synapse_capacity, "synapse_capacity", u64::MAX >> 1)? as usize;
+        let window = bounded(fire_ledger_window, "fire_ledger_window", MAX_LEDGER_WINDOW)? as usize;
+        let npu = RustNPU::new(
+            neurons.min(NEURON_RESERVE_CAP),
+            synapses.min(SYNAPSE_RESERVE_CAP),
+            window,
+        )
+        .map_err(npu_error)?;
+        Ok(Self::wrap(Inner::new(npu, Vec::new())))
+    }
+
+    /// Develops a genome into a new NPU (SPEC sections 1 to 3).
+    ///
+    /// ``genome`` is a path (``str`` naming a file, or ``os.PathLike``), JSON
+    /// text (a ``str`` whose first non-blank character is ``{``, or ``bytes``)
+    /// or a ``dict`` (serialised with ``json.dumps``). ``seed`` drives
+    /// synaptogenesis (attractivity below 100 and randomizer rules);
+    /// ``power_amount`` is what the power neuron receives each burst. The GIL
+    /// is released while the genome loads. Raises ``GenomeError`` (a
+    /// ``ValueError``) with locators when the genome is invalid or unreadable
+    /// (``kind == "Io"`` for a missing file).
+    #[staticmethod]
+    #[pyo3(signature = (genome, seed=0, power_amount=1.0, fire_ledger_window=20, fatigue_active=false))]
+    fn from_genome(
+        py: Python<'_>,
+        genome: &Bound<'_, PyAny>,
+        seed: u64,
+        power_amount: f64,
+        fire_ledger_window: i64,
+        fatigue_active: bool,
+    ) -> PyResult<Self> {
+        let source = Self::genome_source(genome)?;
+        let config = NpuConfig {
+            seed,
+            power_amount: finite_f32(power_amount, "power_amount")?,
+            fire_ledger_window: bounded(
+                fire_ledger_window,
+                "fire_ledger_window",
+                MAX_LEDGER_WINDOW,
+            )? as usize,
+            fatigue_active,
+            ..NpuConfig::default()
+        };
+        Self::load(py, source, config)
+    }
+
+    /// The embedded default genome as JSON text (same as ``feagi_rust.default_genome_json()``).
+    #[staticmethod]
+    fn default_genome() -> &'static str {
+        feagi_genome::default_genome_json()
+    }
+
+    /// Warnings of the genome load (empty for a hand-built NPU): a list of
+    /// dicts with ``kind``, ``message``, ``text`` (the one-line rendering) and
+    /// the locators that apply.
+    fn genome_warnings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let warnings = self.lock(py).warnings.clone();
+        let list = PyList::empty(py);
+        for w in &warnings {
+            let d = PyDict::new(py);
+            d.set_item("kind", w.kind.as_str())?;
+            d.set_item("message", w.message.as_str())?;
+            d.set_item("text", w.to_string())?;
+            let l = &w.locators;
+            d.set_item("file", l.file.as_deref())?;
+            d.set_item("gene_key", l.gene_key.as_deref())?;
+            d.set_item("cortical_id", l.cortical_id.as_deref())?;
+            d.set_item("destination_id", l.destination_id.as_deref())?;
+            d.set_item("rule_index", l.rule_index)?;
+            d.set_item("morphology_id", l.morphology_id.as_deref())?;
+            d.set_item("pattern_index", l.pattern_index)?;
+            list.append(d)?;
+        }
+        Ok(list)
+    }
+
+    /// The NPU configuration: ``seed``, ``power_amount``, ``fire_ledger_window``, ``fatigue_active``.
+    fn get_config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let config = self.lock(py).with(|npu| npu.config().clone())?;
+        let d = PyDict::new(py);
+        d.set_item("seed", config.seed)?;
+        d.set_item("power_amount", config.power_amount)?;
+        d.set_item("fire_ledger_window", config.fire_ledger_window)?;
+        d.set_item("fatigue_active", config.fatigue_active)?;
+        Ok(d)
+    }
+
+    /// Sets the potential the power neuron receives each burst.
+    fn set_power_amount(&self, py: Python<'_>, amount: f64) -> PyResult<()> {
+        let amount = finite_f32(amount, "power amount")?;
+        self.lock(py).call(|npu| npu.set_power_amount(amount))
+    }
+
+    /// Makes the fatigue neuron receive the power amount every burst (or not).
+    fn set_fatigue_active(&self, py: Python<'_>, active: bool) -> PyResult<()> {
+        self.lock(py).with(|npu| npu.set_fatigue_active(active))
+    }
+
+    // ----- building ---------------------------------------------------------
+
+    /// Registers a cortical area and returns its index.
+    ///
+    /// ``cortical_id`` is any spelling the genome format accepts (``"cInput"``,
+    /// ``"cInput__"``, base64, ``"_power"``); it is stored in its canonical
+    /// 8-character form. Areas get indices in registration order; the core
+    /// areas ``"___death"``, ``"___power"``, ``"___fatig"`` are ordinary ids,
+    /// and the neuron of ``"___power"`` receives the power amount each burst.
+    /// ``kind`` is one of CORE, IPU, OPU, CUSTOM, MEMORY (default: CORE for
+    /// the three core ids, CUSTOM otherwise). Neurons are added
+    /// with ``add_neuron``. Raises ``ValueError`` for a duplicate or malformed
+    /// id (``GenomeError`` with kind ``MalformedCorticalId``) or a zero dimension.
+    #[pyo3(
+        signature = (cortical_id, dimensions=vec![1, 1, 1], name=None, kind=None, neurons_per_voxel=1),
+        text_signature = "($self, cortical_id, dimensions=(1, 1, 1), name=None, kind=None, neurons_per_voxel=1)"
+    )]
+    fn register_area(
+        &self,
+        py: Python<'_>,
+        cortical_id: &str,
+        dimensions: Vec<i64>,
+        name: Option<String>,
+        kind: Option<&str>,
+        neurons_per_voxel: i64,
+    ) -> PyResult<AreaIndex> {
+        let id = feagi_genome::parse_cortical_id(cortical_id).map_err(|e| genome_error(py, &e))?;
+        let [w, h, d] = <[i64; 3]>::try_from(dimensions.as_slice()).map_err(|_| {
+            PyValueError::new_err(format!(
+                "dimensions must be three integers (w, h, d), got {} values",
+                dimensions.len()
+            ))
+        })?;
+        let dims = [
+            to_u32(w, "dimension w")?,
+            to_u32(h, "dimension h")?,
+            to_u32(d, "dimension d")?,
+        ];
+        let kind = match kind {
+            Some(k) => parse_kind(k)?,
+            None if id.is_core() => AreaKind::Core,
+            None => AreaKind::Custom,
+        };
+        let mut area = CorticalArea::new(id, name.unwrap_or_else(|| id.as_string()), kind, dims);
+        area.neurons_per_voxel = to_u32(neurons_per_voxel, "neurons_per_voxel")?;
+        self.lock(py).call(|npu| npu.register_area(area))
+    }
+
+    /// Adds a neuron at voxel (x, y, z) of an area and returns its id.
+    ///
+    /// ``area`` is a cortical id or an area index. Parameters are in internal
+    /// units (SPEC section 2.3): ``threshold_limit`` 0 means no limit, ``leak``
+    /// and ``excitability`` (a firing probability) lie in [0, 1],
+    /// ``consecutive_fire_limit`` 0 or 65535 means unlimited.
+    #[pyo3(signature = (
+        area, x=0, y=0, z=0, threshold=1.0, threshold_limit=0.0, leak=0.0, excitability=1.0,
+        refractory_period=0, consecutive_fire_limit=0, snooze_period=0,
+        mp_charge_accumulation=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_neuron(
+        &self,
+        py: Python<'_>,
+        area: &Bound<'_, PyAny>,
+        x: i64,
+        y: i64,
+        z: i64,
+        threshold: f64,
+        threshold_limit: f64,
+        leak: f64,
+        excitability: f64,
+        refractory_period: i64,
+        consecutive_fire_limit: i64,
+        snooze_period: i64,
+        mp_charge_accumulation: bool,
+    ) -> PyResult<NeuronId> {
+        let area = AreaArg::extract(area)?;
+        let coords = [to_u32(x, "x")?, to_u32(y, "y")?, to_u32(z, "z")?];
+        let params = NeuronParams {
+            threshold: threshold as f32,
+            threshold_limit: threshold_limit as f32,
+            leak: leak as f32,
+            excitability: excitability as f32,
+            refractory_period: to_u16(refractory_period, "refractory_period")?,
+            consecutive_fire_cap: to_u16(consecutive_fire_limit, "consecutive_fire_limit")?,
+            snooze_period: to_u16(snooze_period, "snooze_period")?,
+            mp_charge_accumulation,
+        };
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        g.call(|npu| npu.add_neuron(index, params, coords))
+    }
+
+    /// Adds a synapse ``source -> target``. ``weight`` and ``conductance``
+    /// (the PSP) are integers 0..255; ``synapse_type`` is 0 / ``"excitatory"``
+    /// or 1 / ``"inhibitory"``. Unknown neurons raise ``IndexError``.
+    #[pyo3(signature = (source, target, weight=1, conductance=1, synapse_type=None))]
+    fn add_synapse(
+        &self,
+        py: Python<'_>,
+        source: i64,
+        target: i64,
+        weight: i64,
+        conductance: i64,
+        synapse_type: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let (s, t) = (neuron_id(source)?, neuron_id(target)?);
+        let (w, c) = (to_u8(weight, "weight")?, to_u8(conductance, "conductance")?);
+        let ty = synapse_type
+            .map(synapse_type_arg)
+            .transpose()?
+            .unwrap_or_default();
+        self.lock(py).call(|npu| npu.add_synapse(s, t, w, c, ty))
+    }
+
+    /// Adds many synapses in input order and returns how many. Arguments are
+    /// parallel 1-D arrays (numpy arrays of any integer dtype, or lists):
+    /// neuron ids, weights 0..255, conductances 0..255, types 0 or 1. Every
+    /// entry is checked before any synapse is added.
+    fn add_synapses_batch(
+        &self,
+        py: Python<'_>,
+        sources: &Bound<'_, PyAny>,
+        targets: &Bound<'_, PyAny>,
+        weights: &Bound<'_, PyAny>,
+        conductances: &Bound<'_, PyAny>,
+        types: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
+        let sources = uint_array::<u32>(sources, "sources", u32::MAX as u64)?;
+        let targets = uint_array::<u32>(targets, "targets", u32::MAX as u64)?;
+        let weights = uint_array::<u8>(weights, "weights", 255)?;
+        let conductances = uint_array::<u8>(conductances, "conductances", 255)?;
+        let types = uint_array::<u8>(types, "types", 1)?;
+        same_lengths(&[
+            ("sources", sources.len()),
+            ("targets", targets.len()),
+            ("weights", weights.len()),
+            ("conductances", conductances.len()),
+            ("types", types.len()),
+        ])?;
+        let types: Vec<SynapseType> = types
+            .as_slice()
+            .iter()
+            .map(|&c| SynapseType::from_code(c).unwrap_or_default())
+            .collect();
+        let mut g = self.lock(py);
+        g.call(|npu| {
+            npu.add_synapses_batch(
+                sources.as_slice(),
+                targets.as_slice(),
+                weights.as_slice(),
+                conductances.as_slice(),
+                &types,
+            )
+        })
+    }
+
+    /// Removes every synapse ``source -> target``; returns how many there were.
+    fn remove_synapse(&self, py: Python<'_>, source: i64, target: i64) -> PyResult<usize> {
+        let (s, t) = (neuron_id(source)?, neuron_id(target)?);
+        self.lock(py).call(|npu| npu.remove_synapse(s, t))
+    }
+
+    /// Sets the weight (0..255) of every synapse ``source -> target``; returns how many changed.
+    fn update_synapse_weight(
+        &self,
+        py: Python<'_>,
+        source: i64,
+        target: i64,
+        weight: i64,
+    ) -> PyResult<usize> {
+        let (s, t) = (neuron_id(source)?, neuron_id(target)?);
+        let w = to_u8(weight, "weight")?;
+        self.lock(py).call(|npu| npu.update_synapse_weight(s, t, w))
+    }
+
+    // ----- running ----------------------------------------------------------
+
+    /// Runs one burst (SPEC section 4.1) and returns its ``BurstResult``.
+    ///
+    /// With ``power_neurons=None`` the power neuron receives the power amount;
+    /// with a sequence of ids exactly those neurons do, in order.
+    #[pyo3(signature = (power_neurons=None))]
+    fn process_burst(
+        &self,
+        py: Python<'_>,
+        power_neurons: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<BurstResult> {
+        let power = power_neurons
+            .map(|p| uint_array::<u32>(p, "power_neurons", u32::MAX as u64))
+            .transpose()?;
+        let mut g = self.lock(py);
+        g.run_burst(power.as_ref().map(|p| p.as_slice()))
+    }
+
+    /// Runs ``n`` bursts with the GIL released and returns what fired.
+    ///
+    /// With ``record=True`` the result is a ``SpikeRecord`` (``bursts``,
+    /// ``neuron_ids``, ``counts``); with ``record=False`` it is a numpy uint32
+    /// array of the number of neurons fired in each burst. Other threads get
+    /// the NPU, and Ctrl-C is honoured, every 50 ms (input staged by another
+    /// thread in that gap reaches the next burst).
+    #[pyo3(signature = (n, record=true))]
+    fn run(&self, py: Python<'_>, n: i64, record: bool) -> PyResult<Py<PyAny>> {
+        let n = bounded(n, "n", i64::MAX as u64)?;
+        let mut counts: Vec<u32> = Vec::new();
+        let mut bursts: Vec<u64> = Vec::new();
+        let mut ids: Vec<u32> = Vec::new();
+        let mut first_burst: Option<u64> = None;
+        let mut done = 0u64;
+        while done < n {
+            let cell = &self.cell;
+            let (chunk_done, outcome) = py.detach(|| {
+                let mut g = cell.lock();
+                let started = Instant::now();
+                let mut k = 0u64;
+                while done + k < n {
+                    let step = g.call(|npu| {
+                        let r = npu.process_burst(None)?;
+                        counts.push(r.fired_neurons.len() as u32);
+                        if record {
+                            bursts.extend(std::iter::repeat_n(r.burst, r.fired_neurons.len()));
+                            ids.extend_from_slice(r.fired_neurons);
+                        }
+                        Ok(r.burst)
+                    });
+                    match step {
+                        Ok(b) => {
+                            first_burst.get_or_insert(b);
+                        }
+                        Err(e) => return (k, Err(e)),
+                    }
+                    k += 1;
+                    if started.elapsed() >= RUN_CHUNK {
+                        break;
+                    }
+                }
+                (k, Ok(()))
+            });
+            done += chunk_done;
+            outcome?;
+            py.check_signals()?;
+        }
+        let first = match first_burst {
+            Some(b) => b,
+            None => self.lock(py).with(|npu| npu.burst_count())? + 1,
+        };
+        if record {
+            Ok(Py::new(py, SpikeRecord::new(first, counts, bursts, ids))?.into_any())
+        } else {
+            Ok(PyArray1::from_vec(py, counts).into_any().unbind())
+        }
+    }
+
+    /// Starts running bursts on a background thread, ``frequency_hz`` per
+    /// second (at least 1e-6; it sleeps until the next period; a late burst does not cause
+    /// a burst storm). After each burst ``callback(result)`` is called with
+    /// the ``BurstResult`` and the GIL, without the NPU lock: it may stage
+    /// input and read the fire queue. Returning ``False`` stops the loop; an
+    /// exception stops it too and is kept (``burst_loop_error()``) and
+    /// printed, never raised into another thread. ``max_bursts`` ends the
+    /// loop after that many bursts. Raises ``RuntimeError`` if a loop is
+    /// already running.
+    #[pyo3(signature = (frequency_hz, callback=None, max_bursts=None))]
+    fn start_burst_loop(
+        &self,
+        py: Python<'_>,
+        frequency_hz: f64,
+        callback: Option<Py<PyAny>>,
+        max_bursts: Option<i64>,
+    ) -> PyResult<()> {
+        let max = max_bursts
+            .map(|m| bounded(m, "max_bursts", i64::MAX as u64))
+            .transpose()?;
+        burst_loop::start(
+            py,
+            &self.burst_loop,
+            self.cell.clone(),
+            frequency_hz,
+            callback,
+            max,
+        )
+    }
+
+    /// Stops the burst loop and waits for its thread (the GIL is released
+    /// meanwhile). Called from the loop's own callback, it stops the loop
+    /// once the callback returns. Does nothing when no loop runs.
+    fn stop_burst_loop(&self, py: Python<'_>) {
+        burst_loop::stop(py, &self.burst_loop);
+    }
+
+    /// Whether the background burst loop is running.
+    fn is_burst_loop_running(&self) -> bool {
+        burst_loop::is_running(&self.burst_loop)
+    }
+
+    /// The formatted exception (with traceback) that stopped the last burst
+    /// loop, or ``None``. Cleared when a loop starts.
+    fn burst_loop_error(&self) -> Option<String> {
+        burst_loop::last_error(&self.burst_loop)
+    }
+
+    // ----- input ------------------------------------------------------------
+
+    /// Stages sensory input for the next burst (SPEC section 4.2): for each
+    /// i, every neuron of voxel (xs[i], ys[i], zs[i]) of the area receives
+    /// potentials[i]. ``potentials`` may be a single number for all voxels.
+    /// Zero or non-finite potentials and voxels outside the area (negative
+    /// coordinates included) are skipped. Returns the number of neurons
+    /// staged. Unknown areas raise ``KeyError``.
+    fn inject_sensory(
+        &self,
+        py: Python<'_>,
+        cortical_id: &Bound<'_, PyAny>,
+        xs: &Bound<'_, PyAny>,
+        ys: &Bound<'_, PyAny>,
+        zs: &Bound<'_, PyAny>,
+        potentials: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
+        let area = AreaArg::extract(cortical_id)?;
+        let xs = coordinate_array(xs, "xs")?;
+        let ys = coordinate_array(ys, "ys")?;
+        let zs = coordinate_array(zs, "zs")?;
+        let ps = crate::convert::f32_array(potentials, "potentials", Some(xs.len()))?;
+        same_lengths(&[
+            ("xs", xs.len()),
+            ("ys", ys.len()),
+            ("zs", zs.len()),
+            ("potentials", ps.len()),
+        ])?;
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        g.call(|npu| {
+            npu.stage_sensory(
+                index,
+                xs.as_slice(),
+                ys.as_slice(),
+                zs.as_slice(),
+                ps.as_slice(),
+            )
+        })
+    }
+
+    /// Stages potentials[i] for neuron neuron_ids[i] in the next burst;
+    /// ``potentials`` may be a single number. Zero or non-finite potentials
+    /// are skipped. Unknown ids raise ``IndexError`` and stage nothing.
+    /// Returns the number of entries staged.
+    fn inject_sensory_batch(
+        &self,
+        py: Python<'_>,
+        neuron_ids: &Bound<'_, PyAny>,
+        potentials: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
+        let ids = uint_array::<u32>(neuron_ids, "neuron_ids", u32::MAX as u64)?;
+        let ps = crate::convert::f32_array(potentials, "potentials", Some(ids.len()))?;
+        same_lengths(&[("neuron_ids", ids.len()), ("potentials", ps.len())])?;
+        self.lock(py)
+            .call(|npu| npu.stage_inputs(ids.as_slice(), ps.as_slice()))
+    }
+
+    /// Drops everything staged since the last burst.
+    fn clear_staged(&self, py: Python<'_>) -> PyResult<()> {
+        self.lock(py).with(|npu| npu.clear_staged())
+    }
+
+    /// The number of (neuron, potential) entries staged for the next burst.
+    fn staged_count(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lock(py).with(|npu| npu.staged_count())
+    }
+
+    // ----- output and queries -----------------------------------------------
+
+    /// The fire queue of the last burst grouped by area:
+    /// ``{cortical_id: (ids, xs, ys, zs, potentials)}`` with canonical
+    /// 8-character ids, uint32 ids and coordinates, float32 firing
+    /// potentials, ids ascending. Areas that did not fire are absent.
+    fn get_current_fire_queue<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let mut g = self.lock(py);
+        g.with(|npu| -> PyResult<Bound<'py, PyDict>> {
+            let out = PyDict::new(py);
+            for (area, fired) in npu.fire_queue_by_area() {
+                let id = npu.area_id(area).map_err(npu_error)?.as_string();
+                let ids = PyArray1::from_iter(py, fired.iter().map(|f| f.id));
+                let xs = PyArray1::from_iter(py, fired.iter().map(|f| f.coordinates[0]));
+                let ys = PyArray1::from_iter(py, fired.iter().map(|f| f.coordinates[1]));
+                let zs = PyArray1::from_iter(py, fired.iter().map(|f| f.coordinates[2]));
+                let ps = PyArray1::from_iter(py, fired.iter().map(|f| f.potential));
+                out.set_item(id, (ids, xs, ys, zs, ps))?;
+            }
+            Ok(out)
+        })?
+    }
+
+    /// The last burst's fire candidate list as ``(ids, sums)``: uint32 ids
+    /// ascending and the float32 summed input of each.
+    fn get_last_fcl<'py>(&self, py: Python<'py>) -> PyResult<FclArrays<'py>> {
+        let entries: Vec<(u32, f32)> = self.lock(py).with(|npu| npu.last_fcl().collect())?;
+        Ok((
+            PyArray1::from_iter(py, entries.iter().map(|e| e.0)),
+            PyArray1::from_iter(py, entries.iter().map(|e| e.1)),
+        ))
+    }
+
+    /// The most recent ledger frames of an area (at most ``lookback``, fewer
+    /// when fewer are retained): a list of ``(timestep, ids)`` tuples, oldest
+    /// first, ``ids`` a uint32 array of the area's neurons that fired at that
+    /// timestep (empty when none did). Frames are dense (SPEC section 5.1).
+    /// ``lookback`` must be at least 1; an untracked area raises ``ValueError``.
+    #[pyo3(signature = (cortical_id, lookback=20))]
+    fn get_fire_ledger_history<'py>(
+        &self,
+        py: Python<'py>,
+        cortical_id: &Bound<'py, PyAny>,
+        lookback: i64,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let area = AreaArg::extract(cortical_id)?;
+        if lookback < 1 {
+            return Err(PyValueError::new_err(format!(
+                "lookback must be at least 1, got {lookback}"
+            )));
+        }
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        g.with(|npu| -> PyResult<Bound<'py, PyList>> {
+            let frames: Vec<_> = npu
+                .fire_ledger()
+                .retained(index)
+                .ok_or_else(|| {
+                    PyValueError::new_err(format!(
+                        "area {} is not tracked by the fire ledger",
+                        npu.area_id(index)
+                            .map(|i| i.as_string())
+                            .unwrap_or_default()
+                    ))
+                })?
+                .collect();
+            let skip = frames.len().saturating_sub(lookback as usize);
+            frames_list(
+                py,
+                frames[skip..]
+                    .iter()
+                    .map(|f| (f.timestep, f.neuron_ids.as_slice())),
+            )
+        })?
+    }
+
+    /// Exactly ``depth`` dense ledger frames of an area for timesteps
+    /// ``end - depth + 1 .. end``, oldest first, as ``(timestep, ids)``
+    /// tuples (SPEC section 5.1 ``dense_window``). ``end`` defaults to the
+    /// last burst. Raises ``ValueError`` for depth 0, depth above the window,
+    /// ``end`` beyond the last burst, an untracked area or missing history.
+    #[pyo3(signature = (cortical_id, depth, end=None))]
+    fn get_fire_ledger_frames<'py>(
+        &self,
+        py: Python<'py>,
+        cortical_id: &Bound<'py, PyAny>,
+        depth: i64,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let area = AreaArg::extract(cortical_id)?;
+        let depth = bounded(depth, "depth", MAX_LEDGER_WINDOW)? as usize;
+        let end = end
+            .map(|e| bounded(e, "end", i64::MAX as u64))
+            .transpose()?;
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        g.with(|npu| -> PyResult<Bound<'py, PyList>> {
+            let end = end.unwrap_or_else(|| npu.burst_count());
+            let frames = npu.ledger_frames(index, end, depth).map_err(npu_error)?;
+            frames_list(
+                py,
+                frames.iter().map(|f| (f.timestep, f.neuron_ids.as_slice())),
+            )
+        })?
+    }
+
+    /// Sets how many frames the fire ledger keeps for an area (at least 1).
+    fn configure_fire_ledger_window(
+        &self,
+        py: Python<'_>,
+        cortical_id: &Bound<'_, PyAny>,
+        window: i64,
+    ) -> PyResult<()> {
+        let area = AreaArg::extract(cortical_id)?;
+        let window = bounded(window, "window", MAX_LEDGER_WINDOW)? as usize;
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        g.call(|npu| npu.configure_ledger_window(index, window))
+    }
+
+    /// The fire ledger window of an area.
+    fn get_fire_ledger_window_size(
+        &self,
+        py: Python<'_>,
+        cortical_id: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
+        let area = AreaArg::extract(cortical_id)?;
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        g.call(|npu| npu.ledger_window(index))
+    }
+
+    /// Membrane potentials (float32) of an area's neurons in ascending id
+    /// order, or of every neuron (indexed by id) when ``cortical_id`` is None.
+    #[pyo3(signature = (cortical_id=None))]
+    fn get_membrane_potentials<'py>(
+        &self,
+        py: Python<'py>,
+        cortical_id: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        self.area_float_array(py, cortical_id, |n| &n.membrane_potential)
+    }
+
+    /// Firing thresholds (float32) of an area's neurons in ascending id
+    /// order, or of every neuron when ``cortical_id`` is None.
+    #[pyo3(signature = (cortical_id=None))]
+    fn get_thresholds<'py>(
+        &self,
+        py: Python<'py>,
+        cortical_id: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        self.area_float_array(py, cortical_id, |n| &n.threshold)
+    }
+
+    /// The ids (uint32, ascending) of an area's neurons.
+    fn get_neuron_ids<'py>(
+        &self,
+        py: Python<'py>,
+        cortical_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray1<u32>>> {
+        let area = AreaArg::extract(cortical_id)?;
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        let ids = g.call(|npu| npu.neurons_in_area(index))?;
+        Ok(PyArray1::from_vec(py, ids))
+    }
+
+    /// Everything the NPU holds about a neuron (SPEC section 5.2) as a dict:
+    /// ``id``, ``cortical_id``, ``area`` (index), ``coordinates`` (x, y, z),
+    /// ``membrane_potential``, ``threshold``, ``threshold_limit`` (None when
+    /// unlimited), ``leak``, ``excitability`` (probability), ``refractory_period``,
+    /// ``refractory_countdown``, ``consecutive_fire_limit``,
+    /// ``consecutive_fire_count``, ``snooze_period``, ``mp_charge_accumulation``.
+    /// Unknown ids raise ``IndexError``.
+    fn get_neuron_state<'py>(&self, py: Python<'py>, neuron: i64) -> PyResult<Bound<'py, PyDict>> {
+        let id = neuron_id(neuron)?;
+        let (s, cortical) = self.lock(py).call(|npu| {
+            let s = npu.neuron_state(id)?;
+            Ok((s, npu.area_id(s.area)?.as_string()))
+        })?;
+        let d = PyDict::new(py);
+        d.set_item("id", id)?;
+        d.set_item("cortical_id", cortical)?;
+        d.set_item("area", s.area)?;
+        d.set_item(
+            "coordinates",
+            (s.coordinates[0], s.coordinates[1], s.coordinates[2]),
+        )?;
+        d.set_item("membrane_potential", s.membrane_potential)?;
+        d.set_item("threshold", s.threshold)?;
+        d.set_item("threshold_limit", s.threshold_limit)?;
+        d.set_item("leak", s.leak)?;
+        d.set_item("excitability", s.excitability)?;
+        d.set_item("refractory_period", s.refractory_period)?;
+        d.set_item("refractory_countdown", s.refractory_countdown)?;
+        d.set_item("consecutive_fire_limit", s.consecutive_fire_cap)?;
+        d.set_item("consecutive_fire_count", s.consecutive_fire_count)?;
+        d.set_item("snooze_period", s.snooze_period)?;
+        d.set_item("mp_charge_accumulation", s.mp_charge_accumulation)?;
+        Ok(d)
+    }
+
+    /// The lowest neuron id of voxel (x, y, z) of an area, or None when the
+    /// voxel has no neuron or lies outside the area (SPEC section 2.4).
+    fn get_neuron_at_coordinate(
+        &self,
+        py: Python<'_>,
+        cortical_id: &Bound<'_, PyAny>,
+        x: i64,
+        y: i64,
+        z: i64,
+    ) -> PyResult<Option<NeuronId>> {
+        let area = AreaArg::extract(cortical_id)?;
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        match (coordinate(x), coordinate(y), coordinate(z)) {
+            (Some(x), Some(y), Some(z)) => g.call(|npu| npu.neuron_at(index, x, y, z)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Every neuron id of voxel (x, y, z) of an area, ascending (empty outside the area).
+    fn get_neurons_at_coordinate(
+        &self,
+        py: Python<'_>,
+        cortical_id: &Bound<'_, PyAny>,
+        x: i64,
+        y: i64,
+        z: i64,
+    ) -> PyResult<Vec<NeuronId>> {
+        let area = AreaArg::extract(cortical_id)?;
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        match (coordinate(x), coordinate(y), coordinate(z)) {
+            (Some(x), Some(y), Some(z)) => g.call(|npu| npu.neurons_at(index, x, y, z)),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Every area in index order, as dicts: ``index``, ``cortical_id``
+    /// (canonical 8 characters), ``name``, ``kind``, ``dimensions`` (w, h, d),
+    /// ``neurons_per_voxel``, ``first_neuron`` (None for an empty area),
+    /// ``neuron_count`` and ``properties`` (the area genes by their names as
+    /// ``update_cortical_area`` takes them, in internal units, plus ``psp``).
+    fn get_cortical_areas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.lock(py).with(|npu| areas_list(py, npu))?
+    }
+
+    /// The number of neurons.
+    fn neuron_count(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lock(py).with(|npu| npu.neuron_count())
+    }
+
+    /// The number of synapses.
+    fn synapse_count(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lock(py).with(|npu| npu.synapse_count())
+    }
+
+    /// The number of cortical areas.
+    fn area_count(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lock(py).with(|npu| npu.area_count())
+    }
+
+    /// The number of the last completed burst (0 before the first).
+    fn burst_count(&self, py: Python<'_>) -> PyResult<u64> {
+        self.lock(py).with(|npu| npu.burst_count())
+    }
+
+    /// The synapses leaving a neuron in creation order, as ``(target, weight,
+    /// psp, type)`` tuples (type 0 excitatory, 1 inhibitory).
+    fn get_outgoing_synapses<'py>(
+        &self,
+        py: Python<'py>,
+        neuron: i64,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let id = neuron_id(neuron)?;
+        let synapses = self.lock(py).call(|npu| npu.outgoing(id))?;
+        synapse_list(py, synapses)
+    }
+
+    /// The synapses reaching a neuron as ``(source, weight, psp, type)``
+    /// tuples, sources ascending, per source in creation order.
+    fn get_incoming_synapses<'py>(
+        &self,
+        py: Python<'py>,
+        neuron: i64,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let id = neuron_id(neuron)?;
+        let synapses = self.lock(py).call(|npu| npu.incoming(id))?;
+        synapse_list(py, synapses)
+    }
+
+    // ----- runtime parameter updates (SPEC 4.6) -----------------------------
+
+    /// Updates area genes between bursts (SPEC section 4.6), in genome units,
+    /// by keyword: ``firing_threshold``, ``firing_threshold_increment`` (x, y,
+    /// z) or ``firing_threshold_increment_x`` / ``_y`` / ``_z``,
+    /// ``firing_threshold_limit`` (0 = none), ``leak_coefficient`` (clamped to
+    /// [0, 1]), ``neuron_excitability`` (up to 1 a fraction, above a
+    /// percentage), ``refractory_period``, ``consecutive_fire_cnt_max``,
+    /// ``snooze_length``, ``mp_charge_accumulation``, ``postsynaptic_current``,
+    /// ``psp_uniform_distribution``, ``mp_driven_psp``. Every value is checked
+    /// before any is applied; they are applied in the order given. Neurons keep
+    /// V, refractory countdown and consecutive count (except as 4.6 says for
+    /// ``refractory_period``).
+    #[pyo3(signature = (cortical_id, **params))]
+    fn update_cortical_area(
+        &self,
+        py: Python<'_>,
+        cortical_id: &Bound<'_, PyAny>,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let area = AreaArg::extract(cortical_id)?;
+        let mut updates = Vec::new();
+        if let Some(params) = params {
+            for (name, value) in params.iter() {
+                let name: String = name.extract()?;
+                updates.push(parse_param(&name, &value)?);
+            }
+        }
+        self.apply_updates(py, &area, updates)
+    }
+
+    /// Updates one area gene by name (see ``update_cortical_area``).
+    fn update_area_parameter(
+        &self,
+        py: Python<'_>,
+        cortical_id: &Bound<'_, PyAny>,
+        name: &str,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let area = AreaArg::extract(cortical_id)?;
+        let update = parse_param(name, value)?;
+        self.apply_updates(py, &area, vec![update])
+    }
+
+    // ----- export -----------------------------------------------------------
+
+    /// The whole NPU as numpy arrays (a snapshot; see docs/PYTHON.md):
+    ///
+    /// * ``neurons``: dict of arrays indexed by neuron id: ``membrane_potential``,
+    ///   ``threshold``, ``threshold_limit`` (+inf = no limit), ``leak``,
+    ///   ``excitability`` (probability) as float32; ``refractory_period``,
+    ///   ``refractory_countdown``, ``consecutive_fire_cap`` (0 or 65535 =
+    ///   unlimited), ``consecutive_fire_count``, ``snooze_period`` as uint16;
+    ///   ``mp_charge_accumulation`` and ``valid`` as bool; ``area``, ``x``,
+    ///   ``y``, ``z`` as uint32.
+    /// * ``synapses``: dict of parallel arrays ``source``, ``target`` (uint32),
+    ///   ``weight``, ``psp``, ``type`` (uint8, 0 excitatory / 1 inhibitory) in
+    ///   per-source row order: sources ascending, each source's synapses in
+    ///   creation order (the order propagation uses).
+    /// * ``areas``: the list of ``get_cortical_areas()``.
+    /// * ``fire_queue``: ``neuron_ids`` (uint32) and ``potentials`` (float32)
+    ///   of the last burst, which the next burst propagates.
+    /// * ``burst``: the last burst number; ``config``: as ``get_config()``;
+    ///   ``power_neuron``: the id that receives the power amount (or None).
+    fn export_connectome<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let mut g = self.lock(py);
+        g.with(|npu| -> PyResult<Bound<'py, PyDict>> {
+            let n = npu.neurons();
+            let neurons = PyDict::new(py);
+            neurons.set_item(
+                "membrane_potential",
+                PyArray1::from_slice(py, &n.membrane_potential),
+            )?;
+            neurons.set_item("threshold", PyArray1::from_slice(py, &n.threshold))?;
+            neurons.set_item(
+                "threshold_limit",
+                PyArray1::from_slice(py, &n.threshold_limit),
+            )?;
+            neurons.set_item("leak", PyArray1::from_slice(py, &n.leak))?;
+            neurons.set_item("excitability", PyArray1::from_slice(py, &n.excitability))?;
+            neurons.set_item(
+                "refractory_period",
+                PyArray1::from_slice(py, &n.refractory_period),
+            )?;
+            neurons.set_item(
+                "refractory_countdown",
+                PyArray1::from_slice(py, &n.refractory_countdown),
+            )?;
+            neurons.set_item(
+                "consecutive_fire_cap",
+                PyArray1::from_slice(py, &n.consecutive_fire_cap),
+            )?;
+            neurons.set_item(
+                "consecutive_fire_count",
+                PyArray1::from_slice(py, &n.consecutive_fire_count),
+            )?;
+            neurons.set_item("snooze_period", PyArray1::from_slice(py, &n.snooze_period))?;
+            neurons.set_item(
+                "mp_charge_accumulation",
+                PyArray1::from_slice(py, &n.mp_charge_accumulation),
+            )?;
+            neurons.set_item("area", PyArray1::from_slice(py, &n.area))?;
+            neurons.set_item("x", PyArray1::from_slice(py, &n.x))?;
+            neurons.set_item("y", PyArray1::from_slice(py, &n.y))?;
+            neurons.set_item("z", PyArray1::from_slice(py, &n.z))?;
+            neurons.set_item("valid", PyArray1::from_slice(py, &n.valid))?;
+
+            let s = npu.synapses();
+            let total = s.len();
+            let mut source = Vec::with_capacity(total);
+            let mut target = Vec::with_capacity(total);
+            let mut weight = Vec::with_capacity(total);
+            let mut psp = Vec::with_capacity(total);
+            let mut ty = Vec::with_capacity(total);
+            for src in 0..s.source_count() as NeuronId {
+                let row = s.row(src);
+                source.extend(std::iter::repeat_n(src, row.len()));
+                target.extend_from_slice(row.target);
+                weight.extend_from_slice(row.weight);
+                psp.extend_from_slice(row.psp);
+                ty.extend(row.synapse_type.iter().map(|t| t.code()));
+            }
+            let synapses = PyDict::new(py);
+            synapses.set_item("source", PyArray1::from_vec(py, source))?;
+            synapses.set_item("target", PyArray1::from_vec(py, target))?;
+            synapses.set_item("weight", PyArray1::from_vec(py, weight))?;
+            synapses.set_item("psp", PyArray1::from_vec(py, psp))?;
+            synapses.set_item("type", PyArray1::from_vec(py, ty))?;
+
+            let fq = npu.fire_queue();
+            let fire_queue = PyDict::new(py);
+            fire_queue.set_item("neuron_ids", PyArray1::from_slice(py, &fq.neuron_ids))?;
+            fire_queue.set_item("potentials", PyArray1::from_slice(py, &fq.potentials))?;
+
+            let config = npu.config();
+            let config_dict = PyDict::new(py);
+            config_dict.set_item("seed", config.seed)?;
+            config_dict.set_item("power_amount", config.power_amount)?;
+            config_dict.set_item("fire_ledger_window", config.fire_ledger_window)?;
+            config_dict.set_item("fatigue_active", config.fatigue_active)?;
+
+            let power_neuron = npu
+                .area_index(&feagi_types::CorticalId::POWER)
+                .ok()
+                .and_then(|i| npu.areas().find(|a| a.index == i))
+                .and_then(|a| a.first_neuron);
+
+            let out = PyDict::new(py);
+            out.set_item("neurons", neurons)?;
+            out.set_item("synapses", synapses)?;
+            out.set_item("areas", areas_list(py, npu)?)?;
+            out.set_item("fire_queue", fire_queue)?;
+            out.set_item("burst", npu.burst_count())?;
+            out.set_item("config", config_dict)?;
+            out.set_item("power_neuron", power_neuron)?;
+            Ok(out)
+        })?
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        self.lock(py).with(|npu| {
+            format!(
+                "RustNPU(areas={}, neurons={}, synapses={}, burst={})",
+                npu.area_count(),
+                npu.neuron_count(),
+                npu.synapse_count(),
+                npu.burst_count()
+            )
+        })
+    }
+}
+
+impl PyRustNpu {
+    fn apply_updates(
+        &self,
+        py: Python<'_>,
+        area: &AreaArg,
+        updates: Vec<ParamUpdate>,
+    ) -> PyResult<()> {
+        let mut g = self.lock(py);
+        let index = g.resolve(area)?;
+        g.call(|npu| {
+            for update in updates {
+                let update = match update {
+                    ParamUpdate::Engine(u) => u,
+                    ParamUpdate::IncrementAxis(axis, v) => {
+                        let mut inc = npu.area(index)?.properties.threshold_increment;
+                        inc[axis] = v;
+                        AreaUpdate::ThresholdIncrement(inc)
+                    }
+                };
+                npu.update_area(index, update)?;
+            }
+            Ok(())
+        })
+    }
+}
