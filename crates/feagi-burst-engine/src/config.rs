@@ -12,14 +12,12 @@ pub struct NpuConfig {
     /// Inject `power_amount` into the fatigue neuron every burst.
     pub fatigue_active: bool,
     /// Run propagation and dynamics on the rayon pool when the `parallel`
-    /// feature is built in. Results are bit-identical either way. Off by
-    /// default: on the 2-core reference machine the current split is slower
-    /// than one thread (docs/PERFORMANCE.md), so it is opt-in until the
-    /// performance work makes it pay.
+    /// feature is built in. Results are bit-identical either way.
     pub parallel: bool,
-    /// Below this much work (synaptic events, or candidates) a phase runs on
-    /// one thread, where splitting would cost more than it saves. 0 splits
-    /// whenever possible (used by the tests that compare the two paths).
+    /// Below this many synaptic events propagation runs on one thread (and
+    /// dynamics below 12 times as many candidates), where splitting would
+    /// cost more than it saves. 0 splits whenever possible (used by the tests
+    /// that compare the two paths).
     pub parallel_min_work: usize,
     /// Measure each phase of every burst (see `RustNPU::last_phase_timings`).
     pub record_phase_timings: bool,
@@ -32,7 +30,7 @@ impl Default for NpuConfig {
             power_amount: 1.0,
             fire_ledger_window: 20,
             fatigue_active: false,
-            parallel: false,
+            parallel: true,
             parallel_min_work: 20_000,
             record_phase_timings: false,
         }

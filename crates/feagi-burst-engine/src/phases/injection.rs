@@ -2,10 +2,14 @@
 //! SPEC §4.1 (D8): staged input, power, fatigue, then synaptic input from
 //! FQ(t-1) by ascending source and, per source, ascending synapse.
 //!
-//! Parallel propagation splits the FCL into disjoint target ranges; each
-//! thread walks every fired source but adds only into its own range, so every
-//! target still receives its contributions in the sequential order and the
-//! f32 sums are bit-identical to one thread.
+//! Parallel propagation runs in two passes. Pass A splits the fired sources
+//! into contiguous chunks, one per thread; each thread computes its
+//! contributions and appends them, in order, to a bucket per target range.
+//! Pass B gives each thread one target range, which it fills from the buckets
+//! of chunk 0, then chunk 1, and so on. Every target therefore receives its
+//! contributions in the sequential order and the f32 sums are bit-identical
+//! to one thread, while no thread reads another's synapses or touches
+//! another's part of the FCL.
 
 use feagi_types::fire::FclShard;
 use feagi_types::{
@@ -62,64 +66,132 @@ impl Propagation<'_> {
             .sum()
     }
 
-    /// Delivers every contribution whose target lies in the shard (SPEC §4.3).
-    fn deliver(&self, shard: &mut FclShard<'_>) {
-        let (lo, span) = (shard.offset(), shard.len());
-        let fired = &self.previous.neuron_ids;
-        for (k, (&source, &v_fire)) in fired.iter().zip(&self.previous.potentials).enumerate() {
-            // Rows of fired neurons lie far apart: start loading one a few sources ahead.
-            if let Some(&ahead) = fired.get(k + PREFETCH_AHEAD) {
-                self.synapses.prefetch_row(ahead);
-            }
-            let row = self.synapses.row(source);
-            if row.is_empty() {
-                continue;
-            }
-            let flags = self.area_flags[self.area_of[source as usize] as usize];
-            let uniform = flags & FLAG_PSP_UNIFORM != 0;
-            let driven_psp = (flags & FLAG_MP_DRIVEN_PSP != 0)
-                .then(|| round_half_away(v_fire.clamp(0.0, 255.0)) as u32);
-            let divisor = OutgoingDivisor::new(row.len() as u32);
-            for i in 0..row.len() {
-                let target = row.target[i];
-                if (target as usize).wrapping_sub(lo) >= span {
-                    continue;
-                }
-                let psp = driven_psp.unwrap_or(row.psp[i] as u32);
-                // w * psp <= 65025: exact in f32, and in range for the divisor.
-                let product = row.weight[i] as u32 * psp;
-                let magnitude = if uniform {
-                    product as f32
-                } else {
-                    divisor.divide(product)
-                };
-                let c = if row.synapse_type[i] == SynapseType::Inhibitory {
-                    -magnitude
-                } else {
-                    magnitude
-                };
-                shard.add(target, c);
-            }
-        }
-    }
-
-    /// Delivers FQ(t-1) into the FCL, split across up to `threads` shards.
-    pub fn run(&self, fcl: &mut FireCandidateList, threads: usize) {
-        let depth = usize::BITS - threads.max(1).saturating_sub(1).leading_zeros();
-        self.run_split(fcl.shard(), depth);
-    }
-
-    fn run_split(&self, mut shard: FclShard<'_>, depth: u32) {
-        let halves = shard.len() / FCL_SHARD_ALIGN;
-        if depth == 0 || halves < 2 {
-            self.deliver(&mut shard);
+    /// Calls `emit(target, c)` for every synapse of fired `source`, in row
+    /// order, with its contribution c of SPEC §4.3.
+    #[inline]
+    fn contributions(&self, source: NeuronId, v_fire: f32, mut emit: impl FnMut(NeuronId, f32)) {
+        let row = self.synapses.row(source);
+        if row.is_empty() {
             return;
         }
-        let (a, b) = shard.split_at(halves / 2 * FCL_SHARD_ALIGN);
+        let flags = self.area_flags[self.area_of[source as usize] as usize];
+        let uniform = flags & FLAG_PSP_UNIFORM != 0;
+        let driven_psp = (flags & FLAG_MP_DRIVEN_PSP != 0)
+            .then(|| round_half_away(v_fire.clamp(0.0, 255.0)) as u32);
+        let divisor = OutgoingDivisor::new(row.len() as u32);
+        for i in 0..row.len() {
+            let psp = driven_psp.unwrap_or(row.psp[i] as u32);
+            // w * psp <= 65025: exact in f32, and in range for the divisor.
+            let product = row.weight[i] as u32 * psp;
+            let magnitude = if uniform {
+                product as f32
+            } else {
+                divisor.divide(product)
+            };
+            let c = if row.synapse_type[i] == SynapseType::Inhibitory {
+                -magnitude
+            } else {
+                magnitude
+            };
+            emit(row.target[i], c);
+        }
+    }
+
+    /// Walks `sources` (with their firing potentials) in order, prefetching
+    /// rows a few sources ahead, since the rows of fired neurons lie far apart.
+    #[inline]
+    fn for_each_contribution(
+        &self,
+        sources: &[NeuronId],
+        potentials: &[f32],
+        mut emit: impl FnMut(NeuronId, f32),
+    ) {
+        for (k, (&source, &v_fire)) in sources.iter().zip(potentials).enumerate() {
+            if let Some(&ahead) = sources.get(k + PREFETCH_AHEAD) {
+                self.synapses.prefetch_row(ahead);
+            }
+            self.contributions(source, v_fire, &mut emit);
+        }
+    }
+
+    /// Delivers FQ(t-1) into the FCL, on up to `threads` threads.
+    pub fn run(&self, fcl: &mut FireCandidateList, threads: usize, buckets: &mut Buckets) {
+        let n = fcl.capacity_neurons();
+        if threads <= 1 || n < 2 * FCL_SHARD_ALIGN {
+            let mut shard = fcl.shard();
+            self.for_each_contribution(
+                &self.previous.neuron_ids,
+                &self.previous.potentials,
+                |t, c| shard.add(t, c),
+            );
+            return;
+        }
+        // Target ranges: a power of two (so a range is a shift away), aligned
+        // to FCL shards, about n / threads wide.
+        let shift = (n.div_ceil(threads).max(FCL_SHARD_ALIGN))
+            .next_power_of_two()
+            .trailing_zeros();
+        let ranges = n.div_ceil(1 << shift);
+        buckets.prepare(threads, ranges);
+        let (ids, vs) = (&self.previous.neuron_ids[..], &self.previous.potentials[..]);
+        self.fill(ids, vs, &mut buckets.chunks, shift);
+        drain(fcl.shard(), &buckets.chunks, shift);
+    }
+
+    /// Pass A: contributions of `ids` into the buckets of `chunks`, one chunk per thread.
+    fn fill(
+        &self,
+        ids: &[NeuronId],
+        vs: &[f32],
+        chunks: &mut [Vec<Vec<(NeuronId, f32)>>],
+        shift: u32,
+    ) {
+        if chunks.len() == 1 {
+            let lanes = &mut chunks[0];
+            self.for_each_contribution(ids, vs, |t, c| lanes[(t >> shift) as usize].push((t, c)));
+            return;
+        }
+        let half = chunks.len() / 2;
+        let mid = ids.len() * half / chunks.len();
+        let (ca, cb) = chunks.split_at_mut(half);
         parallel::join(
-            || self.run_split(a, depth - 1),
-            || self.run_split(b, depth - 1),
+            || self.fill(&ids[..mid], &vs[..mid], ca, shift),
+            || self.fill(&ids[mid..], &vs[mid..], cb, shift),
         );
+    }
+}
+
+/// Pass B: each target range added from the buckets of every chunk, chunk by chunk.
+fn drain(mut shard: FclShard<'_>, chunks: &[Vec<Vec<(NeuronId, f32)>>], shift: u32) {
+    let range = 1usize << shift;
+    if shard.len() <= range {
+        let r = shard.offset() >> shift;
+        for lanes in chunks {
+            for &(t, c) in &lanes[r] {
+                shard.add(t, c);
+            }
+        }
+        return;
+    }
+    let ranges = shard.len().div_ceil(range);
+    let (a, b) = shard.split_at(ranges / 2 * range);
+    parallel::join(|| drain(a, chunks, shift), || drain(b, chunks, shift));
+}
+
+/// Event buckets of parallel propagation, `[source chunk][target range]`,
+/// kept between bursts so a burst allocates nothing once they have grown.
+#[derive(Debug, Default)]
+pub struct Buckets {
+    chunks: Vec<Vec<Vec<(NeuronId, f32)>>>,
+}
+
+impl Buckets {
+    fn prepare(&mut self, chunks: usize, ranges: usize) {
+        self.chunks.resize_with(chunks, Vec::new);
+        for lanes in &mut self.chunks {
+            lanes.resize_with(ranges, Vec::new);
+            lanes.iter_mut().for_each(Vec::clear);
+        }
     }
 }
 
