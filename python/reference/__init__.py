@@ -1,0 +1,22 @@
+"""Reference implementations for testing feagi_rust (see docs/REFERENCE.md).
+
+``reference.npu.ReferenceNPU`` is a numpy re-implementation of the burst
+cycle of SPEC section 4, built from ``RustNPU.export_connectome()``;
+``reference.harness`` drives it side by side with the Rust engine.
+"""
+
+from .npu import (
+    F32_0_999,
+    ReferenceNPU,
+    excitability_random,
+    pcg_hash,
+    round_half_away_f32,
+)
+
+__all__ = [
+    "F32_0_999",
+    "ReferenceNPU",
+    "excitability_random",
+    "pcg_hash",
+    "round_half_away_f32",
+]
