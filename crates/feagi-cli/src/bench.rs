@@ -9,6 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use feagi_burst_engine::synthetic::{self, Driver, SyntheticSpec, Targets};
 use feagi_burst_engine::{Genome, NpuConfig, PhaseTimings, RustNPU};
 use feagi_types::rng::{mix64, GAMMA};
+use feagi_types::synapse::prefetch;
 
 use crate::error::{CliError, Result};
 use crate::stimulus::{Stimulus, Voxels};
@@ -261,18 +262,6 @@ impl Ideal {
         self.touched.clear();
         self.fired.len()
     }
-}
-
-/// A read prefetch hint (x86_64 only).
-#[inline(always)]
-fn prefetch<T>(ptr: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint; it never dereferences or faults.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(ptr as *const i8, std::arch::x86_64::_MM_HINT_T0);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = ptr;
 }
 
 /// Runs `ideal` on the fired sets the engine produced (replayed from a log).

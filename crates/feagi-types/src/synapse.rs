@@ -448,9 +448,10 @@ impl SynapseArray {
     }
 }
 
-/// A read prefetch hint on x86_64; nothing elsewhere.
+/// A read prefetch hint on x86_64; nothing elsewhere. Used by the burst
+/// engine's synapse rows and by the benchmark's ideal kernel.
 #[inline(always)]
-fn prefetch<T>(ptr: *const T) {
+pub fn prefetch<T>(ptr: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint; it never dereferences or faults, whatever the address.
     unsafe {
