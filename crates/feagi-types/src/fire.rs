@@ -116,8 +116,16 @@ impl FireCandidateList {
 
     /// Empties the list, touching only the previous candidates.
     pub fn clear(&mut self) {
+        self.clear_each(|_| {});
+    }
+
+    /// Empties the list like [`Self::clear`], calling `f` on each previous
+    /// candidate on the way, so a caller that must visit them anyway (the
+    /// phase-0 reset) walks them only once.
+    pub fn clear_each(&mut self, mut f: impl FnMut(NeuronId)) {
         for &id in &self.candidates {
             self.sums[id as usize] = 0.0;
+            f(id);
         }
         self.candidates.clear();
     }

@@ -12,12 +12,13 @@ use feagi_types::{FireCandidateList, NeuronArray, NeuronId};
 pub fn run(neurons: &mut NeuronArray, fcl: &mut FireCandidateList, pending: &mut Vec<NeuronId>) {
     let potential = &mut neurons.membrane_potential;
     let accumulate = &neurons.mp_charge_accumulation;
-    for &id in fcl.candidates().iter().chain(pending.iter()) {
+    let mut reset = |id: NeuronId| {
         let i = id as usize;
         if !accumulate[i] {
             potential[i] = 0.0;
         }
-    }
+    };
+    pending.iter().copied().for_each(&mut reset);
     pending.clear();
-    fcl.clear();
+    fcl.clear_each(reset);
 }
