@@ -2,7 +2,7 @@
 //! spelling of a cortical id, or an area's name.
 
 use feagi_genome::{develop_with_options, parse_cortical_id, Genome, GenomeError, LoadOptions};
-use feagi_types::{AreaIndex, NeuronId};
+use feagi_types::AreaIndex;
 
 use crate::config::NpuConfig;
 use crate::error::NpuError;
@@ -72,13 +72,5 @@ impl RustNPU {
             }
         }
         groups
-    }
-
-    /// Ids of the neurons of an area that fired in the last burst.
-    pub fn fired_in_area(&self, area: AreaIndex) -> Vec<NeuronId> {
-        self.fired_neurons()
-            .filter(|f| f.area == area)
-            .map(|f| f.id)
-            .collect()
     }
 }

@@ -846,13 +846,6 @@ impl RustNPU {
         &self.memory_relations
     }
 
-    /// Heap bytes held by neurons, synapses and the FCL.
-    pub fn memory_bytes(&self) -> usize {
-        self.neurons.heap_bytes()
-            + self.synapses.heap_bytes()
-            + self.fcl.capacity_neurons() * 4 * 33 / 32
-    }
-
     // ----- runtime parameter updates (SPEC §4.6) ---------------------------
 
     /// Updates one gene of every neuron in `area`, as a fresh load with that

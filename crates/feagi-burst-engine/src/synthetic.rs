@@ -135,13 +135,19 @@ impl Driver {
         self.potentials.len()
     }
 
-    /// Stages this burst's driven neurons.
-    pub fn stage(&mut self, npu: &mut RustNPU) -> Result<()> {
+    /// Picks the next burst's driven neurons (distinct, in random order).
+    pub fn next_selection(&mut self) -> &[NeuronId] {
         let n = self.order.len() as u64;
         for i in 0..self.potentials.len() {
             let j = i as u64 + self.rng.below(n - i as u64);
             self.order.swap(i, j as usize);
         }
+        &self.order[..self.potentials.len()]
+    }
+
+    /// Stages the next burst's driven neurons.
+    pub fn stage(&mut self, npu: &mut RustNPU) -> Result<()> {
+        self.next_selection();
         npu.stage_inputs(&self.order[..self.potentials.len()], &self.potentials)?;
         Ok(())
     }

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand, ValueEnum};
 use feagi_burst_engine::synthetic::{self, Driver, SyntheticSpec, Targets};
 use feagi_burst_engine::{Genome, NpuConfig, PhaseTimings, RustNPU};
-use feagi_types::rng::{mix64, GAMMA};
 use feagi_types::synapse::prefetch;
 
 use crate::error::{CliError, Result};
@@ -328,58 +327,31 @@ fn ideal_only(args: &BenchArgs, a: &SyntheticArgs) -> Result<BenchReport> {
     let npu = synthetic::build(&spec, NpuConfig::default())?;
     let mut ideal = Ideal::from_npu(&npu);
     let build = t0.elapsed();
-    // The same kind of drive as the engine: a fresh random fraction each burst.
-    let k = (spec.neurons as f64 * spec.firing).round() as usize;
-    let mut order: Vec<u32> = (0..spec.neurons).collect();
-    let mut state = spec.seed ^ 0x5EED;
-    let mut log = Vec::new();
-    for _ in 0..args.warmup + args.bursts {
-        for i in 0..k {
-            state = state.wrapping_add(GAMMA);
-            let j = i + (mix64(state) % (order.len() - i) as u64) as usize;
-            order.swap(i, j);
-        }
-        let mut fired = order[..k].to_vec();
+    // The engine's drive: the same neurons `synthetic` drives at this seed, in
+    // the ascending order the engine's fire queue holds them.
+    let mut driver = Driver::new(&spec);
+    let mut fired = Vec::with_capacity(driver.per_burst());
+    let mut samples = Samples::default();
+    for b in 0..args.warmup + args.bursts {
+        fired.clear();
+        fired.extend_from_slice(driver.next_selection());
         fired.sort_unstable();
-        log.push(fired);
-    }
-    run_ideal(&mut ideal, &log[..args.warmup as usize]);
-    let mut times = Vec::new();
-    let mut events = 0u64;
-    for fired in &log[args.warmup as usize..] {
-        events += fired
+        let events: usize = fired
             .iter()
-            .map(|&s| npu.synapses().outgoing_count(s) as u64)
-            .sum::<u64>();
+            .map(|&s| npu.synapses().outgoing_count(s) as usize)
+            .sum();
         let t = Instant::now();
-        std::hint::black_box(ideal.burst(fired));
-        times.push(t.elapsed());
+        std::hint::black_box(ideal.burst(&fired));
+        let took = t.elapsed();
+        if b >= args.warmup {
+            samples.push(took, PhaseTimings::default(), events, fired.len());
+        }
     }
-    let busy: f64 = times.iter().map(Duration::as_secs_f64).sum();
-    times.sort();
-    Ok(BenchReport {
-        workload: format!(
-            "ideal neurons={} fanout={} firing={} targets={:?}",
-            a.neurons, a.fanout, a.firing, a.targets
-        ),
-        neurons: npu.neuron_count(),
-        synapses: npu.synapse_count(),
-        build_s: build.as_secs_f64(),
-        bursts: times.len() as u64,
-        median_ms: quantile_ms(&times, 0.5),
-        p99_ms: quantile_ms(&times, 0.99),
-        max_ms: quantile_ms(&times, 1.0),
-        phases: PhaseMedians::default(),
-        synaptic_events_per_s: if busy > 0.0 {
-            events as f64 / busy
-        } else {
-            0.0
-        },
-        fired_per_burst: k as f64,
-        peak_rss_mib: peak_rss_mib(),
-        ideal_median_ms: None,
-        engine_to_ideal: None,
-    })
+    let label = format!(
+        "ideal neurons={} fanout={} firing={} targets={:?}",
+        a.neurons, a.fanout, a.firing, a.targets
+    );
+    Ok(samples.report(label, &npu, build))
 }
 
 fn genome(args: &BenchArgs, path: &PathBuf, pattern: &str, seed: u64) -> Result<BenchReport> {

@@ -1218,11 +1218,7 @@ impl PyRustNpu {
             config_dict.set_item("fire_ledger_window", config.fire_ledger_window)?;
             config_dict.set_item("fatigue_active", config.fatigue_active)?;
 
-            let power_neuron = npu
-                .area_index(&feagi_types::CorticalId::POWER)
-                .ok()
-                .and_then(|i| npu.areas().find(|a| a.index == i))
-                .and_then(|a| a.first_neuron);
+            let power_neuron = npu.power_neuron();
 
             let out = PyDict::new(py);
             out.set_item("neurons", neurons)?;

@@ -61,27 +61,6 @@ pub struct NeuronArray {
 }
 
 impl NeuronArray {
-    pub fn with_capacity(capacity: usize) -> Self {
-        NeuronArray {
-            membrane_potential: Vec::with_capacity(capacity),
-            threshold: Vec::with_capacity(capacity),
-            threshold_limit: Vec::with_capacity(capacity),
-            leak: Vec::with_capacity(capacity),
-            excitability: Vec::with_capacity(capacity),
-            refractory_period: Vec::with_capacity(capacity),
-            refractory_countdown: Vec::with_capacity(capacity),
-            consecutive_fire_cap: Vec::with_capacity(capacity),
-            consecutive_fire_count: Vec::with_capacity(capacity),
-            snooze_period: Vec::with_capacity(capacity),
-            mp_charge_accumulation: Vec::with_capacity(capacity),
-            area: Vec::with_capacity(capacity),
-            x: Vec::with_capacity(capacity),
-            y: Vec::with_capacity(capacity),
-            z: Vec::with_capacity(capacity),
-            valid: Vec::with_capacity(capacity),
-        }
-    }
-
     /// Reserves room for `additional` more neurons where memory allows; a
     /// capacity hint, so failing to reserve is not an error.
     pub fn reserve_hint(&mut self, additional: usize) {
@@ -158,39 +137,7 @@ impl NeuronArray {
         self.mp_charge_accumulation[i] = p.mp_charge_accumulation;
     }
 
-    /// The static parameters of neuron `i`.
-    pub fn params(&self, i: usize) -> NeuronParams {
-        NeuronParams {
-            threshold: self.threshold[i],
-            threshold_limit: units::threshold_limit_to_option(self.threshold_limit[i])
-                .unwrap_or(0.0),
-            leak: self.leak[i],
-            excitability: self.excitability[i],
-            refractory_period: self.refractory_period[i],
-            consecutive_fire_cap: self.consecutive_fire_cap[i],
-            snooze_period: self.snooze_period[i],
-            mp_charge_accumulation: self.mp_charge_accumulation[i],
-        }
-    }
-
     pub fn coordinates(&self, i: usize) -> [u32; 3] {
         [self.x[i], self.y[i], self.z[i]]
-    }
-
-    /// Bytes held by the arrays (capacity, not length), for memory reports.
-    pub fn heap_bytes(&self) -> usize {
-        let f32s = self.membrane_potential.capacity()
-            + self.threshold.capacity()
-            + self.threshold_limit.capacity()
-            + self.leak.capacity()
-            + self.excitability.capacity();
-        let u16s = self.refractory_period.capacity()
-            + self.refractory_countdown.capacity()
-            + self.consecutive_fire_cap.capacity()
-            + self.consecutive_fire_count.capacity()
-            + self.snooze_period.capacity();
-        let u32s = self.area.capacity() + self.x.capacity() + self.y.capacity() + self.z.capacity();
-        let bools = self.mp_charge_accumulation.capacity() + self.valid.capacity();
-        f32s * 4 + u16s * 2 + u32s * 4 + bools
     }
 }

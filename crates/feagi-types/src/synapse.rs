@@ -403,11 +403,6 @@ impl SynapseArray {
         out
     }
 
-    /// Arena slots no row uses any more.
-    pub fn garbage(&self) -> usize {
-        self.garbage
-    }
-
     /// Rewrites the arena with rows in source order and no slack.
     pub fn compact(&mut self) {
         let mut out = SynapseArray::with_capacity(self.row_len.len(), self.live);
@@ -435,16 +430,6 @@ impl SynapseArray {
         } else {
             false
         }
-    }
-
-    /// Bytes held by the arena and the row table (capacity).
-    pub fn heap_bytes(&self) -> usize {
-        self.row_start.capacity() * std::mem::size_of::<usize>()
-            + (self.row_len.capacity() + self.row_cap.capacity()) * 4
-            + self.target.capacity() * 4
-            + self.weight.capacity()
-            + self.psp.capacity()
-            + self.synapse_type.capacity()
     }
 }
 
