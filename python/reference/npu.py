@@ -130,7 +130,7 @@ class ReferenceNPU:
         self.leak = f32("leak")
         self.excitability = f32("excitability")
         self.refractory_period = u16("refractory_period")
-        self.cap = u16("consecutive_fire_cap")
+        self.cap = u16("consecutive_fire_limit")
         self.snooze = u16("snooze_period")
         self.accumulates = np.array(nrn["mp_charge_accumulation"], dtype=bool, copy=True)
         self.area = np.array(nrn["area"], dtype=np.int64, copy=True)

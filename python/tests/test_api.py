@@ -562,10 +562,10 @@ def test_export_connectome():
     expected_dtypes = {
         "membrane_potential": np.float32, "threshold": np.float32, "threshold_limit": np.float32,
         "leak": np.float32, "excitability": np.float32, "refractory_period": np.uint16,
-        "refractory_countdown": np.uint16, "consecutive_fire_cap": np.uint16,
+        "refractory_countdown": np.uint16, "consecutive_fire_limit": np.uint16,
         "consecutive_fire_count": np.uint16, "snooze_period": np.uint16,
         "mp_charge_accumulation": np.bool_, "area": np.uint32, "x": np.uint32, "y": np.uint32,
-        "z": np.uint32, "valid": np.bool_,
+        "z": np.uint32,
     }
     assert set(neurons) == set(expected_dtypes)
     for name, dtype in expected_dtypes.items():
@@ -576,9 +576,8 @@ def test_export_connectome():
     assert np.isinf(neurons["threshold_limit"]).all()
     assert neurons["leak"].tolist()[3:7] == [0.25] * 4
     assert neurons["refractory_period"].tolist() == [0, 0, 0, 1, 1, 1, 1, 0]
-    assert neurons["consecutive_fire_cap"][7] == 3 and neurons["snooze_period"][7] == 2
+    assert neurons["consecutive_fire_limit"][7] == 3 and neurons["snooze_period"][7] == 2
     assert neurons["mp_charge_accumulation"].tolist() == [False] * 3 + [True] * 4 + [False]
-    assert neurons["valid"].all()
     assert np.array_equal(neurons["membrane_potential"], npu.get_membrane_potentials())
     assert neurons["membrane_potential"][7] == -8.0
     syn = ex["synapses"]

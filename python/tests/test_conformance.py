@@ -48,7 +48,7 @@ def drive(npu, bursts, potential=10.0, stage=None):
         (dict(consecutive_fire_limit=65535), 8, "11111111"),
     ],
 )
-def test_item_24_consecutive_fire_cap(params, bursts, expected):
+def test_item_24_consecutive_fire_limit(params, bursts, expected):
     npu = single_neuron(**params)
     got, _ = drive(npu, bursts)
     assert got == expected

@@ -36,13 +36,13 @@ def make_export(n, *, synapses=(), power_neuron=None, power_amount=1.0, fatigue=
     """A minimal export dict: one area (index 0) holding neurons 0..n-1."""
     defaults = dict(
         membrane_potential=0.0, threshold=1.0, threshold_limit=np.inf, leak=0.0, excitability=1.0,
-        refractory_period=0, refractory_countdown=0, consecutive_fire_cap=0,
+        refractory_period=0, refractory_countdown=0, consecutive_fire_limit=0,
         consecutive_fire_count=0, snooze_period=0, mp_charge_accumulation=True,
     )
     dtypes = dict(
         membrane_potential=np.float32, threshold=np.float32, threshold_limit=np.float32,
         leak=np.float32, excitability=np.float32, refractory_period=np.uint16,
-        refractory_countdown=np.uint16, consecutive_fire_cap=np.uint16,
+        refractory_countdown=np.uint16, consecutive_fire_limit=np.uint16,
         consecutive_fire_count=np.uint16, snooze_period=np.uint16, mp_charge_accumulation=bool,
     )
     defaults.update(params)
@@ -51,7 +51,6 @@ def make_export(n, *, synapses=(), power_neuron=None, power_amount=1.0, fatigue=
         coords = (np.arange(n), np.zeros(n), np.zeros(n))
     neurons["x"], neurons["y"], neurons["z"] = (np.asarray(c, dtype=np.uint32) for c in coords)
     neurons["area"] = np.zeros(n, dtype=np.uint32)
-    neurons["valid"] = np.ones(n, dtype=bool)
     syn = sorted(synapses, key=lambda s: s[0])  # stable: row order per source kept
     cols = list(zip(*syn)) if syn else [(), (), (), (), ()]
     synapse_dict = {
@@ -232,11 +231,11 @@ def test_threshold_limit_and_leak():
         (dict(refractory_period=2), [1.0, None, None, None, 1.0, 1.0, 1.0], "1_____1"),
         (dict(refractory_period=1), [1.0] * 8, "1_1_1_1_"),
         (dict(refractory_period=5), [1.0] * 12, "1_____1_____"),
-        (dict(threshold=10.0, consecutive_fire_cap=3), [10.0] * 12, "111_111_111_"),
-        (dict(consecutive_fire_cap=3, refractory_period=1, snooze_period=2), [1.0] * 16,
+        (dict(threshold=10.0, consecutive_fire_limit=3), [10.0] * 12, "111_111_111_"),
+        (dict(consecutive_fire_limit=3, refractory_period=1, snooze_period=2), [1.0] * 16,
          "1_1_1___1_1_1___"),
-        (dict(consecutive_fire_cap=2, snooze_period=3), [1.0] * 10, "11___11___"),
-        (dict(consecutive_fire_cap=1), [1.0] * 8, "1_1_1_1_"),
+        (dict(consecutive_fire_limit=2, snooze_period=3), [1.0] * 10, "11___11___"),
+        (dict(consecutive_fire_limit=1), [1.0] * 8, "1_1_1_1_"),
         (dict(threshold=15.0), [10.0] * 4, "_1_1"),
         (dict(threshold=15.0, mp_charge_accumulation=False), [10.0] * 4, "____"),
     ],
@@ -247,7 +246,7 @@ def test_dynamics_patterns(params, inputs, expected):
 
 
 def test_cap_block_keeps_v_and_zero_sum_ticks_refractory():
-    ref = ReferenceNPU(make_export(1, threshold=10.0, consecutive_fire_cap=3))
+    ref = ReferenceNPU(make_export(1, threshold=10.0, consecutive_fire_limit=3))
     run_pattern(ref, 0, [10.0] * 4)
     assert ref.V[0] == 10.0 and ref.consecutive_count[0] == 0
     ref = ReferenceNPU(make_export(1, refractory_period=2))
@@ -260,13 +259,13 @@ def test_cap_block_keeps_v_and_zero_sum_ticks_refractory():
 
 @pytest.mark.parametrize("cap", [0, 65535])
 def test_unlimited_cap_saturates_the_count_and_never_blocks(cap):
-    ref = ReferenceNPU(make_export(1, consecutive_fire_cap=cap, consecutive_fire_count=65533))
+    ref = ReferenceNPU(make_export(1, consecutive_fire_limit=cap, consecutive_fire_count=65533))
     assert run_pattern(ref, 0, [1.0] * 5) == "11111"
     assert ref.consecutive_count[0] == 65535
 
 
 def test_snooze_countdown_saturates():
-    ref = ReferenceNPU(make_export(1, consecutive_fire_cap=1, refractory_period=65000, snooze_period=1000))
+    ref = ReferenceNPU(make_export(1, consecutive_fire_limit=1, refractory_period=65000, snooze_period=1000))
     run_pattern(ref, 0, [1.0])
     assert ref.refractory_countdown[0] == 65535
 

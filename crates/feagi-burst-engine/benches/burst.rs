@@ -30,7 +30,7 @@ fn burst(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 driver.stage(&mut npu).expect("stage");
-                npu.process_burst(None).expect("burst").neuron_count
+                npu.process_burst(None).expect("burst").fired_count
             })
         });
     }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use feagi_types::{AreaIndex, CorticalArea, CorticalId, NeuronArray, NeuronId};
+use feagi_types::{AreaIndex, CorticalArea, CorticalId, NeuronArray, NeuronGrid, NeuronId};
 
 use crate::error::{NpuError, Result};
 
@@ -18,13 +18,9 @@ enum Members {
 /// How a voxel maps to neuron ids.
 #[derive(Clone, Debug)]
 enum VoxelLayout {
-    /// Neurons laid out by neuroembryogenesis: x, y, z, k order from `first`,
-    /// so a voxel's neurons are found by arithmetic.
-    Grid {
-        first: NeuronId,
-        dims: [u32; 3],
-        per_voxel: u32,
-    },
+    /// Neurons laid out by neuroembryogenesis, so a voxel's neurons are
+    /// found by arithmetic.
+    Grid(NeuronGrid),
     /// Neurons added one by one through the API.
     Sparse(HashMap<[u32; 3], Vec<NeuronId>>),
 }
@@ -90,18 +86,14 @@ impl AreaTable {
         first: NeuronId,
         count: u32,
     ) -> Result<AreaIndex> {
-        let (dims, per_voxel) = area.neuron_grid();
+        let grid = area.neuron_grid(first);
         let index = self.register(area)?;
         let entry = &mut self.entries[index as usize];
         entry.members = Members::Range {
             start: first,
             end: first + count,
         };
-        entry.voxels = VoxelLayout::Grid {
-            first,
-            dims,
-            per_voxel,
-        };
+        entry.voxels = VoxelLayout::Grid(grid);
         Ok(index)
     }
 
@@ -159,7 +151,7 @@ impl AreaTable {
                 Members::List(list)
             }
         };
-        if let VoxelLayout::Grid { .. } = entry.voxels {
+        if let VoxelLayout::Grid(_) = entry.voxels {
             // A developed area gains a neuron by hand: switch to an explicit map.
             let mut map: HashMap<[u32; 3], Vec<NeuronId>> = HashMap::new();
             for n in entry.member_ids() {
@@ -211,20 +203,11 @@ impl AreaEntry {
     /// Calls `f` for every neuron of voxel (x, y, z), ascending id. Voxels
     /// outside the area have no neurons.
     #[inline]
-    pub(crate) fn for_each_neuron_at(&self, x: u32, y: u32, z: u32, mut f: impl FnMut(NeuronId)) {
+    pub(crate) fn for_each_neuron_at(&self, x: u32, y: u32, z: u32, f: impl FnMut(NeuronId)) {
         match &self.voxels {
-            VoxelLayout::Grid {
-                first,
-                dims: [w, h, d],
-                per_voxel,
-            } => {
-                if x < *w && y < *h && z < *d {
-                    let base = *first as u64
-                        + ((x as u64 * *h as u64 + y as u64) * *d as u64 + z as u64)
-                            * *per_voxel as u64;
-                    for k in 0..*per_voxel as u64 {
-                        f((base + k) as NeuronId);
-                    }
+            VoxelLayout::Grid(grid) => {
+                if let Some(ids) = grid.neurons_at([x, y, z]) {
+                    ids.for_each(f);
                 }
             }
             VoxelLayout::Sparse(map) => {

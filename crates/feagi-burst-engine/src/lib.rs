@@ -12,7 +12,7 @@ pub mod error;
 mod genome;
 pub mod npu;
 mod parallel;
-pub mod phases;
+mod phases;
 pub mod synthetic;
 mod timing;
 

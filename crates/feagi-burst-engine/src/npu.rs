@@ -15,7 +15,7 @@ use crate::areas::AreaTable;
 use crate::config::NpuConfig;
 use crate::error::{invalid, NpuError, Result};
 use crate::parallel;
-use crate::phases::{archival, cleanup, dynamics, injection};
+use crate::phases::{archival, dynamics, injection, reset};
 use crate::timing::{PhaseTimings, Stopwatch};
 
 /// What one burst did. Borrowed from the NPU: the fired ids are FQ(t) itself,
@@ -28,8 +28,9 @@ pub struct BurstResult<'a> {
     pub fired_neurons: &'a [NeuronId],
     /// The potential of each fired neuron at the moment it fired.
     pub fired_potentials: &'a [f32],
-    /// How many neurons fired (the length of `fired_neurons`).
-    pub neuron_count: usize,
+    /// How many neurons fired (the length of `fired_neurons`). Python also
+    /// offers it as `neuron_count`, the seed API's name.
+    pub fired_count: usize,
     /// Power injections made (1 for the power neuron, or the ids passed in).
     pub power_injections: usize,
     /// Synaptic contributions delivered from FQ(t-1).
@@ -51,7 +52,7 @@ pub struct NeuronState {
     pub excitability: f32,
     pub refractory_period: u16,
     pub refractory_countdown: u16,
-    pub consecutive_fire_cap: u16,
+    pub consecutive_fire_limit: u16,
     pub consecutive_fire_count: u16,
     pub snooze_period: u16,
     pub mp_charge_accumulation: bool,
@@ -159,6 +160,92 @@ fn check_params(p: &NeuronParams) -> Result<()> {
     Ok(())
 }
 
+/// The checks of [`RustNPU::from_connectome`].
+fn check_connectome(c: &Connectome) -> Result<()> {
+    let bad = |message: String| Err(NpuError::InvalidConnectome(message));
+    let n = c.neurons.len();
+    let area_count = c.areas.len();
+    let mut expected_first = 0u64;
+    for (index, developed) in c.areas.iter().enumerate() {
+        let id = developed.area.id;
+        if u64::from(developed.first_neuron) != expected_first {
+            return bad(format!(
+                "area {id} starts at neuron {}, expected {expected_first}",
+                developed.first_neuron
+            ));
+        }
+        let grid = developed.grid();
+        if u64::from(developed.neuron_count) != grid.neuron_count() {
+            return bad(format!(
+                "area {id} holds {} neurons, its grid {:?} x {} needs {}",
+                developed.neuron_count,
+                grid.dims,
+                grid.per_voxel,
+                grid.neuron_count()
+            ));
+        }
+        expected_first += u64::from(developed.neuron_count);
+        if expected_first > n as u64 {
+            return bad(format!(
+                "area {id} ends at neuron {expected_first}, the arrays hold {n}"
+            ));
+        }
+        let range = developed.first_neuron as usize..expected_first as usize;
+        if let Some(offset) = c.neurons.area()[range.clone()]
+            .iter()
+            .position(|&a| a as usize != index)
+        {
+            let neuron = range.start + offset;
+            return bad(format!(
+                "neuron {neuron} lies in the range of area {index} ({id}) but names area {}",
+                c.neurons.area()[neuron]
+            ));
+        }
+    }
+    if expected_first != n as u64 {
+        return bad(format!("areas hold {expected_first} neurons, arrays {n}"));
+    }
+    if let Some(bad_id) = c
+        .synapses
+        .source
+        .iter()
+        .chain(&c.synapses.target)
+        .find(|&&id| id as usize >= n)
+    {
+        return bad(format!("synapse refers to neuron {bad_id} of {n}"));
+    }
+    let lengths = [
+        c.synapses.target.len(),
+        c.synapses.weight.len(),
+        c.synapses.psp.len(),
+        c.synapses.synapse_type.len(),
+    ];
+    if lengths.iter().any(|&l| l != c.synapses.source.len()) {
+        return bad(format!(
+            "synapse columns differ in length: {} sources, targets/weights/psps/types {lengths:?}",
+            c.synapses.source.len()
+        ));
+    }
+    let known = |a: AreaIndex| (a as usize) < area_count;
+    for r in &c.stdp {
+        if !known(r.source_area) || !known(r.destination_area) {
+            return bad(format!(
+                "STDP registration {} -> {} names an area beyond the {area_count} areas",
+                r.source_area, r.destination_area
+            ));
+        }
+    }
+    for r in &c.memory_relations {
+        if !known(r.upstream) || !known(r.memory_area) {
+            return bad(format!(
+                "memory relation {} -> {} names an area beyond the {area_count} areas",
+                r.upstream, r.memory_area
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_config(config: &NpuConfig) -> Result<()> {
     if config.fire_ledger_window == 0 {
         return Err(invalid("fire ledger window", 0, "must be at least 1"));
@@ -220,7 +307,15 @@ impl RustNPU {
     }
 
     /// Loads a developed brain (areas, neurons, synapses in creation order).
+    ///
+    /// The connectome is checked first, so that no later burst or query can
+    /// fail on it: areas must hold consecutive neuron ranges covering every
+    /// neuron, each range exactly the area's neuron grid, every neuron must
+    /// belong to the area whose range holds it, and synapses, STDP
+    /// registrations and memory relations must name existing neurons and
+    /// areas. A violation is [`NpuError::InvalidConnectome`].
     pub fn from_connectome(connectome: Connectome, config: NpuConfig) -> Result<Self> {
+        check_connectome(&connectome)?;
         let Connectome {
             areas,
             neurons,
@@ -230,15 +325,7 @@ impl RustNPU {
         } = connectome;
         let n = neurons.len();
         let mut npu = Self::with_config(0, 0, config)?;
-        let mut expected_first = 0u64;
         for developed in areas {
-            if developed.first_neuron as u64 != expected_first {
-                return Err(NpuError::InvalidConnectome(format!(
-                    "area {} starts at neuron {}, expected {expected_first}",
-                    developed.area.id, developed.first_neuron
-                )));
-            }
-            expected_first += developed.neuron_count as u64;
             let window = npu.config.fire_ledger_window;
             let index = npu.areas.register_developed(
                 developed.area,
@@ -246,21 +333,6 @@ impl RustNPU {
                 developed.neuron_count,
             )?;
             npu.ledger.track(index, window)?;
-        }
-        if expected_first != n as u64 {
-            return Err(NpuError::InvalidConnectome(format!(
-                "areas hold {expected_first} neurons, arrays {n}"
-            )));
-        }
-        if let Some(bad) = synapses
-            .source
-            .iter()
-            .chain(&synapses.target)
-            .find(|&&id| id as usize >= n)
-        {
-            return Err(NpuError::InvalidConnectome(format!(
-                "synapse refers to neuron {bad} of {n}"
-            )));
         }
         npu.synapses = SynapseArray::from_list(&synapses, n);
         npu.neurons = neurons;
@@ -348,9 +420,10 @@ impl RustNPU {
     }
 
     fn check_neuron(&self, id: NeuronId) -> Result<()> {
-        match self.neurons.valid.get(id as usize) {
-            Some(true) => Ok(()),
-            _ => Err(NpuError::UnknownNeuron(id)),
+        if (id as usize) < self.neurons.len() {
+            Ok(())
+        } else {
+            Err(NpuError::UnknownNeuron(id))
         }
     }
 
@@ -541,8 +614,8 @@ impl RustNPU {
             .flatten();
 
         let mut clock = Stopwatch::start(self.config.record_phase_timings);
-        cleanup::run(&mut self.neurons, &mut self.fcl, &mut self.pending_reset);
-        self.timings.cleanup = clock.lap();
+        reset::run(&mut self.neurons, &mut self.fcl, &mut self.pending_reset);
+        self.timings.reset = clock.lap();
 
         injection::inject_staged(&mut self.fcl, &mut self.staged);
         let power_injections = match power_neurons {
@@ -554,7 +627,7 @@ impl RustNPU {
         let propagation = injection::Propagation {
             previous: &self.fire_queue,
             synapses: &self.synapses,
-            area_of: &self.neurons.area,
+            area_of: self.neurons.area(),
             area_flags: &self.areas.propagation_flags,
         };
         let synaptic_injections = propagation.events();
@@ -590,7 +663,7 @@ impl RustNPU {
             burst,
             fired_neurons: &self.fire_queue.neuron_ids,
             fired_potentials: &self.fire_queue.potentials,
-            neuron_count: self.fire_queue.len(),
+            fired_count: self.fire_queue.len(),
             power_injections,
             synaptic_injections,
             neurons_processed: stats.processed,
@@ -632,7 +705,7 @@ impl RustNPU {
                 FiredNeuron {
                     id,
                     potential,
-                    area: self.neurons.area[i],
+                    area: self.neurons.area()[i],
                     coordinates: self.neurons.coordinates(i),
                 }
             })
@@ -699,7 +772,7 @@ impl RustNPU {
     }
 
     pub fn neuron_count(&self) -> usize {
-        self.neurons.valid.iter().filter(|v| **v).count()
+        self.neurons.len()
     }
 
     pub fn synapse_count(&self) -> usize {
@@ -744,26 +817,27 @@ impl RustNPU {
 
     pub fn area_of(&self, id: NeuronId) -> Result<AreaIndex> {
         self.check_neuron(id)?;
-        Ok(self.neurons.area[id as usize])
+        Ok(self.neurons.area()[id as usize])
     }
 
     pub fn neuron_state(&self, id: NeuronId) -> Result<NeuronState> {
         self.check_neuron(id)?;
         let n = &self.neurons;
         let i = id as usize;
+        let p = n.params(i);
         Ok(NeuronState {
-            membrane_potential: n.membrane_potential[i],
-            threshold: n.threshold[i],
-            threshold_limit: threshold_limit_to_option(n.threshold_limit[i]),
-            leak: n.leak[i],
-            excitability: n.excitability[i],
-            refractory_period: n.refractory_period[i],
-            refractory_countdown: n.refractory_countdown[i],
-            consecutive_fire_cap: n.consecutive_fire_cap[i],
-            consecutive_fire_count: n.consecutive_fire_count[i],
-            snooze_period: n.snooze_period[i],
-            mp_charge_accumulation: n.mp_charge_accumulation[i],
-            area: n.area[i],
+            membrane_potential: n.membrane_potential()[i],
+            threshold: p.threshold,
+            threshold_limit: threshold_limit_to_option(n.threshold_limit()[i]),
+            leak: p.leak,
+            excitability: p.excitability,
+            refractory_period: p.refractory_period,
+            refractory_countdown: n.refractory_countdown()[i],
+            consecutive_fire_limit: p.consecutive_fire_limit,
+            consecutive_fire_count: n.consecutive_fire_count()[i],
+            snooze_period: p.snooze_period,
+            mp_charge_accumulation: p.mp_charge_accumulation,
+            area: n.area()[i],
             coordinates: n.coordinates(i),
         })
     }
@@ -862,7 +936,7 @@ impl RustNPU {
             AreaUpdate::Leak(v) => props.leak = units::clamp_leak(v).0,
             AreaUpdate::Excitability(v) => props.excitability = units::excitability_fraction(v).0,
             AreaUpdate::RefractoryPeriod(v) => props.refractory_period = v,
-            AreaUpdate::ConsecutiveFireLimit(v) => props.consecutive_fire_cap = v,
+            AreaUpdate::ConsecutiveFireLimit(v) => props.consecutive_fire_limit = v,
             AreaUpdate::SnoozePeriod(v) => props.snooze_period = v,
             AreaUpdate::MpChargeAccumulation(v) => props.mp_charge_accumulation = v,
             AreaUpdate::PostsynapticCurrent(v) => props.postsynaptic_current = v,
@@ -875,39 +949,40 @@ impl RustNPU {
         let n = &mut self.neurons;
         for id in entry.member_ids() {
             let i = id as usize;
+            let mut p = n.params(i);
             match update {
                 AreaUpdate::FiringThreshold(_) | AreaUpdate::ThresholdIncrement(_) => {
-                    n.threshold[i] = units::threshold_at(
+                    let [x, y, z] = n.coordinates(i);
+                    p.threshold = units::threshold_at(
                         props.firing_threshold,
                         props.threshold_increment,
-                        n.x[i],
-                        n.y[i],
-                        n.z[i],
+                        x,
+                        y,
+                        z,
                     );
                 }
-                AreaUpdate::ThresholdLimit(v) => {
-                    n.threshold_limit[i] = units::threshold_limit_from_gene(v)
-                }
-                AreaUpdate::Leak(_) => n.leak[i] = props.leak,
-                AreaUpdate::Excitability(_) => n.excitability[i] = props.excitability,
+                AreaUpdate::ThresholdLimit(v) => p.threshold_limit = v,
+                AreaUpdate::Leak(_) => p.leak = props.leak,
+                AreaUpdate::Excitability(_) => p.excitability = props.excitability,
                 AreaUpdate::RefractoryPeriod(v) => {
-                    n.refractory_period[i] = v;
-                    n.consecutive_fire_count[i] = 0;
+                    p.refractory_period = v;
+                    n.consecutive_fire_count_mut()[i] = 0;
                     if v == 0 {
-                        n.refractory_countdown[i] = 0;
+                        n.refractory_countdown_mut()[i] = 0;
                     }
                 }
-                AreaUpdate::ConsecutiveFireLimit(v) => n.consecutive_fire_cap[i] = v,
-                AreaUpdate::SnoozePeriod(v) => n.snooze_period[i] = v,
+                AreaUpdate::ConsecutiveFireLimit(v) => p.consecutive_fire_limit = v,
+                AreaUpdate::SnoozePeriod(v) => p.snooze_period = v,
                 AreaUpdate::MpChargeAccumulation(v) => {
-                    n.mp_charge_accumulation[i] = v;
-                    if !v && n.membrane_potential[i].to_bits() != 0 {
+                    p.mp_charge_accumulation = v;
+                    if !v && n.membrane_potential()[i].to_bits() != 0 {
                         self.pending_reset.push(id);
                     }
                 }
                 AreaUpdate::PostsynapticCurrent(_) => self.synapses.set_row_psp(id, props.psp()),
                 AreaUpdate::PspUniformDistribution(_) | AreaUpdate::MpDrivenPsp(_) => {}
             }
+            n.set_params(i, &p);
         }
         Ok(())
     }
@@ -931,5 +1006,124 @@ fn check_update(update: &AreaUpdate) -> Result<()> {
         AreaUpdate::Excitability(v) => finite("excitability", v),
         AreaUpdate::PostsynapticCurrent(v) => finite("postsynaptic current", v),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every connectome that `from_connectome` must reject: each would make a
+    //! later burst or query index out of range.
+    use super::*;
+    use feagi_types::{MemoryRelation, NeuronParams, StdpRegistration, SynapseType};
+
+    fn valid() -> Connectome {
+        let genome = feagi_genome::Genome::default_genome();
+        feagi_genome::develop(&genome, 0).expect("the default genome develops")
+    }
+
+    fn rejected(c: Connectome, needle: &str) {
+        match RustNPU::from_connectome(c, NpuConfig::default()) {
+            Err(NpuError::InvalidConnectome(message)) => {
+                assert!(message.contains(needle), "{message:?} lacks {needle:?}")
+            }
+            other => panic!("expected InvalidConnectome({needle}), got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_valid_connectome_loads() {
+        let c = valid();
+        let n = c.neurons.len();
+        let npu = RustNPU::from_connectome(c, NpuConfig::default()).unwrap();
+        assert_eq!(npu.neuron_count(), n);
+    }
+
+    #[test]
+    fn an_area_starting_at_the_wrong_neuron() {
+        let mut c = valid();
+        c.areas[3].first_neuron += 1;
+        rejected(c, "starts at neuron");
+    }
+
+    #[test]
+    fn an_area_whose_count_differs_from_its_grid() {
+        let mut c = valid();
+        let last = c.areas.len() - 1;
+        c.areas[last].neuron_count -= 1;
+        rejected(c, "its grid");
+    }
+
+    #[test]
+    fn more_neurons_than_the_areas_hold() {
+        let mut c = valid();
+        c.neurons.push(&NeuronParams::default(), 0, [0, 0, 0]);
+        rejected(c, "areas hold");
+    }
+
+    #[test]
+    fn fewer_neurons_than_the_areas_hold() {
+        let mut c = valid();
+        c.areas.push(c.areas[0].clone());
+        let last = c.areas.len() - 1;
+        c.areas[last].first_neuron = c.neurons.len() as NeuronId;
+        c.areas[last].area.id = CorticalId::from_bytes(*b"cExtra__");
+        rejected(c, "the arrays hold");
+    }
+
+    #[test]
+    fn a_neuron_naming_an_unknown_area() {
+        let mut c = valid();
+        let mut neurons = NeuronArray::default();
+        let n = c.neurons.len();
+        for i in 0..n {
+            let area = if i == n - 1 { 99 } else { c.neurons.area()[i] };
+            neurons.push(&c.neurons.params(i), area, c.neurons.coordinates(i));
+        }
+        c.neurons = neurons;
+        rejected(c, "names area 99");
+    }
+
+    #[test]
+    fn a_synapse_to_a_missing_neuron() {
+        let mut c = valid();
+        let n = c.neurons.len() as NeuronId;
+        c.synapses.push(0, n, 1, 1, SynapseType::Excitatory);
+        rejected(c, &format!("neuron {n} of {n}"));
+    }
+
+    #[test]
+    fn synapse_columns_of_different_lengths() {
+        let mut c = valid();
+        c.synapses.weight.pop();
+        rejected(c, "differ in length");
+    }
+
+    #[test]
+    fn an_stdp_registration_naming_a_missing_area() {
+        let mut c = valid();
+        let areas = c.areas.len() as AreaIndex;
+        c.stdp.push(StdpRegistration {
+            source_area: 3,
+            destination_area: areas,
+            plasticity_constant: 1,
+            ltp_multiplier: 1,
+            ltd_multiplier: 1,
+            window: 1,
+            bidirectional: false,
+            psp: 1,
+            synapse_type: SynapseType::Excitatory,
+        });
+        rejected(c, "STDP registration");
+    }
+
+    #[test]
+    fn a_memory_relation_naming_a_missing_area() {
+        let mut c = valid();
+        let areas = c.areas.len() as AreaIndex;
+        c.memory_relations.push(MemoryRelation {
+            upstream: areas + 5,
+            memory_area: 3,
+        });
+        rejected(c, "memory relation");
     }
 }

@@ -4,7 +4,7 @@
 //! reach of synaptic input, so every burst delivers exactly F*N*K synaptic
 //! events and the firing rate does not drift.
 
-use feagi_types::rng::{mix64, GAMMA};
+use feagi_types::rng::SplitMix64;
 use feagi_types::{AreaKind, CorticalArea, CorticalId, NeuronId, NeuronParams, SynapseType};
 
 use crate::config::NpuConfig;
@@ -33,19 +33,6 @@ pub struct SyntheticSpec {
 
 /// Threshold no synaptic input can reach (at most 255 * 255 per synapse).
 const UNREACHABLE: f32 = 1.0e12;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(GAMMA);
-        mix64(self.0)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        // Multiply-shift: uniform enough for benchmarks, no division.
-        ((self.next() as u128 * n as u128) >> 64) as u64
-    }
-}
 
 /// Builds the network in a fresh NPU.
 pub fn build(spec: &SyntheticSpec, config: NpuConfig) -> Result<RustNPU> {
@@ -76,7 +63,7 @@ pub fn build(spec: &SyntheticSpec, config: NpuConfig) -> Result<RustNPU> {
     for x in 0..spec.neurons {
         npu.add_neuron(area, params, [x, 0, 0])?;
     }
-    let mut rng = Rng(spec.seed);
+    let mut rng = SplitMix64::new(spec.seed);
     // Sources in ascending order, in chunks, so rows are laid out without slack.
     let chunk_sources = (1 << 20) / k.max(1) + 1;
     let window = (4 * k as u64).clamp(1, spec.neurons as u64);
@@ -117,7 +104,7 @@ pub fn build(spec: &SyntheticSpec, config: NpuConfig) -> Result<RustNPU> {
 pub struct Driver {
     order: Vec<NeuronId>,
     potentials: Vec<f32>,
-    rng: Rng,
+    rng: SplitMix64,
 }
 
 impl Driver {
@@ -126,7 +113,7 @@ impl Driver {
         Driver {
             order: (0..spec.neurons).collect(),
             potentials: vec![UNREACHABLE * 2.0; k],
-            rng: Rng(spec.seed ^ 0x5EED),
+            rng: SplitMix64::new(spec.seed ^ 0x5EED),
         }
     }
 

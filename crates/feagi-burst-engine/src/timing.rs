@@ -8,21 +8,21 @@ use std::time::Duration;
 /// `NpuConfig::record_phase_timings` is set).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct PhaseTimings {
-    /// Phase 0: resetting potentials and clearing the previous FCL.
-    pub cleanup: Duration,
-    /// Phase 1a-1c: staged, power and fatigue input.
+    /// Phase 0, reset: potentials back to 0 and the previous FCL cleared.
+    pub reset: Duration,
+    /// Phase 1a-1c, injection: staged, power and fatigue input.
     pub injection: Duration,
-    /// Phase 1d: synaptic propagation from the previous fire queue.
+    /// Phase 1d, propagation: synaptic input from the previous fire queue.
     pub propagation: Duration,
-    /// Phase 2: candidate collection and neuron dynamics.
+    /// Phase 2, dynamics: candidate collection and neuron updates.
     pub dynamics: Duration,
-    /// Phase 3: the fire ledger.
+    /// Phase 3, archival: the fire ledger.
     pub archival: Duration,
 }
 
 impl PhaseTimings {
     pub fn total(&self) -> Duration {
-        self.cleanup + self.injection + self.propagation + self.dynamics + self.archival
+        self.reset + self.injection + self.propagation + self.dynamics + self.archival
     }
 }
 

@@ -98,10 +98,10 @@ fn item_23_refractory_counts_candidate_bursts() {
 }
 
 #[test]
-fn item_24_consecutive_fire_cap_and_snooze() {
+fn item_24_consecutive_fire_limit_and_snooze() {
     let capped = |cap: u16, refractory: u16, snooze: u16| {
         params(|p| {
-            p.consecutive_fire_cap = cap;
+            p.consecutive_fire_limit = cap;
             p.refractory_period = refractory;
             p.snooze_period = snooze;
             p.threshold = 10.0;
@@ -450,7 +450,7 @@ fn reference_cases() -> Vec<(NeuronParams, f32, u64, String)> {
         ),
         (
             params(|p| {
-                p.consecutive_fire_cap = 3;
+                p.consecutive_fire_limit = 3;
                 p.refractory_period = 1;
                 p.snooze_period = 2;
                 p.threshold = 10.0;

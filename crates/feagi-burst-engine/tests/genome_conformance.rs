@@ -48,7 +48,7 @@ fn patterns(
     for _ in 0..bursts {
         before(npu);
         let r = npu.process_burst(None).unwrap();
-        counts.push(r.neuron_count);
+        counts.push(r.fired_count);
         for (k, id) in watch.iter().enumerate() {
             out[k].push(if r.fired_neurons.contains(id) {
                 '1'

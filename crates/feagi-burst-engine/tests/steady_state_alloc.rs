@@ -60,7 +60,7 @@ fn steady_state(parallel: bool) {
         let mut fired = 0;
         for _ in 0..200 {
             npu.stage_inputs(&ids, &potentials).unwrap();
-            fired += npu.process_burst(None).unwrap().neuron_count;
+            fired += npu.process_burst(None).unwrap().fired_count;
         }
         let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
         assert!(fired > 10_000, "network must be active ({fired} fired)");

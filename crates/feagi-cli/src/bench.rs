@@ -75,7 +75,7 @@ pub enum Workload {
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct PhaseMedians {
-    pub cleanup_ms: f64,
+    pub reset_ms: f64,
     pub injection_ms: f64,
     pub propagation_ms: f64,
     pub dynamics_ms: f64,
@@ -164,7 +164,7 @@ impl Samples {
         let busy: f64 = self.total.iter().map(Duration::as_secs_f64).sum();
         let pick = |f: fn(&PhaseTimings) -> Duration| median(self.phases.iter().map(f).collect());
         let phases = PhaseMedians {
-            cleanup_ms: pick(|p| p.cleanup),
+            reset_ms: pick(|p| p.reset),
             injection_ms: pick(|p| p.injection),
             propagation_ms: pick(|p| p.propagation),
             dynamics_ms: pick(|p| p.dynamics),
@@ -296,7 +296,7 @@ fn synthetic(args: &BenchArgs, a: &SyntheticArgs, with_ideal: bool) -> Result<Be
         let t = Instant::now();
         let r = npu.process_burst(None)?;
         let took = t.elapsed();
-        let (events, fired) = (r.synaptic_injections, r.neuron_count);
+        let (events, fired) = (r.synaptic_injections, r.fired_count);
         if with_ideal {
             fired_log.push(r.fired_neurons.to_vec());
         }
@@ -398,7 +398,7 @@ fn genome(args: &BenchArgs, path: &PathBuf, pattern: &str, seed: u64) -> Result<
         let t = Instant::now();
         let r = npu.process_burst(None)?;
         let took = t.elapsed();
-        let (events, fired) = (r.synaptic_injections, r.neuron_count);
+        let (events, fired) = (r.synaptic_injections, r.fired_count);
         if b >= args.warmup {
             samples.push(took, npu.last_phase_timings(), events, fired);
         }
@@ -446,8 +446,8 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
     );
     let p = &r.phases;
     println!(
-        "phases (median)   cleanup {:.3}, injection {:.3}, propagation {:.3}, dynamics {:.3}, archival {:.3} ms",
-        p.cleanup_ms, p.injection_ms, p.propagation_ms, p.dynamics_ms, p.archival_ms
+        "phases (median)   0 reset {:.3}, 1a-c injection {:.3}, 1d propagation {:.3}, 2 dynamics {:.3}, 3 archival {:.3} ms",
+        p.reset_ms, p.injection_ms, p.propagation_ms, p.dynamics_ms, p.archival_ms
     );
     println!("synaptic events   {:.1} M/s", r.synaptic_events_per_s / 1e6);
     println!("fired per burst   {:.1}", r.fired_per_burst);

@@ -59,7 +59,7 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
             ..NpuConfig::default()
         },
     )?;
-    let area_of = &npu.neurons().area;
+    let area_of = npu.neurons().area();
     let mut outgoing = vec![0u64; npu.area_count()];
     let mut incoming = vec![0u64; npu.area_count()];
     for s in 0..npu.neurons().len() {

@@ -134,7 +134,7 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             s.stage(&mut npu, burst, &mut voxels)?;
         }
         let t0 = Instant::now();
-        let fired = npu.process_burst(None)?.neuron_count;
+        let fired = npu.process_burst(None)?.fired_count;
         burst_times.push(t0.elapsed());
         total_fired += fired as u64;
         if let Some(r) = raster.as_mut() {

@@ -2,7 +2,7 @@
 //! and generated patterns (`--pattern random:...`, `--pattern bar:...`).
 
 use feagi_burst_engine::{AreaIndex, RustNPU};
-use feagi_types::rng::{mix64, GAMMA};
+use feagi_types::rng::SplitMix64;
 
 use crate::error::{CliError, Result};
 
@@ -23,7 +23,7 @@ pub enum Stimulus {
         dims: [u32; 3],
         fraction: f64,
         potential: f32,
-        state: u64,
+        state: SplitMix64,
     },
     /// A one-voxel-wide plane sweeping along x, one step per burst.
     Bar {
@@ -127,7 +127,8 @@ impl Stimulus {
                             "bad fraction '{fraction}' in '{spec}': expected 0..1"
                         ))
                     })?;
-                let state = seed ^ u64::from_le_bytes(*npu.area(area)?.id.as_bytes());
+                let state =
+                    SplitMix64::new(seed ^ u64::from_le_bytes(*npu.area(area)?.id.as_bytes()));
                 Ok(Stimulus::Random {
                     area,
                     dims: npu.area(area)?.dimensions,
@@ -172,8 +173,7 @@ impl Stimulus {
                 buf.clear();
                 let threshold = (*fraction * u64::MAX as f64) as u64;
                 for (x, y, z) in all_voxels(*dims) {
-                    *state = state.wrapping_add(GAMMA);
-                    if mix64(*state) < threshold {
+                    if state.next_u64() < threshold {
                         buf.push(x, y, z, *potential);
                     }
                 }

@@ -3,8 +3,8 @@
 
 use crate::error::{GenomeError, GenomeErrorKind, GenomeWarning, WarningKind};
 use crate::genes::{self, Gene};
-use crate::genome::{GenomeArea, LoadOptions, MemoryGenes};
 use crate::ids::{parse_id, IdSpelling, ParsedId};
+use crate::model::{GenomeArea, LoadOptions, MemoryGenes};
 use crate::values::{
     as_bool, as_integer, as_number, as_str, json_equal, short, type_name, TypeProblem,
 };
@@ -500,7 +500,7 @@ fn apply_gene_table(
         ],
         threshold_limit: r.float32(Gene::ThresholdLimit, 0.0, warnings)?,
         refractory_period: r.integer(Gene::RefractoryPeriod, 0, 65_535)? as u16,
-        consecutive_fire_cap: r.integer(Gene::ConsecutiveFireCap, 0, 65_535)? as u16,
+        consecutive_fire_limit: r.integer(Gene::ConsecutiveFireLimit, 0, 65_535)? as u16,
         snooze_period: r.integer(Gene::Snooze, 0, 65_535)? as u16,
         postsynaptic_current: r.float(Gene::PostsynapticCurrent, 1.0)?,
         psp_uniform_distribution: r.boolean(Gene::PspUniform, false)?,

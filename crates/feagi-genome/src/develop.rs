@@ -12,11 +12,12 @@
 //! sorted runs those earlier rules left for the same source neuron.
 
 use crate::error::{GenomeError, GenomeErrorKind};
-use crate::genome::{Genome, GenomeArea, LoadOptions, MappingRule};
+use crate::model::{Genome, GenomeArea, LoadOptions, MappingRule};
 use crate::morphology::{FunctionMorphology, Morphology, PatternElement, PatternPair};
+use feagi_types::grid::linear_voxel_index;
 use feagi_types::rng::{attract, randomizer};
 use feagi_types::{
-    units, AreaIndex, Connectome, DevelopedArea, MemoryRelation, NeuronArray, NeuronId,
+    units, AreaIndex, Connectome, DevelopedArea, MemoryRelation, NeuronArray, NeuronGrid, NeuronId,
     StdpRegistration, SynapseList, SynapseType,
 };
 use std::ops::Range;
@@ -65,31 +66,16 @@ pub fn develop_with_options(
 
 /// All neurons of voxel (x, y, z) of a developed area, ascending; the lowest is
 /// the single-id lookup of SPEC §2.4. `None` outside the area.
-pub fn voxel_neurons(area: &DevelopedArea, [x, y, z]: [u32; 3]) -> Option<Range<NeuronId>> {
-    let ([w, h, d], n) = area.area.neuron_grid();
-    if x >= w || y >= h || z >= d {
-        return None;
-    }
-    let lin = (u64::from(x) * u64::from(h) + u64::from(y)) * u64::from(d) + u64::from(z);
-    let start = u64::from(area.first_neuron).checked_add(lin.checked_mul(u64::from(n))?)?;
-    let end = start.checked_add(u64::from(n))?;
-    Some(NeuronId::try_from(start).ok()?..NeuronId::try_from(end).ok()?)
+pub fn voxel_neurons(area: &DevelopedArea, voxel: [u32; 3]) -> Option<Range<NeuronId>> {
+    area.grid().neurons_at(voxel)
 }
 
 /// Neuron layout of one area as synaptogenesis sees it.
 #[derive(Clone, Copy, Debug)]
 struct Geometry {
-    first: u32,
-    dims: [u32; 3],
-    per_voxel: u32,
+    grid: NeuronGrid,
     idword: u64,
     is_memory: bool,
-}
-
-impl Geometry {
-    fn voxel_count(&self) -> u64 {
-        self.dims.iter().map(|&d| u64::from(d)).product()
-    }
 }
 
 fn capacity_error(message: String) -> GenomeError {
@@ -133,18 +119,14 @@ fn neuroembryogenesis(genome: &Genome, options: &LoadOptions) -> Result<Embryo, 
         let index = AreaIndex::try_from(a_index)
             .map_err(|_| capacity_error("too many cortical areas".into()))?;
         let cortical = area.cortical_area();
-        let ([w, h, d], n) = cortical.neuron_grid();
         let first = NeuronId::try_from(neurons.len())
             .map_err(|_| capacity_error("neuron ids exceed u32".into()))?;
+        let grid = cortical.neuron_grid(first);
         let props = &cortical.properties;
-        for x in 0..w {
-            for y in 0..h {
-                for z in 0..d {
-                    let params = props.neuron_params_at(x, y, z);
-                    for _ in 0..n {
-                        neurons.push(&params, index, [x, y, z]);
-                    }
-                }
+        for [x, y, z] in grid.voxels() {
+            let params = props.neuron_params_at(x, y, z);
+            for _ in 0..grid.per_voxel {
+                neurons.push(&params, index, [x, y, z]);
             }
         }
         let neuron_count = u32::try_from(count)
@@ -155,9 +137,7 @@ fn neuroembryogenesis(genome: &Genome, options: &LoadOptions) -> Result<Embryo, 
             neuron_count,
         });
         geometry.push(Geometry {
-            first,
-            dims: [w, h, d],
-            per_voxel: n,
+            grid,
             idword: area.id().idword(),
             is_memory: area.is_memory(),
         });
@@ -166,24 +146,8 @@ fn neuroembryogenesis(genome: &Genome, options: &LoadOptions) -> Result<Embryo, 
 }
 
 fn reserve_neurons(n: &mut NeuronArray, count: usize) -> Result<(), GenomeError> {
-    let what = "neurons";
-    reserve(&mut n.membrane_potential, count, what)?;
-    reserve(&mut n.threshold, count, what)?;
-    reserve(&mut n.threshold_limit, count, what)?;
-    reserve(&mut n.leak, count, what)?;
-    reserve(&mut n.excitability, count, what)?;
-    reserve(&mut n.refractory_period, count, what)?;
-    reserve(&mut n.refractory_countdown, count, what)?;
-    reserve(&mut n.consecutive_fire_cap, count, what)?;
-    reserve(&mut n.consecutive_fire_count, count, what)?;
-    reserve(&mut n.snooze_period, count, what)?;
-    reserve(&mut n.mp_charge_accumulation, count, what)?;
-    reserve(&mut n.area, count, what)?;
-    reserve(&mut n.x, count, what)?;
-    reserve(&mut n.y, count, what)?;
-    reserve(&mut n.z, count, what)?;
-    reserve(&mut n.valid, count, what)?;
-    Ok(())
+    n.try_reserve(count)
+        .map_err(|_| capacity_error(format!("cannot allocate memory for {count} neurons")))
 }
 
 /// The synapse list under construction, with the synapse budget.
@@ -378,8 +342,8 @@ struct RuleContext {
 
 impl RuleContext {
     #[inline]
-    fn lin(&self, [x, y, z]: [u64; 3]) -> u64 {
-        (x * self.dst_dims[1] + y) * self.dst_dims[2] + z
+    fn lin(&self, v: [u64; 3]) -> u64 {
+        linear_voxel_index(self.dst_dims, v)
     }
 
     #[inline]
@@ -647,8 +611,8 @@ impl<'g> Synaptogenesis<'g> {
                 // p + v is linear in v, so sorting by the offset's own linear index
                 // in D orders every source's destinations ascending.
                 let key = |o: &[i64; 3]| {
-                    (i128::from(o[0]) * i128::from(dst.dims[1]) + i128::from(o[1]))
-                        * i128::from(dst.dims[2])
+                    (i128::from(o[0]) * i128::from(dst.grid.dims[1]) + i128::from(o[1]))
+                        * i128::from(dst.grid.dims[2])
                         + i128::from(o[2])
                 };
                 offsets.sort_by_key(key);
@@ -683,7 +647,7 @@ impl<'g> Synaptogenesis<'g> {
                 }
             },
             Morphology::Composite(c) => {
-                let fits = (0..3).all(|a| c.src_seed[a] <= u64::from(src.dims[a]));
+                let fits = (0..3).all(|a| c.src_seed[a] <= u64::from(src.grid.dims[a]));
                 let inner = match self.morphology(&c.mapper_morphology) {
                     // Load rejects composite mappers; the depth guard only keeps this total.
                     Some(m) if fits && depth == 0 => self.shape(m, src, dst, depth + 1),
@@ -785,7 +749,7 @@ impl<'g> Synaptogenesis<'g> {
         self.register(a_index, b_index, rule, morphology, psp, ty, dst.is_memory);
 
         let shape = self.shape(morphology, &src, &dst, 0);
-        let source_count = src.voxel_count() * u64::from(src.per_voxel);
+        let source_count = src.grid.neuron_count();
         let from = self.sink.len();
         // attractivity <= 0 creates nothing; an empty shape has no candidates.
         let produces = attractivity > 0.0 && !shape.is_empty();
@@ -800,16 +764,15 @@ impl<'g> Synaptogenesis<'g> {
         };
         if produces {
             let ctx = RuleContext {
-                src_dims: src.dims.map(u64::from),
-                dst_dims: dst.dims.map(u64::from),
+                src_dims: src.grid.dims.map(u64::from),
+                dst_dims: dst.grid.dims.map(u64::from),
                 seed: self.seed,
                 src_idword: src.idword,
                 dst_idword: dst.idword,
                 rule_index: u64::from(rule.rule_index),
             };
             let emit = Emit {
-                first_dst: dst.first,
-                per_voxel_dst: u64::from(dst.per_voxel),
+                dst: dst.grid,
                 threshold: (attractivity < 100.0).then_some(attractivity),
                 check_existing: check_existing && !earlier.is_empty(),
             };
@@ -893,7 +856,7 @@ impl<'g> Synaptogenesis<'g> {
         mut starts: Option<&mut Vec<usize>>,
     ) -> Result<(), GenomeError> {
         let per_neuron = shape.per_neuron();
-        let n = u64::from(src.per_voxel);
+        let n = u64::from(src.grid.per_voxel);
         let src_dims = ctx.src_dims;
         let mut buf = std::mem::take(&mut self.voxels);
         let mut ls: u64 = 0;
@@ -911,7 +874,7 @@ impl<'g> Synaptogenesis<'g> {
                         }
                         if !buf.is_empty() {
                             // ls < total neurons <= 50 000 000, so the id fits u32.
-                            let s = src.first + ls as u32;
+                            let s = src.grid.first + ls as u32;
                             if let Err(e) = self.emit(emit, ctx, &buf, s, ls, earlier) {
                                 self.voxels = buf;
                                 return Err(e);
@@ -940,13 +903,13 @@ impl<'g> Synaptogenesis<'g> {
         ls: u64,
         earlier: &[Block],
     ) -> Result<(), GenomeError> {
-        let nd = emit.per_voxel_dst;
+        let first = u64::from(emit.dst.first);
         for &lin in buf {
-            let base = lin * nd;
-            for k in 0..nd {
-                let ld = base + k;
+            for k in 0..u64::from(emit.dst.per_voxel) {
                 // Destination ids are below the neuron limit, so they fit u32.
-                let d = emit.first_dst + ld as u32;
+                let id = emit.dst.neuron_id(lin, k);
+                let d = id as NeuronId;
+                let ld = id - first;
                 if let Some(threshold) = emit.threshold {
                     let draw = attract(
                         ctx.seed,
@@ -988,8 +951,8 @@ impl<'g> Synaptogenesis<'g> {
 
 /// Per-rule emission constants.
 struct Emit {
-    first_dst: u32,
-    per_voxel_dst: u64,
+    /// The destination area's layout.
+    dst: NeuronGrid,
     /// Attractivity in percent when a draw is needed (strictly between 0 and 100).
     threshold: Option<f32>,
     check_existing: bool,

@@ -15,7 +15,7 @@ pub(crate) enum Gene {
     ThresholdLimit,
     Leak,
     RefractoryPeriod,
-    ConsecutiveFireCap,
+    ConsecutiveFireLimit,
     Snooze,
     Excitability,
     PostsynapticCurrent,
@@ -98,7 +98,7 @@ pub(crate) const GENES: [GeneSpec; 28] = [
     spec(Gene::Leak, "leak_c", "leak_coefficient", &[]),
     spec(Gene::RefractoryPeriod, "refrac", "refractory_period", &[]),
     spec(
-        Gene::ConsecutiveFireCap,
+        Gene::ConsecutiveFireLimit,
         "c_fr_c",
         "consecutive_fire_cnt_max",
         &["consecutive_fire_limit"],

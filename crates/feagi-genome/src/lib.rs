@@ -12,19 +12,20 @@ mod blueprint;
 mod develop;
 mod error;
 mod genes;
-mod genome;
 mod ids;
+mod load;
+mod model;
 mod morphology;
 mod rules;
 mod values;
 
 pub use develop::{develop, develop_with_options, voxel_neurons};
 pub use error::{GenomeError, GenomeErrorKind, GenomeWarning, Locators, WarningKind};
-pub use genome::{
+pub use ids::parse_cortical_id;
+pub use model::{
     Genome, GenomeArea, LoadOptions, MappingRule, MemoryGenes, Physiology, DEFAULT_MAX_SYNAPSES,
     DEFAULT_PLASTICITY_QUEUE_DEPTH, DEFAULT_SIMULATION_TIMESTEP,
 };
-pub use ids::parse_cortical_id;
 pub use morphology::{
     CompositeMorphology, FunctionMorphology, Morphology, MorphologyEntry, MorphologyOrigin,
     PatternElement, PatternPair,

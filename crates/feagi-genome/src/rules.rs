@@ -3,8 +3,8 @@
 
 use crate::blueprint::BuiltArea;
 use crate::error::{GenomeError, GenomeErrorKind, GenomeWarning, WarningKind};
-use crate::genome::{GenomeArea, MappingRule, Physiology};
 use crate::ids::parse_id;
+use crate::model::{GenomeArea, MappingRule, Physiology};
 use crate::morphology::{self, FunctionMorphology, Morphology, MorphologyEntry};
 use crate::values::{as_bool, as_integer, as_number, json_equal, short, type_name};
 use feagi_types::{AreaIndex, CorticalId};

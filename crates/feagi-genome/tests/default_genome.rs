@@ -43,14 +43,15 @@ impl MiniNpu {
     /// One burst; returns FQ(t) as neuron ids.
     fn burst(&mut self) -> Vec<u32> {
         self.t += 1;
-        let n = &mut self.c.neurons;
-        for i in 0..n.len() {
+        let count = self.c.neurons.len();
+        let n = self.c.neurons.columns_mut();
+        for i in 0..count {
             if !n.mp_charge_accumulation[i] {
                 n.membrane_potential[i] = 0.0;
             }
         }
-        let mut fcl = vec![0f32; n.len()];
-        let mut touched = vec![false; n.len()];
+        let mut fcl = vec![0f32; count];
+        let mut touched = vec![false; count];
         fcl[1] += 1.0;
         touched[1] = true;
         for &(s, v_fire) in &self.fired {
@@ -76,13 +77,13 @@ impl MiniNpu {
             }
         }
         let mut fired = Vec::new();
-        for i in (0..n.len()).filter(|&i| touched[i]) {
-            let capped = units::is_capped(n.consecutive_fire_cap[i]);
+        for i in (0..count).filter(|&i| touched[i]) {
+            let capped = units::is_capped(n.consecutive_fire_limit[i]);
             if n.refractory_countdown[i] > 0 {
                 n.refractory_countdown[i] -= 1;
                 if n.refractory_countdown[i] == 0
                     && capped
-                    && n.consecutive_fire_count[i] >= n.consecutive_fire_cap[i]
+                    && n.consecutive_fire_count[i] >= n.consecutive_fire_limit[i]
                 {
                     n.consecutive_fire_count[i] = 0;
                 }
@@ -91,7 +92,7 @@ impl MiniNpu {
             n.membrane_potential[i] += fcl[i];
             let v = n.membrane_potential[i];
             if v >= n.threshold[i] && v <= n.threshold_limit[i] {
-                if capped && n.consecutive_fire_count[i] >= n.consecutive_fire_cap[i] {
+                if capped && n.consecutive_fire_count[i] >= n.consecutive_fire_limit[i] {
                     n.consecutive_fire_count[i] = 0;
                     continue;
                 }
@@ -101,7 +102,7 @@ impl MiniNpu {
                     n.membrane_potential[i] = 0.0;
                     n.consecutive_fire_count[i] = n.consecutive_fire_count[i].saturating_add(1);
                     n.refractory_countdown[i] =
-                        if capped && n.consecutive_fire_count[i] >= n.consecutive_fire_cap[i] {
+                        if capped && n.consecutive_fire_count[i] >= n.consecutive_fire_limit[i] {
                             n.refractory_period[i].saturating_add(n.snooze_period[i])
                         } else {
                             n.refractory_period[i]
@@ -131,7 +132,7 @@ fn reference_dynamics_reproduce_the_spec_example_trace() {
         for (id, trace) in traces.iter_mut().enumerate() {
             trace.push(if fq.contains(&(id as u32)) { '1' } else { '_' });
         }
-        let v = npu.c.neurons.membrane_potential[7];
+        let v = npu.c.neurons.membrane_potential()[7];
         assert!(v == 0.0 || v == -8.0, "V(cOutpt) {v}");
     }
     assert_eq!(traces[1], "11111111");
@@ -139,7 +140,7 @@ fn reference_dynamics_reproduce_the_spec_example_trace() {
         assert_eq!(trace, "_1_1_1_1", "neuron {id}");
     }
     assert_eq!(traces[7], "________");
-    assert_eq!(npu.c.neurons.membrane_potential[7], 0.0);
+    assert_eq!(npu.c.neurons.membrane_potential()[7], 0.0);
 }
 
 #[test]

@@ -55,7 +55,7 @@ fn item_9_area_indices_and_core_neurons() {
         assert_eq!((area.first_neuron, area.neuron_count), (i as u32, 1));
     }
     assert_eq!(c.areas[1].area.dimensions, [3, 3, 3]);
-    assert_eq!(c.neurons.area[..3], [0, 1, 2]);
+    assert_eq!(c.neurons.area()[..3], [0, 1, 2]);
     assert_eq!(c.areas[7].first_neuron, 7);
     assert_eq!(c.neurons.len(), 9);
     // Added core areas get the defaults, power with threshold 0.1 and PSC 500.
@@ -98,7 +98,7 @@ fn item_10_neuron_order_x_y_z_k() {
     ];
     for (k, v) in expect.iter().enumerate() {
         assert_eq!(c.neurons.coordinates(f as usize + k), *v, "id F+{k}");
-        assert_eq!(c.neurons.area[f as usize + k], 3);
+        assert_eq!(c.neurons.area()[f as usize + k], 3);
     }
     let b = &c.areas[area_of(&c, "cB______")];
     assert_eq!((b.first_neuron, b.neuron_count), (11, 2));
@@ -122,18 +122,18 @@ fn item_11_threshold_gradient_limit_and_cap() {
     let f = c.areas[3].first_neuron as usize;
     // (1,1,0) is local index 3.
     assert_eq!(c.neurons.coordinates(f + 3), [1, 1, 0]);
-    assert_eq!(c.neurons.threshold[f + 3], 3.5);
-    assert_eq!(c.neurons.threshold[f], 1.0);
-    assert_eq!(c.neurons.threshold[f + 2], 1.5);
+    assert_eq!(c.neurons.threshold()[f + 3], 3.5);
+    assert_eq!(c.neurons.threshold()[f], 1.0);
+    assert_eq!(c.neurons.threshold()[f + 2], 1.5);
     assert_eq!(
-        units::threshold_limit_to_option(c.neurons.threshold_limit[f]),
+        units::threshold_limit_to_option(c.neurons.threshold_limit()[f]),
         None
     );
-    assert!(!units::is_capped(c.neurons.consecutive_fire_cap[f]));
+    assert!(!units::is_capped(c.neurons.consecutive_fire_limit()[f]));
     let b = c.areas[4].first_neuron as usize;
-    assert!(!units::is_capped(c.neurons.consecutive_fire_cap[b]));
+    assert!(!units::is_capped(c.neurons.consecutive_fire_limit()[b]));
     assert_eq!(
-        units::threshold_limit_to_option(c.neurons.threshold_limit[b]),
+        units::threshold_limit_to_option(c.neurons.threshold_limit()[b]),
         Some(5.0)
     );
 }
@@ -728,18 +728,18 @@ fn item_19_example_genome_synapses_in_order() {
     // Seed irrelevant: all attractivities are 100.
     assert_eq!(synapses(&develop(&g, 99).unwrap()), expect);
     // Neuron parameters from the genes.
-    assert_eq!(c.neurons.threshold[1], 0.1);
-    assert_eq!(c.neurons.leak[3], 0.25);
-    assert!(c.neurons.mp_charge_accumulation[3]);
-    assert_eq!(c.neurons.refractory_period[3], 1);
+    assert_eq!(c.neurons.threshold()[1], 0.1);
+    assert_eq!(c.neurons.leak()[3], 0.25);
+    assert!(c.neurons.mp_charge_accumulation()[3]);
+    assert_eq!(c.neurons.refractory_period()[3], 1);
     assert_eq!(
         (
-            c.neurons.consecutive_fire_cap[7],
-            c.neurons.snooze_period[7]
+            c.neurons.consecutive_fire_limit()[7],
+            c.neurons.snooze_period()[7]
         ),
         (3, 2)
     );
-    assert_eq!(c.neurons.threshold[7], 3.0);
+    assert_eq!(c.neurons.threshold()[7], 3.0);
     assert!(c.stdp.is_empty() && c.memory_relations.is_empty());
 }
 
@@ -771,7 +771,7 @@ fn item_40_same_seed_same_synapses_other_seed_changes_only_random_rules() {
     let from = |c: &Connectome, area: u32| -> Vec<common::Syn> {
         synapses(c)
             .into_iter()
-            .filter(|s| c.neurons.area[s.0 as usize] == area)
+            .filter(|s| c.neurons.area()[s.0 as usize] == area)
             .collect()
     };
     // cA's rules have attractivity 100 and no randomizer: unchanged.

@@ -126,7 +126,11 @@ fn item_1_defaults_apply_to_absent_genes() {
         (1.0, 0.0, 0.0, 1.0)
     );
     assert_eq!(
-        (p.refractory_period, p.consecutive_fire_cap, p.snooze_period),
+        (
+            p.refractory_period,
+            p.consecutive_fire_limit,
+            p.snooze_period
+        ),
         (0, 0, 0)
     );
     assert_eq!(
@@ -232,7 +236,7 @@ fn item_2_integer_range() {
         g.find_area("cA____")
             .unwrap()
             .properties()
-            .consecutive_fire_cap,
+            .consecutive_fire_limit,
         65535
     );
 }
@@ -807,7 +811,11 @@ fn hierarchical_blueprint_with_aliases() {
     assert_eq!(a.neurons_per_voxel(), 2);
     let p = a.properties();
     assert_eq!(
-        (p.firing_threshold, p.consecutive_fire_cap, p.snooze_period),
+        (
+            p.firing_threshold,
+            p.consecutive_fire_limit,
+            p.snooze_period
+        ),
         (2.5, 4, 1)
     );
     assert_eq!(a.mapping_rules().len(), 1);

@@ -499,7 +499,7 @@ impl PyRustNpu {
             leak: leak as f32,
             excitability: excitability as f32,
             refractory_period: to_u16(refractory_period, "refractory_period")?,
-            consecutive_fire_cap: to_u16(consecutive_fire_limit, "consecutive_fire_limit")?,
+            consecutive_fire_limit: to_u16(consecutive_fire_limit, "consecutive_fire_limit")?,
             snooze_period: to_u16(snooze_period, "snooze_period")?,
             mp_charge_accumulation,
         };
@@ -925,7 +925,7 @@ impl PyRustNpu {
         py: Python<'py>,
         cortical_id: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
-        self.area_float_array(py, cortical_id, |n| &n.membrane_potential)
+        self.area_float_array(py, cortical_id, |n| n.membrane_potential())
     }
 
     /// Firing thresholds (float32) of an area's neurons in ascending id
@@ -936,7 +936,7 @@ impl PyRustNpu {
         py: Python<'py>,
         cortical_id: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
-        self.area_float_array(py, cortical_id, |n| &n.threshold)
+        self.area_float_array(py, cortical_id, |n| n.threshold())
     }
 
     /// The ids (uint32, ascending) of an area's neurons.
@@ -980,7 +980,7 @@ impl PyRustNpu {
         d.set_item("excitability", s.excitability)?;
         d.set_item("refractory_period", s.refractory_period)?;
         d.set_item("refractory_countdown", s.refractory_countdown)?;
-        d.set_item("consecutive_fire_limit", s.consecutive_fire_cap)?;
+        d.set_item("consecutive_fire_limit", s.consecutive_fire_limit)?;
         d.set_item("consecutive_fire_count", s.consecutive_fire_count)?;
         d.set_item("snooze_period", s.snooze_period)?;
         d.set_item("mp_charge_accumulation", s.mp_charge_accumulation)?;
@@ -1128,7 +1128,7 @@ impl PyRustNpu {
     /// * ``neurons``: dict of arrays indexed by neuron id: ``membrane_potential``,
     ///   ``threshold``, ``threshold_limit`` (+inf = no limit), ``leak``,
     ///   ``excitability`` (probability) as float32; ``refractory_period``,
-    ///   ``refractory_countdown``, ``consecutive_fire_cap`` (0 or 65535 =
+    ///   ``refractory_countdown``, ``consecutive_fire_limit`` (0 or 65535 =
     ///   unlimited), ``consecutive_fire_count``, ``snooze_period`` as uint16;
     ///   ``mp_charge_accumulation`` and ``valid`` as bool; ``area``, ``x``,
     ///   ``y``, ``z`` as uint32.
@@ -1148,41 +1148,40 @@ impl PyRustNpu {
             let neurons = PyDict::new(py);
             neurons.set_item(
                 "membrane_potential",
-                PyArray1::from_slice(py, &n.membrane_potential),
+                PyArray1::from_slice(py, n.membrane_potential()),
             )?;
-            neurons.set_item("threshold", PyArray1::from_slice(py, &n.threshold))?;
+            neurons.set_item("threshold", PyArray1::from_slice(py, n.threshold()))?;
             neurons.set_item(
                 "threshold_limit",
-                PyArray1::from_slice(py, &n.threshold_limit),
+                PyArray1::from_slice(py, n.threshold_limit()),
             )?;
-            neurons.set_item("leak", PyArray1::from_slice(py, &n.leak))?;
-            neurons.set_item("excitability", PyArray1::from_slice(py, &n.excitability))?;
+            neurons.set_item("leak", PyArray1::from_slice(py, n.leak()))?;
+            neurons.set_item("excitability", PyArray1::from_slice(py, n.excitability()))?;
             neurons.set_item(
                 "refractory_period",
-                PyArray1::from_slice(py, &n.refractory_period),
+                PyArray1::from_slice(py, n.refractory_period()),
             )?;
             neurons.set_item(
                 "refractory_countdown",
-                PyArray1::from_slice(py, &n.refractory_countdown),
+                PyArray1::from_slice(py, n.refractory_countdown()),
             )?;
             neurons.set_item(
-                "consecutive_fire_cap",
-                PyArray1::from_slice(py, &n.consecutive_fire_cap),
+                "consecutive_fire_limit",
+                PyArray1::from_slice(py, n.consecutive_fire_limit()),
             )?;
             neurons.set_item(
                 "consecutive_fire_count",
-                PyArray1::from_slice(py, &n.consecutive_fire_count),
+                PyArray1::from_slice(py, n.consecutive_fire_count()),
             )?;
-            neurons.set_item("snooze_period", PyArray1::from_slice(py, &n.snooze_period))?;
+            neurons.set_item("snooze_period", PyArray1::from_slice(py, n.snooze_period()))?;
             neurons.set_item(
                 "mp_charge_accumulation",
-                PyArray1::from_slice(py, &n.mp_charge_accumulation),
+                PyArray1::from_slice(py, n.mp_charge_accumulation()),
             )?;
-            neurons.set_item("area", PyArray1::from_slice(py, &n.area))?;
-            neurons.set_item("x", PyArray1::from_slice(py, &n.x))?;
-            neurons.set_item("y", PyArray1::from_slice(py, &n.y))?;
-            neurons.set_item("z", PyArray1::from_slice(py, &n.z))?;
-            neurons.set_item("valid", PyArray1::from_slice(py, &n.valid))?;
+            neurons.set_item("area", PyArray1::from_slice(py, n.area()))?;
+            neurons.set_item("x", PyArray1::from_slice(py, n.x()))?;
+            neurons.set_item("y", PyArray1::from_slice(py, n.y()))?;
+            neurons.set_item("z", PyArray1::from_slice(py, n.z()))?;
 
             let s = npu.synapses();
             let total = s.len();

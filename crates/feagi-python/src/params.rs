@@ -143,7 +143,7 @@ pub fn properties_dict<'py>(py: Python<'py>, p: &AreaProperties) -> PyResult<Bou
     d.set_item("leak_coefficient", p.leak)?;
     d.set_item("neuron_excitability", p.excitability)?;
     d.set_item("refractory_period", p.refractory_period)?;
-    d.set_item("consecutive_fire_cnt_max", p.consecutive_fire_cap)?;
+    d.set_item("consecutive_fire_cnt_max", p.consecutive_fire_limit)?;
     d.set_item("snooze_length", p.snooze_period)?;
     d.set_item("mp_charge_accumulation", p.mp_charge_accumulation)?;
     d.set_item("postsynaptic_current", p.postsynaptic_current)?;

@@ -1,8 +1,10 @@
 //! Cortical areas and their area-level genes (SPEC §1.4, §2.3).
 
 use crate::cortical_id::CorticalId;
+use crate::grid::NeuronGrid;
 use crate::neuron::NeuronParams;
 use crate::units;
+use crate::NeuronId;
 
 /// The kind of a cortical area (SPEC §1.3). Informational except for CORE
 /// areas and memory areas.
@@ -43,7 +45,7 @@ pub struct AreaProperties {
     pub excitability: f32,
     pub refractory_period: u16,
     /// 0 and 65535 mean unlimited.
-    pub consecutive_fire_cap: u16,
+    pub consecutive_fire_limit: u16,
     pub snooze_period: u16,
     pub mp_charge_accumulation: bool,
     /// Gene value, kept as f64 because the PSP is derived from it (SPEC §3.2).
@@ -66,7 +68,7 @@ impl Default for AreaProperties {
             leak: 0.0,
             excitability: 1.0,
             refractory_period: 0,
-            consecutive_fire_cap: 0,
+            consecutive_fire_limit: 0,
             snooze_period: 0,
             mp_charge_accumulation: false,
             postsynaptic_current: 1.0,
@@ -98,7 +100,7 @@ impl AreaProperties {
             leak: self.leak,
             excitability: self.excitability,
             refractory_period: self.refractory_period,
-            consecutive_fire_cap: self.consecutive_fire_cap,
+            consecutive_fire_limit: self.consecutive_fire_limit,
             snooze_period: self.snooze_period,
             mp_charge_accumulation: self.mp_charge_accumulation,
         }
@@ -135,20 +137,30 @@ impl CorticalArea {
         }
     }
 
-    /// The grid neurons are actually laid out on: core areas hold one neuron at
-    /// (0,0,0) whatever their declared dimensions (SPEC §2.2).
-    pub fn neuron_grid(&self) -> ([u32; 3], u32) {
-        if self.id.is_core() {
+    /// The grid this area's neurons are laid out on when its first neuron is
+    /// `first`: core areas hold one neuron at (0,0,0) whatever their declared
+    /// dimensions (SPEC §2.2).
+    pub fn neuron_grid(&self, first: NeuronId) -> NeuronGrid {
+        let (dims, per_voxel) = if self.id.is_core() {
             ([1, 1, 1], 1)
         } else {
             (self.dimensions, self.neurons_per_voxel)
+        };
+        NeuronGrid {
+            first,
+            dims,
+            per_voxel,
         }
     }
 
     /// Number of neurons neuroembryogenesis creates for this area, or `None`
     /// when the product overflows u64.
     pub fn neuron_count(&self) -> Option<u64> {
-        let ([w, h, d], n) = self.neuron_grid();
+        let NeuronGrid {
+            dims: [w, h, d],
+            per_voxel: n,
+            ..
+        } = self.neuron_grid(0);
         (w as u64)
             .checked_mul(h as u64)?
             .checked_mul(d as u64)?

@@ -3,18 +3,29 @@
 //! that M1 keeps but does not act on.
 
 use crate::area::CorticalArea;
+use crate::grid::NeuronGrid;
 use crate::neuron::NeuronArray;
 use crate::synapse::{SynapseList, SynapseType};
 use crate::{AreaIndex, NeuronId};
 
 /// One area of a developed brain. Its neurons are the ids
 /// `first_neuron .. first_neuron + neuron_count`, laid out on
-/// `area.neuron_grid()` in x, y, z, k order (SPEC §2.2).
+/// [`DevelopedArea::grid`] (SPEC §2.2).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DevelopedArea {
+    /// The area and its genes.
     pub area: CorticalArea,
+    /// The id of its first neuron.
     pub first_neuron: NeuronId,
+    /// How many neurons it has.
     pub neuron_count: u32,
+}
+
+impl DevelopedArea {
+    /// Where each of its neurons sits.
+    pub fn grid(&self) -> NeuronGrid {
+        self.area.neuron_grid(self.first_neuron)
+    }
 }
 
 /// An STDP registration (SPEC §6.1), kept for the plasticity milestone.

@@ -8,6 +8,7 @@ pub mod area;
 pub mod connectome;
 pub mod cortical_id;
 pub mod fire;
+pub mod grid;
 pub mod neuron;
 pub mod rng;
 pub mod synapse;
@@ -17,7 +18,8 @@ pub use area::{AreaKind, AreaProperties, CorticalArea};
 pub use connectome::{Connectome, DevelopedArea, MemoryRelation, StdpRegistration};
 pub use cortical_id::CorticalId;
 pub use fire::{FireCandidateList, FireLedger, FireQueue, LedgerError, FCL_SHARD_ALIGN};
-pub use neuron::{NeuronArray, NeuronParams};
+pub use grid::NeuronGrid;
+pub use neuron::{NeuronArray, NeuronColumnsMut, NeuronParams};
 pub use synapse::{SynapseArray, SynapseList, SynapseRow, SynapseType};
 
 /// A neuron id: dense, assigned in creation order, never reused (SPEC §2.2).

@@ -30,6 +30,54 @@ pub fn mix64(z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A SplitMix64 stream: the one seeded generator for everything outside the
+/// spec's draws (generated input patterns, benchmark and test networks).
+/// Never used by development or bursts, whose draws are the pure hashes of
+/// this module.
+///
+/// ```
+/// use feagi_types::rng::SplitMix64;
+///
+/// let mut a = SplitMix64::new(7);
+/// let mut b = SplitMix64::new(7);
+/// assert_eq!(a.next_u64(), b.next_u64());
+/// assert!(a.below(10) < 10);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A stream starting from `seed`.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(GAMMA);
+        mix64(self.0)
+    }
+
+    /// A draw in `0..n` by multiply-shift (no division; `n` = 0 gives 0).
+    #[inline]
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// A draw in [0, 1) with 24 random bits, exact in f32.
+    #[inline]
+    pub fn unit_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// True with probability `p`.
+    #[inline]
+    pub fn chance(&mut self, p: f32) -> bool {
+        self.unit_f32() < p
+    }
+}
+
 /// Seeded hash of a purpose and a list of words (SPEC §7.2).
 #[inline]
 pub fn srng(seed: u64, purpose: u64, words: &[u64]) -> u64 {

@@ -6,6 +6,6 @@ use feagi_types::{FireLedger, FireQueue, NeuronArray};
 use crate::error::Result;
 
 pub fn run(ledger: &mut FireLedger, fire_queue: &FireQueue, neurons: &NeuronArray) -> Result<()> {
-    ledger.archive(fire_queue.timestep, &fire_queue.neuron_ids, &neurons.area)?;
+    ledger.archive(fire_queue.timestep, &fire_queue.neuron_ids, neurons.area())?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! different threads and concatenates their fired lists in range order: the
 //! same fire queue, bit for bit, as one thread.
 
+use feagi_types::neuron::NeuronColumnsMut;
 use feagi_types::rng::excitability_random;
 use feagi_types::units::is_capped;
 use feagi_types::{FireCandidateList, FireQueue, NeuronArray, NeuronId};
@@ -19,7 +20,7 @@ struct Params<'a> {
     leak: &'a [f32],
     excitability: &'a [f32],
     refractory_period: &'a [u16],
-    consecutive_fire_cap: &'a [u16],
+    consecutive_fire_limit: &'a [u16],
     snooze_period: &'a [u16],
 }
 
@@ -89,7 +90,7 @@ fn excited(excitability: f32, id: NeuronId, burst: u64) -> bool {
 fn update(p: &Params<'_>, s: &mut State<'_>, id: NeuronId, input: f32, burst: u64) -> Update {
     let n = id as usize;
     let i = n - s.offset;
-    let cap = p.consecutive_fire_cap[n];
+    let cap = p.consecutive_fire_limit[n];
     let capped = is_capped(cap);
     let countdown = s.refractory_countdown[i];
     if countdown > 0 {
@@ -189,7 +190,7 @@ pub fn run(
     fire_queue: &mut FireQueue,
     scratch: &mut [Output],
 ) -> Stats {
-    let NeuronArray {
+    let NeuronColumnsMut {
         membrane_potential,
         threshold,
         threshold_limit,
@@ -197,18 +198,18 @@ pub fn run(
         excitability,
         refractory_period,
         refractory_countdown,
-        consecutive_fire_cap,
+        consecutive_fire_limit,
         consecutive_fire_count,
         snooze_period,
         ..
-    } = neurons;
+    } = neurons.columns_mut();
     let params = Params {
         threshold,
         threshold_limit,
         leak,
         excitability,
         refractory_period,
-        consecutive_fire_cap,
+        consecutive_fire_limit,
         snooze_period,
     };
     let state = State {

@@ -1,11 +1,20 @@
-//! The phases of a burst (SPEC §4.1), each in its own module:
-//! [`cleanup`] (phase 0: reset of non-accumulating potentials, clearing the
-//! previous FCL), [`injection`] (phase 1: staged, power, fatigue and synaptic
-//! input into the FCL), [`dynamics`] (phase 2: neuron updates, fire queue) and
-//! [`archival`] (phase 3: the fire ledger). `RustNPU::process_burst` runs them
-//! in that order.
+//! The phases of a burst (SPEC §4.1), numbered as the spec numbers them,
+//! each in its own module:
+//!
+//! * phase 0, [`reset`]: V of non-accumulating neurons back to 0 (only the
+//!   previous candidates can differ), and the previous FCL cleared;
+//! * phase 1, [`injection`]: 1a staged input, 1b power, 1c fatigue, 1d
+//!   synaptic input from FQ(t-1), into the fire candidate list;
+//! * phase 2, [`dynamics`]: every candidate updated in ascending id; the
+//!   fired neurons form FQ(t);
+//! * phase 3, [`archival`]: FQ(t) archived in the fire ledger (M2 plasticity
+//!   runs here, after archiving);
+//! * phase 4, outputs: the `BurstResult` that `RustNPU::process_burst` returns.
+//!
+//! Private to the engine: `RustNPU::process_burst` is the only caller, and
+//! runs them in that order.
 
-pub mod archival;
-pub mod cleanup;
-pub mod dynamics;
-pub mod injection;
+pub(crate) mod archival;
+pub(crate) mod dynamics;
+pub(crate) mod injection;
+pub(crate) mod reset;

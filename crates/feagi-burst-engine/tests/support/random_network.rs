@@ -3,35 +3,13 @@
 #![allow(dead_code)]
 
 use feagi_burst_engine::{AreaUpdate, NeuronParams, RustNPU, SynapseType};
-use feagi_types::rng::mix64;
+use feagi_types::rng::SplitMix64;
 
 use super::{area, core_npu};
 
-/// SplitMix64 stream for building networks from one seed.
-pub struct Stream(u64);
-
-impl Stream {
-    pub fn new(seed: u64) -> Self {
-        Stream(seed)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(feagi_types::rng::GAMMA);
-        mix64(self.0)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    pub fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    pub fn chance(&mut self, p: f32) -> bool {
-        self.unit() < p
-    }
-}
-
 /// Builds a random NPU with about `neurons` neurons in four areas.
 pub fn build(seed: u64, neurons: u32, max_fanout: u64) -> RustNPU {
-    let mut rng = Stream::new(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut npu = core_npu();
     let per_area = neurons / 4;
     let mut ids = Vec::new();
@@ -48,16 +26,16 @@ pub fn build(seed: u64, neurons: u32, max_fanout: u64) -> RustNPU {
         }
         for x in 0..per_area {
             let p = NeuronParams {
-                threshold: 0.5 + rng.unit() * 8.0,
+                threshold: 0.5 + rng.unit_f32() * 8.0,
                 threshold_limit: if rng.chance(0.2) {
-                    10.0 + rng.unit() * 40.0
+                    10.0 + rng.unit_f32() * 40.0
                 } else {
                     0.0
                 },
-                leak: if rng.chance(0.5) { rng.unit() } else { 0.0 },
-                excitability: if rng.chance(0.3) { rng.unit() } else { 1.0 },
+                leak: if rng.chance(0.5) { rng.unit_f32() } else { 0.0 },
+                excitability: if rng.chance(0.3) { rng.unit_f32() } else { 1.0 },
                 refractory_period: rng.below(4) as u16,
-                consecutive_fire_cap: [0, 0, 1, 2, 3, 65535][rng.below(6) as usize],
+                consecutive_fire_limit: [0, 0, 1, 2, 3, 65535][rng.below(6) as usize],
                 snooze_period: rng.below(3) as u16,
                 mp_charge_accumulation: rng.chance(0.5),
             };
@@ -81,11 +59,12 @@ pub fn build(seed: u64, neurons: u32, max_fanout: u64) -> RustNPU {
 }
 
 /// Stages random input on a random fraction of the non-core neurons.
-pub fn stage_random(npu: &mut RustNPU, rng: &mut Stream, fraction: f32) {
+pub fn stage_random(npu: &mut RustNPU, rng: &mut SplitMix64, fraction: f32) {
     let n = npu.neuron_count() as u64;
     for id in 3..n {
         if rng.chance(fraction) {
-            npu.stage_input(id as u32, rng.unit() * 6.0 - 1.0).unwrap();
+            npu.stage_input(id as u32, rng.unit_f32() * 6.0 - 1.0)
+                .unwrap();
         }
     }
 }
@@ -103,7 +82,7 @@ pub struct Trace {
 
 /// Runs `bursts` bursts with seeded random input and records the trace.
 pub fn trace(npu: &mut RustNPU, seed: u64, bursts: u64) -> Trace {
-    let mut rng = Stream::new(seed ^ 0xA5A5);
+    let mut rng = SplitMix64::new(seed ^ 0xA5A5);
     let mut t = Trace {
         fired: vec![],
         fcl: vec![],
@@ -128,9 +107,9 @@ pub fn trace(npu: &mut RustNPU, seed: u64, bursts: u64) -> Trace {
             .push(npu.last_fcl().map(|(i, v)| (i, v.to_bits())).collect());
     }
     let n = npu.neurons();
-    t.potentials = n.membrane_potential.iter().map(|v| v.to_bits()).collect();
-    t.countdowns = n.refractory_countdown.clone();
-    t.counts = n.consecutive_fire_count.clone();
+    t.potentials = n.membrane_potential().iter().map(|v| v.to_bits()).collect();
+    t.countdowns = n.refractory_countdown().to_vec();
+    t.counts = n.consecutive_fire_count().to_vec();
     let end = npu.burst_count();
     let depth = end.min(20) as usize;
     t.ledger = (0..npu.area_count() as u32)

@@ -134,7 +134,7 @@ pub fn voxel_map(c: &Connectome, src: &str, dst: &str) -> Vec<([u32; 3], [u32; 3
     let (a, b) = (area_of(c, src) as u32, area_of(c, dst) as u32);
     pairs(c)
         .into_iter()
-        .filter(|&(s, d)| c.neurons.area[s as usize] == a && c.neurons.area[d as usize] == b)
+        .filter(|&(s, d)| c.neurons.area()[s as usize] == a && c.neurons.area()[d as usize] == b)
         .map(|(s, d)| (voxel(c, s), voxel(c, d)))
         .collect()
 }

@@ -10,8 +10,9 @@ use feagi_types::{FireCandidateList, NeuronArray, NeuronId};
 /// Resets V of the last burst's non-accumulating candidates and of `pending`,
 /// then empties the FCL and `pending`.
 pub fn run(neurons: &mut NeuronArray, fcl: &mut FireCandidateList, pending: &mut Vec<NeuronId>) {
-    let potential = &mut neurons.membrane_potential;
-    let accumulate = &neurons.mp_charge_accumulation;
+    let columns = neurons.columns_mut();
+    let potential = columns.membrane_potential;
+    let accumulate = columns.mp_charge_accumulation;
     let mut reset = |id: NeuronId| {
         let i = id as usize;
         if !accumulate[i] {

@@ -1,0 +1,291 @@
+//! The data of a parsed, validated genome: [`Genome`], its areas, mapping
+//! rules and physiology. Built only by the loading pipeline (`load.rs`);
+//! everything here is read-only to the rest of the world.
+
+use crate::error::GenomeWarning;
+use crate::morphology::{FunctionMorphology, Morphology, MorphologyEntry};
+use feagi_types::{
+    AreaIndex, AreaKind, AreaProperties, CorticalArea, CorticalId, MAX_REGULAR_NEURONS,
+};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The default synapse budget of [`LoadOptions`]: about 11 GB of synapse list,
+/// which is what this class of machine can hold next to the NPU's own copy.
+pub const DEFAULT_MAX_SYNAPSES: u64 = 1_000_000_000;
+
+/// Default `simulation_timestep` in seconds (SPEC §1.8).
+pub const DEFAULT_SIMULATION_TIMESTEP: f64 = 0.025;
+/// Default `plasticity_queue_depth` (SPEC §1.8).
+pub const DEFAULT_PLASTICITY_QUEUE_DEPTH: u32 = 3;
+
+/// Resource limits for loading and development.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Most regular neurons a genome may develop. Values above the SPEC limit
+    /// of 50 000 000 (ids above it are reserved for memory neurons) act as that limit.
+    pub max_neurons: u64,
+    /// Most synapses development may create before failing with `CapacityExceeded`.
+    pub max_synapses: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_neurons: MAX_REGULAR_NEURONS,
+            max_synapses: DEFAULT_MAX_SYNAPSES,
+        }
+    }
+}
+
+impl LoadOptions {
+    pub(crate) fn neuron_limit(&self) -> u64 {
+        self.max_neurons.min(MAX_REGULAR_NEURONS)
+    }
+}
+
+/// Global parameters (SPEC §1.8).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Physiology {
+    /// Burst period in seconds (> 0).
+    pub simulation_timestep: f64,
+    /// Default STDP window (>= 1).
+    pub plasticity_queue_depth: u32,
+    /// As written (`"fp32"` when absent); computation is always f32.
+    pub quantization_precision: String,
+    /// Every other physiology key, verbatim (`max_age`, `sleep`, ...).
+    pub other: Map<String, Value>,
+}
+
+impl Default for Physiology {
+    fn default() -> Self {
+        Physiology {
+            simulation_timestep: DEFAULT_SIMULATION_TIMESTEP,
+            plasticity_queue_depth: DEFAULT_PLASTICITY_QUEUE_DEPTH,
+            quantization_precision: "fp32".into(),
+            other: Map::new(),
+        }
+    }
+}
+
+/// Memory genes of an area (milestone M2, SPEC §6.2); parsed and kept in M1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryGenes {
+    pub temporal_depth: u32,
+    pub longterm_mem_threshold: u32,
+    pub lifespan_growth_rate: u32,
+    pub init_lifespan: u32,
+    /// The area whose activity this area replays (`memory_twin_of`).
+    pub memory_twin_of: Option<CorticalId>,
+}
+
+impl Default for MemoryGenes {
+    fn default() -> Self {
+        MemoryGenes {
+            temporal_depth: 1,
+            longterm_mem_threshold: 100,
+            lifespan_growth_rate: 1,
+            init_lifespan: 9,
+            memory_twin_of: None,
+        }
+    }
+}
+
+/// One outgoing mapping rule of an area (SPEC §1.6), resolved and validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MappingRule {
+    /// Index of the destination area (SPEC §2.1).
+    pub destination: AreaIndex,
+    /// The destination id as written in the genome.
+    pub destination_written: String,
+    /// Position of the rule in its destination list; keys the RNG (SPEC §7.2).
+    pub rule_index: u32,
+    /// After renames (`memory` -> `episodic_memory`, ...).
+    pub morphology_id: String,
+    /// Kept verbatim; no effect on synaptogenesis.
+    pub morphology_scalar: Value,
+    pub multiplier: i64,
+    pub plasticity_flag: bool,
+    pub plasticity_constant: i64,
+    pub ltp_multiplier: i64,
+    pub ltd_multiplier: i64,
+    pub plasticity_window: u32,
+    /// Per-rule attractivity in percent, clamped into [0, 100].
+    pub synapse_attractivity: Option<f32>,
+    /// Added by the `associative_memory` mirroring of SPEC §6.1.
+    pub mirrored: bool,
+}
+
+impl MappingRule {
+    /// Whether this rule registers STDP (SPEC §3.2, §6.1).
+    pub fn registers_stdp(&self) -> bool {
+        self.plasticity_flag || self.morphology_id == FunctionMorphology::AssociativeMemory.id()
+    }
+}
+
+/// One cortical area of a genome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenomeArea {
+    pub(crate) area: CorticalArea,
+    pub(crate) written_id: String,
+    pub(crate) group: Option<String>,
+    pub(crate) sub_group: String,
+    pub(crate) memory: MemoryGenes,
+    pub(crate) rules: Vec<MappingRule>,
+    pub(crate) morphology_ids: Vec<String>,
+    pub(crate) kept_genes: BTreeMap<String, Value>,
+    pub(crate) added: bool,
+}
+
+impl GenomeArea {
+    pub fn id(&self) -> CorticalId {
+        self.area.id
+    }
+    /// The id as written in the genome (the canonical id for added core areas).
+    pub fn written_id(&self) -> &str {
+        &self.written_id
+    }
+    /// `cortical_name` / `__name`, empty when absent.
+    pub fn name(&self) -> &str {
+        &self.area.name
+    }
+    pub fn kind(&self) -> AreaKind {
+        self.area.kind
+    }
+    /// Declared grid (W, H, D); core areas still hold one neuron (SPEC §2.2).
+    pub fn dimensions(&self) -> [u32; 3] {
+        self.area.dimensions
+    }
+    pub fn neurons_per_voxel(&self) -> u32 {
+        self.area.neurons_per_voxel
+    }
+    /// Area genes in internal units.
+    pub fn properties(&self) -> &AreaProperties {
+        &self.area.properties
+    }
+    pub fn cortical_area(&self) -> &CorticalArea {
+        &self.area
+    }
+    /// Neurons this area develops (one for core areas).
+    pub fn neuron_count(&self) -> u64 {
+        self.area.neuron_count().unwrap_or(u64::MAX)
+    }
+    /// A memory area in the sense of SPEC §1.3.
+    pub fn is_memory(&self) -> bool {
+        self.area.properties.is_memory
+    }
+    /// `group_id` / `_group` as written.
+    pub fn group(&self) -> Option<&str> {
+        self.group.as_deref()
+    }
+    pub fn sub_group(&self) -> &str {
+        &self.sub_group
+    }
+    pub fn memory_genes(&self) -> &MemoryGenes {
+        &self.memory
+    }
+    /// Outgoing rules in synaptogenesis order: ascending destination index, then rule index.
+    pub fn mapping_rules(&self) -> &[MappingRule] {
+        &self.rules
+    }
+    /// Distinct morphology ids used by this area's rules, sorted.
+    pub fn morphology_ids(&self) -> &[String] {
+        &self.morphology_ids
+    }
+    /// Kept and unknown genes, by exon (flat form) or property name (hierarchical form).
+    pub fn kept_genes(&self) -> &BTreeMap<String, Value> {
+        &self.kept_genes
+    }
+    /// True for a core area the genome did not declare (SPEC §1.9 step 6).
+    pub fn is_added(&self) -> bool {
+        self.added
+    }
+}
+
+/// A parsed and validated genome, ready for [`crate::develop`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Genome {
+    pub(crate) genome_id: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) version: String,
+    pub(crate) metadata: Map<String, Value>,
+    pub(crate) physiology: Physiology,
+    pub(crate) areas: Vec<GenomeArea>,
+    pub(crate) index: BTreeMap<CorticalId, AreaIndex>,
+    pub(crate) morphologies: BTreeMap<String, MorphologyEntry>,
+    pub(crate) ignored_blueprint_keys: Map<String, Value>,
+    pub(crate) warnings: Vec<GenomeWarning>,
+    pub(crate) neuron_count: u64,
+}
+
+impl Genome {
+    pub fn genome_id(&self) -> Option<&str> {
+        self.genome_id.as_deref()
+    }
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// The version string ("2.0" when the genome had none).
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+    /// Metadata and unknown top-level keys, verbatim.
+    pub fn metadata(&self) -> &Map<String, Value> {
+        &self.metadata
+    }
+    pub fn physiology(&self) -> &Physiology {
+        &self.physiology
+    }
+    pub fn simulation_timestep(&self) -> f64 {
+        self.physiology.simulation_timestep
+    }
+    pub fn plasticity_queue_depth(&self) -> u32 {
+        self.physiology.plasticity_queue_depth
+    }
+    pub fn quantization_precision(&self) -> &str {
+        &self.physiology.quantization_precision
+    }
+    /// Areas in index order (SPEC §2.1).
+    pub fn areas(&self) -> &[GenomeArea] {
+        &self.areas
+    }
+    pub fn area(&self, index: AreaIndex) -> Option<&GenomeArea> {
+        self.areas.get(usize::try_from(index).ok()?)
+    }
+    pub fn area_index(&self, id: &CorticalId) -> Option<AreaIndex> {
+        self.index.get(id).copied()
+    }
+    pub fn area_by_id(&self, id: &CorticalId) -> Option<&GenomeArea> {
+        self.area(self.area_index(id)?)
+    }
+    /// Looks an area up by any accepted spelling of its id (SPEC §1.3).
+    pub fn find_area(&self, spelling: &str) -> Option<&GenomeArea> {
+        self.area_by_id(&crate::ids::parse_cortical_id(spelling).ok()?)
+    }
+    /// The first area (in index order) with this name.
+    pub fn area_by_name(&self, name: &str) -> Option<&GenomeArea> {
+        self.areas.iter().find(|a| a.name() == name)
+    }
+    /// The morphology table after upgrades, renames and core additions.
+    pub fn morphologies(&self) -> &BTreeMap<String, MorphologyEntry> {
+        &self.morphologies
+    }
+    pub fn morphology(&self, id: &str) -> Option<&Morphology> {
+        self.morphologies.get(id).map(|e| &e.morphology)
+    }
+    /// Flat blueprint keys that are kept but not used (`_____10b-` genes, odd keys).
+    pub fn ignored_blueprint_keys(&self) -> &Map<String, Value> {
+        &self.ignored_blueprint_keys
+    }
+    pub fn warnings(&self) -> &[GenomeWarning] {
+        &self.warnings
+    }
+    /// Total regular neurons development creates (core areas count one each).
+    pub fn neuron_count(&self) -> u64 {
+        self.neuron_count
+    }
+}
