@@ -8,6 +8,7 @@
 //! `rayon::join` goes through rayon's global injector queue, which allocates
 //! one block per 63 jobs. That allocation is rayon's, amortised, and not
 //! per burst.
+#![allow(unsafe_code)] // A counting global allocator implements the unsafe GlobalAlloc trait.
 
 mod support;
 

@@ -436,6 +436,7 @@ impl SynapseArray {
 /// A read prefetch hint on x86_64; nothing elsewhere. Used by the burst
 /// engine's synapse rows and by the benchmark's ideal kernel.
 #[inline(always)]
+#[allow(unsafe_code)] // The one unsafe block of the engine (see the workspace lints).
 pub fn prefetch<T>(ptr: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint; it never dereferences or faults, whatever the address.
