@@ -1,10 +1,28 @@
-//! The FEAGI burst engine: [`RustNPU`] and the phases of a burst.
+//! The FEAGI burst engine: [`RustNPU`], the neural processing unit that runs
+//! a developed brain in bursts (SPEC §4; "SPEC" is `docs/SPEC.md`).
 //!
-//! A burst (SPEC §4.1) runs [`phases::cleanup`], [`phases::injection`],
-//! [`phases::dynamics`] and [`phases::archival`] in that order. With the
-//! default `parallel` feature propagation and dynamics use the rayon pool;
-//! results are bit-identical to the single-threaded build, which also
-//! compiles for `wasm32-unknown-unknown`.
+//! ```
+//! use feagi_burst_engine::{Genome, NpuConfig, RustNPU};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let genome = Genome::default_genome();
+//! let mut npu = RustNPU::from_genome(&genome, NpuConfig::default())?;
+//! // Sensory input for the next burst: voxel (0, 0, 0) of the input area.
+//! npu.stage_sensory_by_id("i_sens", &[0], &[0], &[0], &[1.0])?;
+//! let burst = npu.process_burst(None)?;
+//! assert_eq!(burst.burst, 1);
+//! // The power neuron (id 1) fires every burst.
+//! assert!(burst.fired_neurons.contains(&1));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A burst runs the phases of SPEC §4.1 in order: phase 0 reset, phase 1
+//! injection (1a staged, 1b power, 1c fatigue, 1d synaptic propagation),
+//! phase 2 dynamics, phase 3 archival into the fire ledger, phase 4 the
+//! [`BurstResult`]. With the default `parallel` feature, propagation and
+//! dynamics use the rayon pool; results are bit-identical to the
+//! single-threaded build, which also compiles for `wasm32-unknown-unknown`.
 
 mod areas;
 pub mod config;
@@ -27,3 +45,8 @@ pub use feagi_types::{
     AreaIndex, AreaKind, AreaProperties, CorticalArea, CorticalId, NeuronId, NeuronParams,
     SynapseType,
 };
+
+/// The README's Rust example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExample;

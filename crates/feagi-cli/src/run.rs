@@ -29,6 +29,8 @@ pub struct RunArgs {
     /// Seed of synaptogenesis and of generated input patterns.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    // The text is `--help` output, where brackets mark optional parts, not doc links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Constant input every burst: CORTICAL_ID[@X,Y,Z][=P]. Without a voxel the
     /// whole area; P defaults to the area's firing threshold (at least 1). Repeatable.
     #[arg(long, value_name = "SPEC")]

@@ -1,8 +1,22 @@
-//! FEAGI genome loading, neuroembryogenesis and synaptogenesis (SPEC §1 to §3).
+//! FEAGI genome loading, neuroembryogenesis and synaptogenesis (SPEC §1 to
+//! §3; "SPEC" is `docs/SPEC.md`).
+//!
+//! ```
+//! use feagi_genome::{develop, Genome, GenomeErrorKind};
+//!
+//! let genome = Genome::default_genome();
+//! let brain = develop(&genome, 0).expect("the default genome develops");
+//! assert_eq!(brain.neurons.len() as u64, genome.neuron_count());
+//!
+//! // Bad input is a located error, never a panic.
+//! let err = Genome::from_json_str(r#"{"version": "2.0", "blueprint": 7}"#).unwrap_err();
+//! assert_eq!(err.kind, GenomeErrorKind::InvalidType);
+//! ```
 //!
 //! * [`Genome::from_path`] and friends parse and validate a genome (flat 2.x/3.0
 //!   or hierarchical blueprint) into a [`Genome`] plus [`GenomeWarning`]s, or fail
-//!   with one [`GenomeError`]; nothing is half-loaded (D2).
+//!   with one [`GenomeError`]; nothing is half-loaded (D2). Data flows one way:
+//!   `load` -> {`blueprint`, `rules`, `morphology`} -> `model`.
 //! * [`develop`] turns a genome and a seed into a [`feagi_types::Connectome`]:
 //!   neurons in area-index order and synapses in the exact creation order of
 //!   SPEC §3.1, with the deterministic attractivity and randomizer draws of §7.2.

@@ -1,8 +1,26 @@
 //! Data shared by every feagi-rust crate: identifiers, cortical areas, the
-//! structure-of-arrays neuron and synapse storage, the fire structures
-//! (fire candidate list, fire queue, fire ledger), the deterministic RNG of
-//! SPEC §7 and the gene unit rules that both the genome loader and runtime
-//! updates must apply identically.
+//! structure-of-arrays neuron and synapse storage, the neuron grid of a
+//! developed area, the fire structures (fire candidate list, fire queue, fire
+//! ledger), the deterministic RNG of SPEC §7 and the gene unit rules that both
+//! the genome loader and runtime updates must apply identically ("SPEC" is
+//! `docs/SPEC.md`).
+//!
+//! ```
+//! use feagi_types::{AreaKind, CorticalArea, CorticalId, NeuronArray};
+//!
+//! // A 2 x 1 x 1 area; its neurons take their parameters from the area genes.
+//! let id = CorticalId::from_bytes(*b"cInput__");
+//! let mut area = CorticalArea::new(id, "input", AreaKind::Ipu, [2, 1, 1]);
+//! area.properties.firing_threshold = 2.0;
+//! let mut neurons = NeuronArray::default();
+//! for voxel in area.neuron_grid(0).voxels() {
+//!     let [x, y, z] = voxel;
+//!     neurons.push(&area.properties.neuron_params_at(x, y, z), 0, voxel);
+//! }
+//! assert_eq!(neurons.len(), 2);
+//! assert_eq!(neurons.threshold(), &[2.0, 2.0]);
+//! assert_eq!(neurons.coordinates(1), [1, 0, 0]);
+//! ```
 
 pub mod area;
 pub mod connectome;
