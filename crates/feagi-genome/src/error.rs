@@ -11,23 +11,50 @@ use std::fmt;
 pub enum GenomeErrorKind {
     /// The genome file could not be read.
     Io,
+    /// The text is not valid JSON (with 1-based line and column), or the
+    /// document is not a JSON object (SPEC §1.9 step 1).
     InvalidJson,
+    /// `version` is neither `2.*` nor `3.0`, or is not a string (SPEC §1.2).
     UnsupportedVersion,
+    /// A cortical id matches none of the spellings of SPEC §1.3 (wrong length,
+    /// bad characters or base64, bad byte 0, a `_` id that is not a core id).
     MalformedCorticalId,
+    /// Two spellings in one genome (areas, or keys of one mapping object)
+    /// canonicalize to the same cortical id (SPEC §1.3, §1.6).
     DuplicateArea,
+    /// A grid dimension or neuron count per voxel is negative or not a number
+    /// (SPEC §1.4).
     InvalidDimension,
+    /// A consumed gene or physiology key has the wrong JSON type, e.g. `2.5`
+    /// or a string for an integer gene (SPEC §1.4, §1.8).
     WrongGeneType,
+    /// An integer gene lies outside its range, e.g. `refractory_period` 70000
+    /// (SPEC §1.4).
     ValueOutOfRange,
+    /// Two flat keys name the same gene of one area (differing only in `<cls>`
+    /// or `<tag>`) with different values (SPEC §1.2).
     ConflictingGene,
+    /// A mapping rule has an unsupported array length, a non-string
+    /// morphology id, a non-bool flag, a fractional multiplier or a bad
+    /// plasticity field (SPEC §1.6).
     MalformedRule,
+    /// A mapping rule names a morphology that is not in the table (SPEC §1.6).
     UnknownMorphology,
+    /// A morphology entry fails validation or has an unknown `type` (SPEC §1.7);
+    /// names the morphology and, for patterns, the pair index.
     InvalidMorphology,
+    /// A `functions` morphology whose id is not one of SPEC §3.3.3.
     UnknownFunctionMorphology,
+    /// A mapping rule's destination is not an area of the genome, even after
+    /// the core areas are added (SPEC §1.6).
     MissingDestinationArea,
+    /// The genome needs more neurons (SPEC §2.2: below 50 000 000) or synapses
+    /// than [`crate::LoadOptions`] allow, or memory for them cannot be allocated.
     CapacityExceeded,
 }
 
 impl GenomeErrorKind {
+    /// The kind's name as it appears in JSON output (`"InvalidJson"`, ...).
     pub fn as_str(&self) -> &'static str {
         match self {
             GenomeErrorKind::Io => "Io",
@@ -89,6 +116,7 @@ pub enum WarningKind {
 }
 
 impl WarningKind {
+    /// The kind's name as it appears in JSON output (`"UnknownGene"`, ...).
     pub fn as_str(&self) -> &'static str {
         match self {
             WarningKind::UnknownGene => "UnknownGene",
@@ -118,6 +146,7 @@ impl fmt::Display for WarningKind {
 /// applicable ones are set.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Locators {
+    /// Path of the genome file, when loaded from a file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// Full flat key (`_____10c-cInput-nx-refrac-i`) or hierarchical path (`cInput.refractory_period`).
@@ -129,10 +158,13 @@ pub struct Locators {
     /// A mapping destination id as written in the genome.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_id: Option<String>,
+    /// 0-based position of the rule in its destination list (SPEC §1.6).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule_index: Option<usize>,
+    /// The morphology id concerned (as written, for a rule reference).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub morphology_id: Option<String>,
+    /// 0-based index of the offending pair of a `patterns` morphology.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern_index: Option<usize>,
     /// 1-based, for `InvalidJson`.
@@ -196,34 +228,42 @@ impl Locators {
 /// Builder-style setters shared by errors and warnings.
 macro_rules! locator_setters {
     () => {
+        /// Sets the genome file path locator.
         pub fn with_file(mut self, file: impl Into<String>) -> Self {
             self.locators.file = Some(file.into());
             self
         }
+        /// Sets the gene key locator (full flat key or hierarchical path).
         pub fn with_gene_key(mut self, key: impl Into<String>) -> Self {
             self.locators.gene_key = Some(key.into());
             self
         }
+        /// Sets the area locator: the cortical id as written in the genome.
         pub fn with_cortical_id(mut self, id: impl Into<String>) -> Self {
             self.locators.cortical_id = Some(id.into());
             self
         }
+        /// Sets the mapping destination locator, as written in the genome.
         pub fn with_destination_id(mut self, id: impl Into<String>) -> Self {
             self.locators.destination_id = Some(id.into());
             self
         }
+        /// Sets the 0-based rule index locator.
         pub fn with_rule_index(mut self, index: usize) -> Self {
             self.locators.rule_index = Some(index);
             self
         }
+        /// Sets the morphology id locator.
         pub fn with_morphology_id(mut self, id: impl Into<String>) -> Self {
             self.locators.morphology_id = Some(id.into());
             self
         }
+        /// Sets the 0-based pattern pair index locator.
         pub fn with_pattern_index(mut self, index: usize) -> Self {
             self.locators.pattern_index = Some(index);
             self
         }
+        /// Sets the 1-based line and column locators (for `InvalidJson`).
         pub fn with_position(mut self, line: usize, column: usize) -> Self {
             self.locators.line = Some(line);
             self.locators.column = Some(column);
@@ -236,7 +276,9 @@ macro_rules! locator_setters {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{}", self.locators.render(&self.message))]
 pub struct GenomeError {
+    /// What went wrong (SPEC §1.10).
     pub kind: GenomeErrorKind,
+    /// Human-readable explanation, without the locators.
     pub message: String,
     /// Boxed so that `Result<_, GenomeError>` stays small on hot paths.
     #[serde(flatten)]
@@ -244,6 +286,7 @@ pub struct GenomeError {
 }
 
 impl GenomeError {
+    /// An error with no locators yet; add them with the `with_*` setters.
     pub fn new(kind: GenomeErrorKind, message: impl Into<String>) -> Self {
         GenomeError {
             kind,
@@ -254,30 +297,39 @@ impl GenomeError {
 
     locator_setters!();
 
+    /// Path of the genome file, when loaded from a file.
     pub fn file(&self) -> Option<&str> {
         self.locators.file.as_deref()
     }
+    /// Full flat key or hierarchical property path of the offending gene.
     pub fn gene_key(&self) -> Option<&str> {
         self.locators.gene_key.as_deref()
     }
+    /// The area's id as written in the genome.
     pub fn cortical_id(&self) -> Option<&str> {
         self.locators.cortical_id.as_deref()
     }
+    /// The mapping destination id as written in the genome.
     pub fn destination_id(&self) -> Option<&str> {
         self.locators.destination_id.as_deref()
     }
+    /// 0-based position of the rule in its destination list.
     pub fn rule_index(&self) -> Option<usize> {
         self.locators.rule_index
     }
+    /// The morphology id concerned.
     pub fn morphology_id(&self) -> Option<&str> {
         self.locators.morphology_id.as_deref()
     }
+    /// 0-based index of the offending pattern pair.
     pub fn pattern_index(&self) -> Option<usize> {
         self.locators.pattern_index
     }
+    /// 1-based line of an `InvalidJson` error.
     pub fn line(&self) -> Option<usize> {
         self.locators.line
     }
+    /// 1-based column of an `InvalidJson` error.
     pub fn column(&self) -> Option<usize> {
         self.locators.column
     }
@@ -286,7 +338,9 @@ impl GenomeError {
 /// Something a successful load reports (SPEC §1.10).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GenomeWarning {
+    /// What was ignored, clamped, fixed or migrated.
     pub kind: WarningKind,
+    /// Human-readable explanation, without the locators.
     pub message: String,
     /// Boxed so that `Result<_, GenomeError>` stays small on hot paths.
     #[serde(flatten)]
@@ -294,6 +348,7 @@ pub struct GenomeWarning {
 }
 
 impl GenomeWarning {
+    /// A warning with no locators yet; add them with the `with_*` setters.
     pub fn new(kind: WarningKind, message: impl Into<String>) -> Self {
         GenomeWarning {
             kind,
@@ -304,12 +359,15 @@ impl GenomeWarning {
 
     locator_setters!();
 
+    /// Full flat key or hierarchical property path of the gene concerned.
     pub fn gene_key(&self) -> Option<&str> {
         self.locators.gene_key.as_deref()
     }
+    /// The area's id as written in the genome.
     pub fn cortical_id(&self) -> Option<&str> {
         self.locators.cortical_id.as_deref()
     }
+    /// The morphology id concerned.
     pub fn morphology_id(&self) -> Option<&str> {
         self.locators.morphology_id.as_deref()
     }

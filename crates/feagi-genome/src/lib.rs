@@ -9,8 +9,9 @@
 //! assert_eq!(brain.neurons.len() as u64, genome.neuron_count());
 //!
 //! // Bad input is a located error, never a panic.
-//! let err = Genome::from_json_str(r#"{"version": "2.0", "blueprint": 7}"#).unwrap_err();
-//! assert_eq!(err.kind, GenomeErrorKind::InvalidType);
+//! let err = Genome::from_json_str("{\n  \"version\": 2.0,\n  oops").unwrap_err();
+//! assert_eq!(err.kind, GenomeErrorKind::InvalidJson);
+//! assert_eq!(err.locators.line, Some(3));
 //! ```
 //!
 //! * [`Genome::from_path`] and friends parse and validate a genome (flat 2.x/3.0

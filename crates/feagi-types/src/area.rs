@@ -11,14 +11,24 @@ use crate::NeuronId;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum AreaKind {
+    /// One of the three core areas `___death`, `___power`, `___fatig` (one
+    /// neuron each, indices 0, 1, 2; SPEC §2.1, §2.2).
     Core,
+    /// Input processing unit: a sensory area (id byte 0 `i`, or group `IPU`).
     Ipu,
+    /// Output processing unit: a motor area whose fired neurons form the
+    /// motor output (id byte 0 `o`, or group `OPU`; SPEC §4.5).
     Opu,
+    /// An interneuron area (id byte 0 `c`, group `CUSTOM`, or the fallback
+    /// for legacy 6-char ids).
     Custom,
+    /// A memory area (id byte 0 `m`, or group `MEMORY`); see SPEC §6.2.
     Memory,
 }
 
 impl AreaKind {
+    /// The kind as genomes and JSON output spell it: `CORE`, `IPU`, `OPU`,
+    /// `CUSTOM`, `MEMORY`.
     pub fn as_str(&self) -> &'static str {
         match self {
             AreaKind::Core => "CORE",
@@ -35,7 +45,11 @@ impl AreaKind {
 /// SPEC §4.6 change these and re-derive every neuron of the area from them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AreaProperties {
+    /// Base firing threshold T (gene `firing_threshold`, default 1.0); a
+    /// neuron's threshold adds the voxel gradient (SPEC §2.3).
     pub firing_threshold: f32,
+    /// Threshold gradient per voxel step along x, y, z (genes
+    /// `firing_threshold_increment_x/_y/_z`, default 0; SPEC §2.3).
     pub threshold_increment: [f32; 3],
     /// Gene value; 0 means no limit.
     pub threshold_limit: f32,
@@ -43,14 +57,25 @@ pub struct AreaProperties {
     pub leak: f32,
     /// Firing probability in [0, 1] (after EXC).
     pub excitability: f32,
+    /// Candidate bursts a neuron drops its input after firing (gene
+    /// `refractory_period`, 0 = none; SPEC §4.4).
     pub refractory_period: u16,
     /// 0 and 65535 mean unlimited.
     pub consecutive_fire_limit: u16,
+    /// Extra refractory bursts added when a neuron reaches its consecutive-fire
+    /// cap (gene `snooze_length`; SPEC §4.4).
     pub snooze_period: u16,
+    /// Keep V across bursts; when false, phase 0 resets V to 0 before every
+    /// burst (SPEC §4.1).
     pub mp_charge_accumulation: bool,
     /// Gene value, kept as f64 because the PSP is derived from it (SPEC §3.2).
     pub postsynaptic_current: f64,
+    /// True: this area's outgoing contributions are not divided by the
+    /// source's outgoing synapse count (SPEC §4.3).
     pub psp_uniform_distribution: bool,
+    /// True: this area's synapses propagate with PSP := the firing-time V,
+    /// clamped to [0, 255] and rounded half away from zero, instead of their
+    /// stored PSP (SPEC §4.3).
     pub mp_driven_psp: bool,
     /// Fallback attractivity in percent, [0, 100].
     pub synapse_attractivity: f32,
@@ -110,12 +135,19 @@ impl AreaProperties {
 /// A cortical area as the NPU knows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CorticalArea {
+    /// Canonical 8-byte cortical id (SPEC §1.3).
     pub id: CorticalId,
+    /// Human-readable name (gene `cortical_name` / `__name`), empty when
+    /// absent; no NPU effect.
     pub name: String,
+    /// Area kind (SPEC §1.3); informational except for core and memory areas.
     pub kind: AreaKind,
     /// Grid W, H, D as declared.
     pub dimensions: [u32; 3],
+    /// Neurons per voxel n (gene `per_voxel_neuron_cnt`, >= 1); ignored by
+    /// core areas, which hold one neuron.
     pub neurons_per_voxel: u32,
+    /// Area-level genes in internal units.
     pub properties: AreaProperties,
 }
 

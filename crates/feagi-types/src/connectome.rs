@@ -31,22 +31,35 @@ impl DevelopedArea {
 /// An STDP registration (SPEC §6.1), kept for the plasticity milestone.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StdpRegistration {
+    /// A: index of the area whose synapses leave (the pre-synaptic side).
     pub source_area: AreaIndex,
+    /// B: index of the area the synapses reach (the post-synaptic side).
     pub destination_area: AreaIndex,
+    /// C of SPEC §6.1 as written in the rule (default 1); scales both steps.
     pub plasticity_constant: i64,
+    /// Lp: potentiation step per update is clamp(C*Lp, 0, 255) (default 1).
     pub ltp_multiplier: i64,
+    /// Ld: depression step per update is clamp(C*Ld, 0, 255) (default 1).
     pub ltd_multiplier: i64,
+    /// W: fire-ledger frames of A and B compared per update, in bursts (>= 1;
+    /// rule `plasticity_window`, default `plasticity_queue_depth`).
     pub window: u32,
+    /// True for an `associative_memory` rule: each update also creates the
+    /// missing s->d synapses between neurons that fired in every burst of the
+    /// window (SPEC §6.1).
     pub bidirectional: bool,
     /// PSP and type that a bidirectional rule gives the synapses it creates.
     pub psp: u8,
+    /// Inhibitory iff the winning rule's multiplier is negative.
     pub synapse_type: SynapseType,
 }
 
 /// An `episodic_memory` relation (SPEC §6.2): `upstream` feeds memory area `memory_area`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MemoryRelation {
+    /// U: index of the area whose fire-ledger window forms the patterns.
     pub upstream: AreaIndex,
+    /// M: index of the memory area that remembers U's patterns.
     pub memory_area: AreaIndex,
 }
 
@@ -55,9 +68,15 @@ pub struct MemoryRelation {
 pub struct Connectome {
     /// Indexed by area index.
     pub areas: Vec<DevelopedArea>,
+    /// Every regular neuron in id order: parameters, initial state, area and
+    /// voxel (SPEC §2.2, §2.3).
     pub neurons: NeuronArray,
     /// In creation order (SPEC §3.1).
     pub synapses: SynapseList,
+    /// STDP registrations, at most one per (A, B) pair, ascending (SPEC §6.1);
+    /// kept, inactive in M1.
     pub stdp: Vec<StdpRegistration>,
+    /// `episodic_memory` relations without repeats, in synaptogenesis order
+    /// (SPEC §6.2); kept, inactive in M1.
     pub memory_relations: Vec<MemoryRelation>,
 }

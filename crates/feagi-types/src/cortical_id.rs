@@ -8,10 +8,16 @@ use std::fmt;
 pub struct CorticalId([u8; 8]);
 
 impl CorticalId {
+    /// `___death`: core area index 0, neuron 0.
     pub const DEATH: CorticalId = CorticalId(*b"___death");
+    /// `___power`: core area index 1; its neuron (1) receives `power_amount`
+    /// every burst (SPEC §4.2).
     pub const POWER: CorticalId = CorticalId(*b"___power");
+    /// `___fatig`: core area index 2; its neuron (2) receives `power_amount`
+    /// only while fatigue is active (SPEC §4.2).
     pub const FATIGUE: CorticalId = CorticalId(*b"___fatig");
 
+    /// Wraps 8 canonical bytes as they are; no SPEC §1.3 validation.
     pub const fn from_bytes(bytes: [u8; 8]) -> Self {
         CorticalId(bytes)
     }
@@ -24,6 +30,7 @@ impl CorticalId {
         Some(CorticalId(bytes))
     }
 
+    /// The canonical bytes, e.g. `b"___power"`.
     pub const fn as_bytes(&self) -> &[u8; 8] {
         &self.0
     }

@@ -54,6 +54,7 @@ impl FclShard<'_> {
         self.sums.len()
     }
 
+    /// True when the shard covers no neuron id.
     pub fn is_empty(&self) -> bool {
         self.sums.is_empty()
     }
@@ -110,6 +111,7 @@ impl FireCandidateList {
         self.summary.resize(words.div_ceil(WORD_BITS), 0);
     }
 
+    /// Number of neuron ids the list is sized for (ids `0..capacity_neurons()`).
     pub fn capacity_neurons(&self) -> usize {
         self.sums.len()
     }
@@ -193,21 +195,28 @@ impl FireCandidateList {
 /// its potential at the moment of firing (SPEC §4.5).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FireQueue {
+    /// t: the burst that produced this queue (0 before the first burst).
     pub timestep: u64,
+    /// Ids of the neurons that fired, ascending.
     pub neuron_ids: Vec<NeuronId>,
+    /// V_fire of each neuron of `neuron_ids` (same position): its potential
+    /// at the moment of firing, before the reset.
     pub potentials: Vec<f32>,
 }
 
 impl FireQueue {
+    /// Empties the queue, keeping `timestep` and the allocations.
     pub fn clear(&mut self) {
         self.neuron_ids.clear();
         self.potentials.clear();
     }
 
+    /// Number of neurons that fired.
     pub fn len(&self) -> usize {
         self.neuron_ids.len()
     }
 
+    /// True when no neuron fired.
     pub fn is_empty(&self) -> bool {
         self.neuron_ids.is_empty()
     }
@@ -216,34 +225,67 @@ impl FireQueue {
 /// Why a ledger request failed (SPEC §5.1).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
+    /// [`FireLedger::track`] was asked for a window of 0 frames.
     #[error("fire ledger window must be at least 1")]
     ZeroWindow,
+    /// A window request ([`FireLedger::frames`], [`FireLedger::dense_window`])
+    /// asked for 0 frames.
     #[error("fire ledger depth must be at least 1")]
     ZeroDepth,
+    /// A window request asked for more frames than the area's window keeps.
     #[error("depth {depth} exceeds the fire ledger window {window} of area {area}")]
     DepthExceedsWindow {
+        /// The area asked about.
         area: AreaIndex,
+        /// Frames requested.
         depth: usize,
+        /// Frames the area's window keeps.
         window: usize,
     },
+    /// A window request ends after the last archived timestep.
     #[error("timestep {end} is after the last archived burst {last}")]
-    EndBeyondLastBurst { end: u64, last: u64 },
+    EndBeyondLastBurst {
+        /// Requested last timestep.
+        end: u64,
+        /// Last archived timestep (0 before the first burst).
+        last: u64,
+    },
+    /// The area is not tracked by the ledger (never tracked, untracked, or
+    /// beyond the area table).
     #[error("area {area} is not tracked by the fire ledger")]
-    UntrackedArea { area: AreaIndex },
+    UntrackedArea {
+        /// The area asked about.
+        area: AreaIndex,
+    },
+    /// The requested frames start before timestep 1 or before the oldest frame
+    /// still held (frames dropped by a smaller window are gone for good; SPEC §5.1).
     #[error("area {area} has no frames for timesteps {first}..={end}")]
     InsufficientHistory {
+        /// The area asked about.
         area: AreaIndex,
+        /// First requested timestep, `end - depth + 1`; 0 or negative when the
+        /// window reaches back before burst 1.
         first: i64,
+        /// Last requested timestep.
         end: u64,
     },
+    /// [`FireLedger::archive`] got a timestep not strictly after the last
+    /// archived one.
     #[error("timestep {timestep} is not after the last archived timestep {last}")]
-    NonIncreasingTimestep { timestep: u64, last: u64 },
+    NonIncreasingTimestep {
+        /// Timestep passed to `archive`.
+        timestep: u64,
+        /// Last archived timestep.
+        last: u64,
+    },
 }
 
 /// One ledger frame: the neurons of an area that fired at `timestep`, ascending.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LedgerFrame {
+    /// t: the burst this frame records.
     pub timestep: u64,
+    /// The area's neurons in FQ(t), ascending; empty when it did not fire.
     pub neuron_ids: Vec<NeuronId>,
 }
 

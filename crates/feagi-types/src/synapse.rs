@@ -22,8 +22,11 @@ use crate::NeuronId;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[repr(u8)]
 pub enum SynapseType {
+    /// Adds its contribution to the target's FCL sum (API code 0).
     #[default]
     Excitatory = 0,
+    /// Subtracts its contribution (API code 1); made by a negative mapping
+    /// multiplier (SPEC §3.2).
     Inhibitory = 1,
 }
 
@@ -37,6 +40,7 @@ impl SynapseType {
         }
     }
 
+    /// The API code: 0 = excitatory, 1 = inhibitory (inverse of [`Self::from_code`]).
     pub fn code(self) -> u8 {
         self as u8
     }
@@ -45,14 +49,21 @@ impl SynapseType {
 /// Synapses in creation order, as synaptogenesis appends them (SPEC §3.1).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SynapseList {
+    /// Source (pre-synaptic) neuron of each synapse.
     pub source: Vec<NeuronId>,
+    /// Target (post-synaptic) neuron of each synapse.
     pub target: Vec<NeuronId>,
+    /// Synapse weight 0..255: min(|multiplier|, 255) (SPEC §3.2).
     pub weight: Vec<u8>,
+    /// PSP 0..255 from the source area's `postsynaptic_current`:
+    /// clamp(trunc(PSC), 0, 255) (SPEC §3.2).
     pub psp: Vec<u8>,
+    /// Excitatory or inhibitory (inhibitory iff the multiplier was negative).
     pub synapse_type: Vec<SynapseType>,
 }
 
 impl SynapseList {
+    /// Appends one synapse; its synapse index is the previous length.
     pub fn push(
         &mut self,
         source: NeuronId,
@@ -68,10 +79,12 @@ impl SynapseList {
         self.synapse_type.push(ty);
     }
 
+    /// Number of synapses.
     pub fn len(&self) -> usize {
         self.source.len()
     }
 
+    /// True when the list holds no synapse.
     pub fn is_empty(&self) -> bool {
         self.source.is_empty()
     }
@@ -80,17 +93,23 @@ impl SynapseList {
 /// The synapses of one source neuron, in ascending creation order.
 #[derive(Clone, Copy, Debug)]
 pub struct SynapseRow<'a> {
+    /// Target neuron of each synapse.
     pub target: &'a [NeuronId],
+    /// Weight 0..255 of each synapse.
     pub weight: &'a [u8],
+    /// PSP 0..255 of each synapse.
     pub psp: &'a [u8],
+    /// Excitatory or inhibitory, per synapse.
     pub synapse_type: &'a [SynapseType],
 }
 
 impl SynapseRow<'_> {
+    /// The source's outgoing synapse count: the divisor of SPEC §4.3.
     pub fn len(&self) -> usize {
         self.target.len()
     }
 
+    /// True when the source has no outgoing synapse.
     pub fn is_empty(&self) -> bool {
         self.target.is_empty()
     }
@@ -111,6 +130,8 @@ pub struct SynapseArray {
 }
 
 impl SynapseArray {
+    /// An empty array with room reserved for `sources` row entries and
+    /// `synapses` synapses.
     pub fn with_capacity(sources: usize, synapses: usize) -> Self {
         SynapseArray {
             row_start: Vec::with_capacity(sources),
@@ -188,6 +209,7 @@ impl SynapseArray {
         }
     }
 
+    /// Number of source neurons the row table covers (ids `0..source_count()`).
     pub fn source_count(&self) -> usize {
         self.row_len.len()
     }
@@ -197,6 +219,7 @@ impl SynapseArray {
         self.live
     }
 
+    /// True when no valid synapse remains.
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }
