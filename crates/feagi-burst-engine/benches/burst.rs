@@ -3,6 +3,9 @@
 //! paths run side by side in one process so their ratio is meaningful on a
 //! shared machine. Run: `cargo bench -p feagi-burst-engine`.
 
+// `criterion_group!` generates a `pub fn benches` that cannot carry a doc comment.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use feagi_burst_engine::synthetic::{build, Driver, SyntheticSpec, Targets};
 use feagi_burst_engine::NpuConfig;

@@ -11,8 +11,12 @@ use crate::npu::{FiredNeuron, RustNPU};
 /// Why a genome could not become an NPU.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LoadError {
+    /// Development failed, e.g. `CapacityExceeded` for too many neurons or
+    /// synapses (the genome's own validation happened at load).
     #[error(transparent)]
     Genome(#[from] GenomeError),
+    /// The NPU rejected the configuration (ledger window 0, non-finite
+    /// `power_amount`) or the developed connectome.
     #[error(transparent)]
     Npu(#[from] NpuError),
 }

@@ -44,54 +44,88 @@ pub struct BurstResult<'a> {
 /// Everything the NPU holds about one neuron (SPEC §5.2 `neuron_state`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NeuronState {
+    /// V: the membrane potential now, as the last burst (or an update) left it.
     pub membrane_potential: f32,
+    /// Firing threshold: V at or above it fires (gene plus the voxel gradient;
+    /// SPEC §2.3, §4.4).
     pub threshold: f32,
+    /// Upper end of the firing window: V above it does not fire and is kept
+    /// (SPEC §4.4); `None` = no limit (gene 0).
     pub threshold_limit: Option<f32>,
+    /// Leak coefficient in [0, 1]: a candidate that does not fire keeps
+    /// V * (1 - leak) (SPEC §4.4).
     pub leak: f32,
     /// Firing probability in [0, 1].
     pub excitability: f32,
+    /// Candidate bursts whose input is dropped after a fire (0 = none).
     pub refractory_period: u16,
+    /// Candidate bursts still to be dropped; 0 = not refractory (SPEC §4.4).
     pub refractory_countdown: u16,
+    /// Consecutive-fire cap; 0 and 65535 mean unlimited (SPEC §2.3).
     pub consecutive_fire_limit: u16,
+    /// Fires counted toward the cap (saturating at 65535); a capped neuron's
+    /// count returns to 0 when its snooze ends, when the cap blocks a fire,
+    /// and when it is a candidate that does not fire (SPEC §4.4).
     pub consecutive_fire_count: u16,
+    /// Extra refractory bursts added when the cap is reached (gene `snooze_length`).
     pub snooze_period: u16,
+    /// Whether V is kept across bursts (false: phase 0 resets it to 0).
     pub mp_charge_accumulation: bool,
+    /// Index of the neuron's cortical area.
     pub area: AreaIndex,
+    /// Voxel (x, y, z) within the area.
     pub coordinates: [u32; 3],
 }
 
 /// One synapse seen from a neuron: the neuron at the other end and its values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SynapseInfo {
+    /// The neuron at the other end: the target for `outgoing`, the source for
+    /// `incoming`.
     pub peer: NeuronId,
+    /// Synapse weight 0..255.
     pub weight: u8,
+    /// PSP 0..255; the contribution is weight * PSP before the sign and the
+    /// outgoing-count division (SPEC §4.3).
     pub psp: u8,
+    /// Excitatory or inhibitory.
     pub synapse_type: SynapseType,
 }
 
 /// One entry of the fire queue with its area and voxel (SPEC §4.5).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FiredNeuron {
+    /// Id of the fired neuron.
     pub id: NeuronId,
+    /// V_fire: its potential at the moment of firing, before the reset.
     pub potential: f32,
+    /// Index of its cortical area.
     pub area: AreaIndex,
+    /// Its voxel (x, y, z) within the area.
     pub coordinates: [u32; 3],
 }
 
 /// An area as the NPU holds it: its genes, and where its neurons are.
 #[derive(Clone, Copy, Debug)]
 pub struct AreaInfo<'a> {
+    /// Area index (SPEC §2.1).
     pub index: AreaIndex,
+    /// The area: id, name, kind, dimensions and current genes (internal units).
     pub area: &'a CorticalArea,
     /// First neuron id when the area's neurons are one contiguous range.
     pub first_neuron: Option<NeuronId>,
+    /// Number of neurons in the area.
     pub neuron_count: usize,
 }
 
 /// A runtime update of an area gene (SPEC §4.6), in genome units.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AreaUpdate {
+    /// Base threshold `firing_threshold`; each neuron's threshold is recomputed
+    /// with the area's gradient (SPEC §2.3).
     FiringThreshold(f32),
+    /// Threshold gradient per voxel step along x, y, z; thresholds are
+    /// recomputed with the base.
     ThresholdIncrement([f32; 3]),
     /// 0 removes the limit.
     ThresholdLimit(f32),
@@ -99,12 +133,24 @@ pub enum AreaUpdate {
     Leak(f64),
     /// The EXC rule: values up to 1 are fractions, larger ones percentages.
     Excitability(f64),
+    /// Refractory period in bursts; resets the area's consecutive counts and,
+    /// when 0, its refractory countdowns (SPEC §4.6).
     RefractoryPeriod(u16),
+    /// Consecutive-fire cap; 0 and 65535 mean unlimited.
     ConsecutiveFireLimit(u16),
+    /// Snooze length: extra refractory bursts when the cap is reached.
     SnoozePeriod(u16),
+    /// Keep V across bursts; switching it off resets a non-zero V at the next
+    /// burst's phase 0.
     MpChargeAccumulation(bool),
+    /// `postsynaptic_current`; rewrites the PSP of every synapse leaving the
+    /// area to clamp(trunc(value), 0, 255) (SPEC §3.2).
     PostsynapticCurrent(f64),
+    /// True: the area's outgoing contributions are not divided by the outgoing
+    /// synapse count (SPEC §4.3).
     PspUniformDistribution(bool),
+    /// True: the area's synapses propagate with the firing-time V (clamped to
+    /// [0, 255], rounded) as PSP (SPEC §4.3).
     MpDrivenPsp(bool),
 }
 
@@ -335,6 +381,17 @@ impl RustNPU {
             npu.ledger.track(index, window)?;
         }
         npu.synapses = SynapseArray::from_list(&synapses, n);
+        // Phase 0 resets only neurons that may have changed since the last
+        // reset; an imported brain may hold any V, so queue every
+        // non-accumulating neuron whose V is not +0.0 (SPEC §4.1).
+        npu.pending_reset.extend(
+            (0..n)
+                .filter(|&i| {
+                    !neurons.mp_charge_accumulation()[i]
+                        && neurons.membrane_potential()[i].to_bits() != 0
+                })
+                .map(|i| i as NeuronId),
+        );
         npu.neurons = neurons;
         npu.fcl.resize(n);
         npu.stdp = stdp;
@@ -342,6 +399,8 @@ impl RustNPU {
         Ok(npu)
     }
 
+    /// The configuration: seed, power amount, ledger window, fatigue and
+    /// parallelism settings.
     pub fn config(&self) -> &NpuConfig {
         &self.config
     }
@@ -352,6 +411,8 @@ impl RustNPU {
         self.config.parallel_min_work = min_work;
     }
 
+    /// Sets the potential the power neuron (and an active fatigue neuron)
+    /// receives each burst; a non-finite amount is `InvalidValue`.
     pub fn set_power_amount(&mut self, amount: f32) -> Result<()> {
         if !amount.is_finite() {
             return Err(invalid("power amount", amount, "must be finite"));
@@ -360,6 +421,8 @@ impl RustNPU {
         Ok(())
     }
 
+    /// Switches fatigue on or off: while on, the `___fatig` neuron (2 in a
+    /// developed brain) receives `power_amount` every burst (SPEC §4.2).
     pub fn set_fatigue_active(&mut self, active: bool) {
         self.config.fatigue_active = active;
     }
@@ -771,18 +834,22 @@ impl RustNPU {
         Ok(())
     }
 
+    /// Number of regular neurons.
     pub fn neuron_count(&self) -> usize {
         self.neurons.len()
     }
 
+    /// Number of valid synapses.
     pub fn synapse_count(&self) -> usize {
         self.synapses.len()
     }
 
+    /// Number of cortical areas.
     pub fn area_count(&self) -> usize {
         self.areas.len()
     }
 
+    /// Number of neurons in `area`.
     pub fn area_neuron_count(&self, area: AreaIndex) -> Result<usize> {
         Ok(self.areas.get(area)?.neuron_count())
     }
@@ -810,16 +877,19 @@ impl RustNPU {
         Ok(ids)
     }
 
+    /// Voxel (x, y, z) of a neuron within its area.
     pub fn coordinates(&self, id: NeuronId) -> Result<[u32; 3]> {
         self.check_neuron(id)?;
         Ok(self.neurons.coordinates(id as usize))
     }
 
+    /// Index of a neuron's cortical area.
     pub fn area_of(&self, id: NeuronId) -> Result<AreaIndex> {
         self.check_neuron(id)?;
         Ok(self.neurons.area()[id as usize])
     }
 
+    /// Parameters and dynamic state of one neuron (SPEC §5.2 `neuron_state`).
     pub fn neuron_state(&self, id: NeuronId) -> Result<NeuronState> {
         self.check_neuron(id)?;
         let n = &self.neurons;
@@ -1036,6 +1106,29 @@ mod tests {
         let n = c.neurons.len();
         let npu = RustNPU::from_connectome(c, NpuConfig::default()).unwrap();
         assert_eq!(npu.neuron_count(), n);
+    }
+
+    #[test]
+    fn an_imported_potential_is_reset_by_the_first_burst() {
+        let mut c = valid();
+        // The death neuron: never a candidate, never accumulating.
+        let last = 0;
+        assert!(!c.neurons.mp_charge_accumulation()[last]);
+        c.neurons.membrane_potential_mut()[last] = 0.75;
+        let mut npu = RustNPU::from_connectome(c, NpuConfig::default()).unwrap();
+        assert_eq!(
+            npu.neuron_state(last as NeuronId)
+                .unwrap()
+                .membrane_potential,
+            0.75
+        );
+        npu.process_burst(None).unwrap();
+        assert_eq!(
+            npu.neuron_state(last as NeuronId)
+                .unwrap()
+                .membrane_potential,
+            0.0
+        );
     }
 
     #[test]

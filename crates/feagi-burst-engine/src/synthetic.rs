@@ -23,11 +23,16 @@ pub enum Targets {
 /// The shape of a synthetic network.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SyntheticSpec {
+    /// N: neurons in the single N x 1 x 1 area `cSynth__` (>= 1).
     pub neurons: u32,
+    /// K: outgoing synapses per neuron; targets are drawn with repetition.
     pub fanout: u32,
     /// Fraction of neurons driven to fire each burst, in [0, 1].
     pub firing: f64,
+    /// How synapse targets are drawn.
     pub targets: Targets,
+    /// Seed of the SplitMix64 that draws targets and weights (1..255); the
+    /// [`Driver`] derives its own stream from it.
     pub seed: u64,
 }
 
@@ -108,8 +113,12 @@ pub struct Driver {
 }
 
 impl Driver {
+    /// A driver that fires round(N * F) distinct neurons per burst, with
+    /// potential twice the unreachable threshold.
     pub fn new(spec: &SyntheticSpec) -> Self {
-        let k = (spec.neurons as f64 * spec.firing).round() as usize;
+        // A fraction outside [0, 1] (which `build` rejects) is clamped, so
+        // `next_selection` never draws more neurons than there are.
+        let k = (spec.neurons as f64 * spec.firing.clamp(0.0, 1.0)).round() as usize;
         Driver {
             order: (0..spec.neurons).collect(),
             potentials: vec![UNREACHABLE * 2.0; k],

@@ -21,6 +21,7 @@ pub struct PhaseTimings {
 }
 
 impl PhaseTimings {
+    /// Sum of the five phase times of the last burst.
     pub fn total(&self) -> Duration {
         self.reset + self.injection + self.propagation + self.dynamics + self.archival
     }

@@ -342,7 +342,7 @@ pub struct GenomeWarning {
     pub kind: WarningKind,
     /// Human-readable explanation, without the locators.
     pub message: String,
-    /// Boxed so that `Result<_, GenomeError>` stays small on hot paths.
+    /// Where the warning applies (file, gene, area, rule, ...); boxed like `GenomeError`'s.
     #[serde(flatten)]
     pub locators: Box<Locators>,
 }

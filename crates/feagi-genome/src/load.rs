@@ -42,10 +42,12 @@ impl Genome {
         Ok(genome)
     }
 
+    /// Loads a genome from JSON text with the default [`LoadOptions`].
     pub fn from_json_str(text: &str) -> Result<Genome, GenomeError> {
         Self::from_json_str_with_options(text, &LoadOptions::default())
     }
 
+    /// Loads a genome from JSON text with the given limits.
     pub fn from_json_str_with_options(
         text: &str,
         options: &LoadOptions,
@@ -58,6 +60,8 @@ impl Genome {
         Self::from_json_slice_with_options(bytes, &LoadOptions::default())
     }
 
+    /// Loads from raw bytes with the given limits; unparsable text is
+    /// `InvalidJson` with line and column.
     pub fn from_json_slice_with_options(
         bytes: &[u8],
         options: &LoadOptions,
@@ -72,10 +76,13 @@ impl Genome {
         Self::from_value_with_options(value, options)
     }
 
+    /// Loads from an already parsed JSON value with the default [`LoadOptions`].
     pub fn from_value(value: Value) -> Result<Genome, GenomeError> {
         Self::from_value_with_options(value, &LoadOptions::default())
     }
 
+    /// Loads from a parsed JSON value with the given limits: SPEC §1.9 from
+    /// step 2 on.
     pub fn from_value_with_options(
         value: Value,
         options: &LoadOptions,

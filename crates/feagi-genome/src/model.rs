@@ -71,9 +71,17 @@ impl Default for Physiology {
 /// Memory genes of an area (milestone M2, SPEC §6.2); parsed and kept in M1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemoryGenes {
+    /// D: bursts of upstream activity that form one pattern (gene
+    /// `temporal_depth`, default 1; 0 is replaced by 1).
     pub temporal_depth: u32,
+    /// Lifespan at which a memory neuron becomes long-term and stops aging
+    /// (gene `longterm_mem_threshold`, default 100).
     pub longterm_mem_threshold: u32,
+    /// Lifespan added when a known pattern reactivates its memory neuron
+    /// (gene `lifespan_growth_rate`, default 1).
     pub lifespan_growth_rate: u32,
+    /// Lifespan, in bursts, of a newly created memory neuron (gene
+    /// `init_lifespan`, default 9).
     pub init_lifespan: u32,
     /// The area whose activity this area replays (`memory_twin_of`).
     pub memory_twin_of: Option<CorticalId>,
@@ -104,11 +112,18 @@ pub struct MappingRule {
     pub morphology_id: String,
     /// Kept verbatim; no effect on synaptogenesis.
     pub morphology_scalar: Value,
+    /// Multiplier m, an integer (default 1): synapse weight min(|m|, 255),
+    /// inhibitory when m < 0, weight-0 synapses when m = 0 (SPEC §3.2).
     pub multiplier: i64,
+    /// Plastic rule: registers STDP for this area pair (default false; SPEC §6.1).
     pub plasticity_flag: bool,
+    /// STDP constant C (default 1; SPEC §6.1).
     pub plasticity_constant: i64,
+    /// STDP Lp (default 1): potentiation step clamp(C*Lp, 0, 255).
     pub ltp_multiplier: i64,
+    /// STDP Ld (default 1): depression step clamp(C*Ld, 0, 255).
     pub ltd_multiplier: i64,
+    /// STDP window W in bursts, >= 1 (default `physiology.plasticity_queue_depth`).
     pub plasticity_window: u32,
     /// Per-rule attractivity in percent, clamped into [0, 100].
     pub synapse_attractivity: Option<f32>,
@@ -138,6 +153,7 @@ pub struct GenomeArea {
 }
 
 impl GenomeArea {
+    /// Canonical 8-byte cortical id (SPEC §1.3).
     pub fn id(&self) -> CorticalId {
         self.area.id
     }
@@ -149,6 +165,8 @@ impl GenomeArea {
     pub fn name(&self) -> &str {
         &self.area.name
     }
+    /// Area kind (SPEC §1.3): byte 0 of an 8-byte id, or `group_id` for a
+    /// legacy 6-char id.
     pub fn kind(&self) -> AreaKind {
         self.area.kind
     }
@@ -156,6 +174,7 @@ impl GenomeArea {
     pub fn dimensions(&self) -> [u32; 3] {
         self.area.dimensions
     }
+    /// Neurons per voxel n (`per_voxel_neuron_cnt`, >= 1); core areas ignore it.
     pub fn neurons_per_voxel(&self) -> u32 {
         self.area.neurons_per_voxel
     }
@@ -163,6 +182,8 @@ impl GenomeArea {
     pub fn properties(&self) -> &AreaProperties {
         &self.area.properties
     }
+    /// The area as the NPU receives it: id, name, kind, dimensions and genes
+    /// in internal units.
     pub fn cortical_area(&self) -> &CorticalArea {
         &self.area
     }
@@ -178,9 +199,12 @@ impl GenomeArea {
     pub fn group(&self) -> Option<&str> {
         self.group.as_deref()
     }
+    /// `sub_group_id` / `subgrp` as written, empty when absent; containing
+    /// `MEMORY` makes a memory area (SPEC §1.3).
     pub fn sub_group(&self) -> &str {
         &self.sub_group
     }
+    /// Memory genes (M2, SPEC §6.2), parsed and kept in M1.
     pub fn memory_genes(&self) -> &MemoryGenes {
         &self.memory
     }
@@ -220,12 +244,15 @@ pub struct Genome {
 }
 
 impl Genome {
+    /// The `genome_id` metadata, when it is a string.
     pub fn genome_id(&self) -> Option<&str> {
         self.genome_id.as_deref()
     }
+    /// The `genome_title` metadata, when it is a string.
     pub fn title(&self) -> Option<&str> {
         self.title.as_deref()
     }
+    /// The `genome_description` metadata, when it is a string.
     pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
     }
@@ -237,15 +264,21 @@ impl Genome {
     pub fn metadata(&self) -> &Map<String, Value> {
         &self.metadata
     }
+    /// Global parameters (SPEC §1.8), legacy top-level keys already moved in.
     pub fn physiology(&self) -> &Physiology {
         &self.physiology
     }
+    /// Burst period in seconds for a runtime loop (> 0, default 0.025); not
+    /// used inside a burst.
     pub fn simulation_timestep(&self) -> f64 {
         self.physiology.simulation_timestep
     }
+    /// Default STDP window for rules without `plasticity_window` (>= 1, default 3).
     pub fn plasticity_queue_depth(&self) -> u32 {
         self.physiology.plasticity_queue_depth
     }
+    /// The precision as written (`"fp32"` when absent); computation is f32
+    /// whatever it says.
     pub fn quantization_precision(&self) -> &str {
         &self.physiology.quantization_precision
     }
@@ -253,12 +286,15 @@ impl Genome {
     pub fn areas(&self) -> &[GenomeArea] {
         &self.areas
     }
+    /// The area at an index (SPEC §2.1), or `None` past the last.
     pub fn area(&self, index: AreaIndex) -> Option<&GenomeArea> {
         self.areas.get(usize::try_from(index).ok()?)
     }
+    /// Index of the area with this canonical id (SPEC §2.1).
     pub fn area_index(&self, id: &CorticalId) -> Option<AreaIndex> {
         self.index.get(id).copied()
     }
+    /// The area with this canonical id.
     pub fn area_by_id(&self, id: &CorticalId) -> Option<&GenomeArea> {
         self.area(self.area_index(id)?)
     }
@@ -274,6 +310,7 @@ impl Genome {
     pub fn morphologies(&self) -> &BTreeMap<String, MorphologyEntry> {
         &self.morphologies
     }
+    /// The validated morphology with this id (after renames), if the table has it.
     pub fn morphology(&self, id: &str) -> Option<&Morphology> {
         self.morphologies.get(id).map(|e| &e.morphology)
     }
@@ -281,6 +318,7 @@ impl Genome {
     pub fn ignored_blueprint_keys(&self) -> &Map<String, Value> {
         &self.ignored_blueprint_keys
     }
+    /// Every warning of the load, in the order raised (SPEC §1.10).
     pub fn warnings(&self) -> &[GenomeWarning] {
         &self.warnings
     }

@@ -22,33 +22,63 @@ pub enum PatternElement {
 /// One `[source, destination]` pair of a `patterns` morphology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PatternPair {
+    /// Source filter per axis: an integer axis applies the pair only to source
+    /// voxels with that coordinate; `*`, `?`, `!` never filter (SPEC §3.3.2).
     pub source: [PatternElement; 3],
+    /// Destination set per axis: `*` all, `?` the source's coordinate, `!` all
+    /// but it, an integer that coordinate (SPEC §3.3.2).
     pub destination: [PatternElement; 3],
 }
 
 /// The function morphologies of SPEC §3.3.3; the morphology id selects one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FunctionMorphology {
+    /// `projector`: scales each axis of the source grid onto the destination
+    /// grid with exact integer arithmetic.
     Projector,
+    /// `projector_xy`: `projector` after swapping the source x and y axes.
     ProjectorXy,
+    /// `projector_xz`: `projector` after swapping the source x and z axes.
     ProjectorXz,
+    /// `projector_yz`: `projector` after swapping the source y and z axes.
     ProjectorYz,
+    /// `project_from_end_x`: only sources on the last x layer, projected onto
+    /// destination x = 0.
     ProjectFromEndX,
+    /// `project_from_end_y`: as `project_from_end_x`, on the y axis.
     ProjectFromEndY,
+    /// `project_from_end_z`: as `project_from_end_x`, on the z axis.
     ProjectFromEndZ,
+    /// `block_to_block` declared as `functions`: the same voxel, clamped into
+    /// the destination grid (the shipped core entry is `vectors [[0,0,0]]`).
     BlockToBlock,
+    /// `expander_x`: source x = i reaches every destination x whose bit
+    /// L-1-i is set (L = binary digits of the destination width).
     ExpanderX,
+    /// `reducer_x`: the binary digits of source x, left-padded to the
+    /// destination width, select the destination x voxels where they are 1.
     ReducerX,
+    /// `randomizer`: one seeded random destination voxel per source neuron
+    /// (SPEC §7.2).
     Randomizer,
+    /// `lateral_pairs_x`: x' = x + 1 for even x, x - 1 for odd x.
     LateralPairsX,
+    /// `block_connection`: destination voxel (floor(x / 10), y, z).
     BlockConnection,
+    /// `last_to_first`: source voxel (Sx-1, Sy-1, Sz-1) to destination voxel (0, 0, 0).
     LastToFirst,
+    /// `episodic_memory`: no synapses; registers the source as upstream of a
+    /// memory area (M2, SPEC §6.2).
     EpisodicMemory,
+    /// `memory_replay`: no synapses and no registration (SPEC §6.2).
     MemoryReplay,
+    /// `associative_memory`: `projector` between two memory areas, otherwise no
+    /// synapses; always registers bidirectional STDP (SPEC §6.1).
     AssociativeMemory,
 }
 
 impl FunctionMorphology {
+    /// Every function morphology, in declaration order.
     pub const ALL: [FunctionMorphology; 17] = [
         FunctionMorphology::Projector,
         FunctionMorphology::ProjectorXy,
@@ -92,6 +122,8 @@ impl FunctionMorphology {
         }
     }
 
+    /// The function a morphology id selects, or `None` for an id not in
+    /// SPEC §3.3.3.
     pub fn from_id(id: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|f| f.id() == id)
     }
@@ -111,10 +143,16 @@ pub struct CompositeMorphology {
 /// A validated morphology.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Morphology {
+    /// `vectors`: offsets (dx, dy, dz), possibly negative, added to the source
+    /// voxel (SPEC §3.3.1).
     Vectors(Vec<[i64; 3]>),
+    /// `patterns`: [source, destination] pairs (SPEC §3.3.2).
     Patterns(Vec<PatternPair>),
+    /// `functions`: the function the morphology id selects (SPEC §3.3.3).
     Functions(FunctionMorphology),
+    /// `composite`: a mapper morphology applied tile by tile (SPEC §3.3.4).
     Composite(CompositeMorphology),
+    /// `placeholder`: creates no synapses (SPEC §3.3.5).
     Placeholder,
 }
 
@@ -145,9 +183,12 @@ pub enum MorphologyOrigin {
 /// One entry of the morphology table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MorphologyEntry {
+    /// The validated morphology.
     pub morphology: Morphology,
     /// Keys other than `type` and `parameters` (`class`, `morphology_name`, ...), kept verbatim.
     pub extra: Map<String, Value>,
+    /// Written in the genome, upgraded from a legacy form, or added as a core
+    /// morphology.
     pub origin: MorphologyOrigin,
 }
 

@@ -88,7 +88,7 @@ impl FclShard<'_> {
         )
     }
 
-    /// FCL[id] += contribution (f32), marking `id` as a candidate.
+    /// `FCL[id] += contribution` (f32), marking `id` as a candidate.
     #[inline]
     pub fn add(&mut self, id: NeuronId, contribution: f32) {
         let i = id as usize - self.offset;
@@ -142,7 +142,7 @@ impl FireCandidateList {
         }
     }
 
-    /// FCL[id] += contribution.
+    /// `FCL[id] += contribution`.
     #[inline]
     pub fn add(&mut self, id: NeuronId, contribution: f32) {
         self.shard().add(id, contribution);
