@@ -20,6 +20,7 @@ mod values;
 
 pub use develop::{develop, develop_with_options, voxel_neurons};
 pub use error::{GenomeError, GenomeErrorKind, GenomeWarning, Locators, WarningKind};
+pub use genes::{runtime_gene, runtime_gene_names, RuntimeGene, RuntimeGeneKind};
 pub use genome::{
     Genome, GenomeArea, LoadOptions, MappingRule, MemoryGenes, Physiology, DEFAULT_MAX_SYNAPSES,
     DEFAULT_PLASTICITY_QUEUE_DEPTH, DEFAULT_SIMULATION_TIMESTEP,
