@@ -103,8 +103,8 @@ fn invoke(
     callback: &Py<PyAny>,
     snapshot: &BurstSnapshot,
 ) -> ControlFlow<Option<String>> {
-    let outcome = Py::new(py, BurstResult::from(snapshot.clone()))
-        .and_then(|r| callback.call1(py, (r,)));
+    let outcome =
+        Py::new(py, BurstResult::from(snapshot.clone())).and_then(|r| callback.call1(py, (r,)));
     match outcome {
         Ok(ret) => {
             // Only a literal `False` stops the loop; `None` and anything else continue.

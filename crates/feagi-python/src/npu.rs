@@ -22,7 +22,9 @@ use crate::convert::{
     bounded, coordinate_array, finite_f32, neuron_id, same_lengths, to_u16, to_u32, to_u8,
     uint_array, AreaArg,
 };
-use crate::errors::{gene_error, genome_error, internal_panic, load_error, npu_error, runtime_error};
+use crate::errors::{
+    gene_error, genome_error, internal_panic, load_error, npu_error, runtime_error,
+};
 use crate::params::{parse_param, properties_dict};
 use crate::results::{BurstResult, SpikeRecord};
 

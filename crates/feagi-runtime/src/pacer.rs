@@ -98,3 +98,72 @@ impl Pacer {
         pace
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn on_time_bursts_sleep_until_the_next_deadline() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(ms(10), t0);
+        assert_eq!(p.burst_done(t0 + ms(3)), Pace::SleepUntil(t0 + ms(10)));
+        assert_eq!(p.burst_done(t0 + ms(12)), Pace::SleepUntil(t0 + ms(20)));
+        assert_eq!(p.due(), t0 + ms(20));
+    }
+
+    #[test]
+    fn late_by_at_most_one_period_catches_up_and_keeps_the_schedule() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(ms(10), t0);
+        // The first burst (due t0) ends at t0+15: the second (due t0+10) starts at once.
+        assert_eq!(p.burst_done(t0 + ms(15)), Pace::CatchUp);
+        assert_eq!(p.due(), t0 + ms(10));
+        // It ends at t0+18: the third stays due at t0+20, not t0+28.
+        assert_eq!(p.burst_done(t0 + ms(18)), Pace::SleepUntil(t0 + ms(20)));
+        // Exactly one period late still keeps the schedule.
+        assert_eq!(p.burst_done(t0 + ms(40)), Pace::CatchUp);
+        assert_eq!(p.due(), t0 + ms(30));
+        assert_eq!(p.burst_done(t0 + ms(38)), Pace::SleepUntil(t0 + ms(40)));
+    }
+
+    #[test]
+    fn behind_by_more_than_one_period_restarts_from_now() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(ms(10), t0);
+        // A 35 ms burst: the second burst (due t0+10) is 25 ms late.
+        assert_eq!(p.burst_done(t0 + ms(35)), Pace::Restart);
+        assert_eq!(p.due(), t0 + ms(35));
+        // The missed bursts are dropped: the next is due one period after now.
+        assert_eq!(p.burst_done(t0 + ms(37)), Pace::SleepUntil(t0 + ms(45)));
+        // One period and a hair late restarts too.
+        // (The burst due at t0+45 is followed by one due at t0+55.)
+        let late = t0 + ms(55) + ms(10) + Duration::from_micros(1);
+        assert_eq!(p.burst_done(late), Pace::Restart);
+    }
+
+    #[test]
+    fn a_schedule_beyond_the_clock_restarts() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(Duration::MAX, t0);
+        assert_eq!(p.burst_done(t0 + ms(1)), Pace::Restart);
+        assert_eq!(p.due(), t0 + ms(1));
+    }
+
+    #[test]
+    fn frequency_is_validated() {
+        let t0 = Instant::now();
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-7] {
+            assert!(
+                matches!(Pacer::from_hz(bad, t0), Err(LoopError::InvalidFrequency(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(period_from_hz(100.0), Ok(ms(10)));
+        assert!(period_from_hz(MIN_FREQUENCY_HZ).is_ok());
+    }
+}
