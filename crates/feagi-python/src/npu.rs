@@ -696,8 +696,10 @@ impl PyRustNpu {
     }
 
     /// Starts running bursts on a background thread, ``frequency_hz`` per
-    /// second (at least 1e-6; it sleeps until the next period; a late burst does not cause
-    /// a burst storm). After each burst ``callback(result)`` is called with
+    /// second (at least 1e-6). It sleeps until the next deadline; a burst that
+    /// ends late by at most one period starts the next at once and keeps the
+    /// schedule; more than one period behind, the schedule restarts from now
+    /// (it never bursts to catch up). After each burst ``callback(result)`` is called with
     /// the ``BurstResult`` and the GIL, without the NPU lock: it may stage
     /// input and read the fire queue. Returning ``False`` stops the loop; an
     /// exception stops it too and is kept (``burst_loop_error()``) and
