@@ -54,7 +54,11 @@ class BurstResult:
     @property
     def fired_potentials(self) -> npt.NDArray[np.float32]: ...
     @property
-    def neuron_count(self) -> int: ...
+    def fired_count(self) -> int:
+        """How many neurons fired."""
+    @property
+    def neuron_count(self) -> int:
+        """Alias of ``fired_count`` (FEAGI's name)."""
     @property
     def power_injections(self) -> int: ...
     @property
@@ -137,17 +141,23 @@ class RustNPU:
         source: int,
         target: int,
         weight: int = 1,
-        conductance: int = 1,
+        psp: int = 1,
         synapse_type: Union[int, Literal["excitatory", "inhibitory"], None] = None,
-    ) -> None: ...
+        *,
+        conductance: Optional[int] = None,
+    ) -> None:
+        """``conductance`` is an older name for ``psp``; give one of them."""
     def add_synapses_batch(
         self,
         sources: IntArray,
         targets: IntArray,
         weights: IntArray,
-        conductances: IntArray,
-        types: IntArray,
-    ) -> int: ...
+        psps: Optional[IntArray] = None,
+        types: Optional[IntArray] = None,
+        *,
+        conductances: Optional[IntArray] = None,
+    ) -> int:
+        """``psps`` and ``types`` are required; ``conductances`` is an older name for ``psps``."""
     def remove_synapse(self, source: int, target: int) -> int: ...
     def update_synapse_weight(self, source: int, target: int, weight: int) -> int: ...
 

@@ -171,6 +171,30 @@ def test_synapses_add_remove_update():
     assert npu.get_outgoing_synapses(6) == [] and npu.get_incoming_synapses(6) == []
 
 
+def test_psp_and_its_conductance_alias():
+    npu = two_area_npu()
+    npu.add_synapse(3, 4, weight=2, psp=9)
+    npu.add_synapse(3, 5, weight=2, conductance=8)  # the older keyword
+    npu.add_synapse(3, 6, 2, 7, "inhibitory")  # positional: psp is the fourth argument
+    assert npu.get_outgoing_synapses(3) == [(4, 2, 9, 0), (5, 2, 8, 0), (6, 2, 7, 1)]
+    with pytest.raises(TypeError, match="conductance"):
+        npu.add_synapse(3, 4, psp=1, conductance=1)
+    with pytest.raises(ValueError, match="conductance"):
+        npu.add_synapse(3, 4, conductance=256)
+    assert npu.add_synapses_batch([4], [5], [1], psps=[6], types=[0]) == 1
+    assert npu.add_synapses_batch([4], [6], [1], conductances=[5], types=[1]) == 1
+    assert npu.get_outgoing_synapses(4) == [(5, 1, 6, 0), (6, 1, 5, 1)]
+    with pytest.raises(TypeError):
+        npu.add_synapses_batch([4], [5], [1], [1], [0], conductances=[1])
+    with pytest.raises(TypeError):
+        npu.add_synapses_batch([4], [5], [1], types=[0])  # no psps
+    with pytest.raises(TypeError):
+        npu.add_synapses_batch([4], [5], [1], [1])  # no types
+    with pytest.raises(ValueError, match="conductances"):
+        npu.add_synapses_batch([4], [5], [1], conductances=[1, 2], types=[0])
+    assert npu.synapse_count() == 5
+
+
 @pytest.mark.parametrize(
     "call, exc",
     [
@@ -261,6 +285,7 @@ def test_process_burst_result_and_latency():
     r1 = npu.process_burst()
     assert isinstance(r1, feagi_rust.BurstResult)
     assert r1.burst == 1 and r1.fired_neurons.tolist() == [1] and r1.neuron_count == 1
+    assert r1.fired_count == 1  # neuron_count is FEAGI's name for it
     assert r1.fired_neurons.dtype == np.uint32 and r1.fired_potentials.dtype == np.float32
     assert r1.fired_potentials.tolist() == [1.0]
     assert r1.power_injections == 1 and r1.synaptic_injections == 0
@@ -271,6 +296,7 @@ def test_process_burst_result_and_latency():
     assert r3.fired_neurons.tolist() == [1, a, b] and r3.synaptic_injections == 2
     r4 = npu.process_burst()
     assert r4.fired_neurons.tolist() == [1, a, b, c] and r4.neurons_processed == 4
+    assert r4.fired_count == r4.neuron_count == 4
     assert "burst=4" in repr(r4)
     # The returned arrays are copies: changing them changes nothing.
     r4.fired_neurons[:] = 0
@@ -527,6 +553,25 @@ def test_update_errors_change_nothing(params, exc):
     for key in before["neurons"]:
         assert np.array_equal(before["neurons"][key], after["neurons"][key]), key
     assert before["areas"] == after["areas"]
+
+
+def test_update_by_alias_and_exon():
+    """Every spelling a genome accepts names the same gene at runtime."""
+    npu = feagi_rust.RustNPU.from_genome(SPEC_EXAMPLE_GENOME)
+    npu.update_cortical_area("cInput__", consecutive_fire_limit=4, snooze_period=2, leak_c=0.25)
+    s = npu.get_neuron_state(4)
+    assert (s["consecutive_fire_limit"], s["snooze_period"], s["leak"]) == (4, 2, 0.25)
+    npu.update_area_parameter("cInput__", "c_fr_c", 6)
+    npu.update_area_parameter("cInput__", "fire_t", 3.0)
+    npu.update_area_parameter("cInput__", "snooze", 5.0)
+    s = npu.get_neuron_state(4)
+    assert (s["consecutive_fire_limit"], s["threshold"], s["snooze_period"]) == (6, 3.0, 5)
+    with pytest.raises(ValueError, match="consecutive_fire_cnt_max"):
+        npu.update_area_parameter("cInput__", "bogus", 1)  # the message lists the names
+    with pytest.raises(TypeError):
+        npu.update_area_parameter("cInput__", "mp_acc", 1)
+    with pytest.raises(ValueError):
+        npu.update_area_parameter("cInput__", "refrac", 1.5)
 
 
 def test_update_unknown_area():

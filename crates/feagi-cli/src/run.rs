@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use feagi_burst_engine::{Genome, NpuConfig, RustNPU};
+use feagi_runtime::Pacer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::{CliError, Result};
@@ -23,7 +24,9 @@ pub struct RunArgs {
     /// Number of bursts to run.
     #[arg(long, default_value_t = 1000)]
     pub bursts: u64,
-    /// Pace bursts at this many per second (default: as fast as possible).
+    /// Pace bursts at this many per second (default: as fast as possible). A burst
+    /// that ends late starts the next at once; more than one period behind, the
+    /// schedule restarts from now (no catch-up bursts).
     #[arg(long, value_name = "F")]
     pub hz: Option<f64>,
     /// Seed of synaptogenesis and of generated input patterns.
@@ -70,13 +73,18 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 }
 
 pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
-    if let Some(hz) = args.hz {
-        if !(hz.is_finite() && hz > 0.0) {
-            return Err(CliError::Usage(format!(
-                "--hz must be a positive number, got {hz}"
-            )));
-        }
-    }
+    // Checked before the genome loads, so a typo fails fast.
+    let period = args
+        .hz
+        .map(|hz| {
+            feagi_runtime::period_from_hz(hz).map_err(|_| {
+                CliError::Usage(format!(
+                    "--hz must be a positive number of at least {}, got {hz}",
+                    feagi_runtime::MIN_FREQUENCY_HZ
+                ))
+            })
+        })
+        .transpose()?;
     let (genome, label) = load_genome(args.genome.as_ref())?;
     let config = NpuConfig {
         seed: args.seed,
@@ -126,9 +134,8 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let mut burst_times = Vec::with_capacity(args.bursts as usize);
     let mut voxels = Voxels::default();
     let mut total_fired = 0u64;
-    let period = args.hz.map(|hz| Duration::from_secs_f64(1.0 / hz));
     let start = Instant::now();
-    let mut next_start = start;
+    let mut pacer = period.map(|p| Pacer::new(p, start));
     let mut done = 0u64;
     while done < args.bursts && !stop.load(Ordering::SeqCst) {
         let burst = done + 1;
@@ -166,15 +173,9 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             progress.set_position(done);
             progress.set_message(format!("{hz:.1} Hz, {fired} fired"));
         }
-        if let Some(p) = period {
-            next_start += p;
-            let now = Instant::now();
-            if next_start > now {
-                std::thread::sleep(next_start - now);
-            } else if now - next_start > p {
-                // Far behind (a slow burst): restart the schedule instead of bursting to catch up.
-                next_start = now;
-            }
+        if let Some(p) = pacer.as_mut() {
+            // The runtime's one catch-up rule: never burst to make up for lost time.
+            p.wait();
         }
     }
     let wall = start.elapsed();

@@ -36,6 +36,7 @@ mod values;
 
 pub use develop::{develop, develop_with_options, voxel_neurons};
 pub use error::{GenomeError, GenomeErrorKind, GenomeWarning, Locators, WarningKind};
+pub use genes::{runtime_gene, runtime_gene_names, RuntimeGene, RuntimeGeneKind};
 pub use ids::parse_cortical_id;
 pub use model::{
     Genome, GenomeArea, LoadOptions, MappingRule, MemoryGenes, Physiology, DEFAULT_MAX_SYNAPSES,

@@ -33,12 +33,9 @@ impl<T: Element> Slice<'_, T> {
         }
     }
 
+    #[allow(clippy::len_without_is_empty)] // Callers compare lengths only.
     pub fn len(&self) -> usize {
         self.as_slice().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -7,9 +7,11 @@
 //! | unknown cortical id or area name | `KeyError` |
 //! | everything else (bad values, lengths, ledger requests, duplicates) | `ValueError` |
 //! | an internal panic (a bug) | `RuntimeError`; the NPU refuses further use |
+//! | runtime gene update: unknown gene name / wrong value type / bad value | `ValueError` / `TypeError` / `ValueError` |
 
 use feagi_burst_engine::{LoadError, NpuError};
-use pyo3::exceptions::{PyIndexError, PyKeyError, PyRuntimeError, PyValueError};
+use feagi_runtime::{GeneError, RuntimeError};
+use pyo3::exceptions::{PyIndexError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 pyo3::create_exception!(
@@ -73,25 +75,25 @@ pub fn load_error(py: Python<'_>, e: &LoadError) -> PyErr {
     }
 }
 
-/// The exception raised once an internal panic was caught: the NPU may be
-/// half-updated, so it refuses every further call.
-pub fn poisoned() -> PyErr {
-    PyRuntimeError::new_err(
-        "this NPU hit an internal error earlier and can no longer be used; create a new one",
-    )
+/// The Python exception for a failed call through the NPU handle: NPU
+/// errors as in the module table, a panic or a poisoned NPU as `RuntimeError`.
+pub fn runtime_error(e: RuntimeError) -> PyErr {
+    match e {
+        RuntimeError::Npu(n) => npu_error(n),
+        other => PyRuntimeError::new_err(other.to_string()),
+    }
 }
 
-/// The message of a caught panic (a bug in feagi-rust, never bad input).
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
-    format!("internal error in feagi-rust: {what}")
+/// The Python exception for a rejected runtime gene update.
+pub fn gene_error(e: GeneError) -> PyErr {
+    match e {
+        GeneError::WrongType { .. } => PyTypeError::new_err(e.to_string()),
+        GeneError::Runtime(r) => runtime_error(r),
+        _ => PyValueError::new_err(e.to_string()),
+    }
 }
 
-/// The exception for a caught panic.
+/// The exception for a caught panic (a bug in feagi-rust, never bad input).
 pub fn internal_panic(payload: &(dyn std::any::Any + Send)) -> PyErr {
-    PyRuntimeError::new_err(panic_message(payload))
+    runtime_error(RuntimeError::Panic(feagi_runtime::panic_message(payload)))
 }

@@ -1,10 +1,13 @@
 //! Python bindings of the FEAGI Rust NPU: the extension module `feagi_rust`.
 //!
-//! * [`npu::PyRustNpu`] (`feagi_rust.RustNPU`) wraps `feagi_burst_engine::RustNPU`
-//!   behind an `Arc<parking_lot::Mutex<..>>`, so a background burst loop, long
-//!   `run` calls (which release the GIL) and other Python threads can share it.
+//! * [`npu::PyRustNpu`] (`feagi_rust.RustNPU`) wraps a `feagi_runtime::NpuHandle`
+//!   (the NPU behind an `Arc<parking_lot::Mutex<..>>`), so a background burst
+//!   loop, long `run` calls (which release the GIL) and other Python threads
+//!   can share it.
 //! * [`results`] holds the result classes (`BurstResult`, `SpikeRecord`).
-//! * [`burst_loop`] runs bursts on a Rust thread at a steady rate.
+//! * [`burst_loop`] is the Python side of `feagi_runtime::BurstLoop`: it calls
+//!   the callback with the GIL and formats exceptions.
+//! * [`params`] turns Python values into runtime gene values.
 //! * [`convert`] turns Python values (lists, numpy arrays, ids) into Rust ones
 //!   with range checks, and [`errors`] maps Rust errors to Python exceptions.
 //!
@@ -15,12 +18,12 @@
 
 use pyo3::prelude::*;
 
-pub mod burst_loop;
-pub mod convert;
-pub mod errors;
-pub mod npu;
-pub mod params;
-pub mod results;
+mod burst_loop;
+mod convert;
+mod errors;
+mod npu;
+mod params;
+mod results;
 
 /// The embedded default genome as JSON text.
 ///

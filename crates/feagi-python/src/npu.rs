@@ -6,24 +6,26 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use feagi_burst_engine::{
-    AreaIndex, AreaKind, AreaUpdate, CorticalArea, LoadError, NeuronId, NeuronParams, NpuConfig,
-    NpuError, RustNPU, SynapseInfo, SynapseType,
+    AreaIndex, AreaKind, CorticalArea, LoadError, NeuronId, NeuronParams, NpuConfig, NpuError,
+    RustNPU, SynapseInfo, SynapseType,
 };
 use feagi_genome::{Genome, GenomeWarning};
+use feagi_runtime::{apply_parsed_updates, BurstLoop, GeneUpdate, NpuGuard, NpuHandle};
 use feagi_types::MAX_REGULAR_NEURONS;
 use numpy::PyArray1;
-use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
-use crate::burst_loop::{self, LoopSlot};
+use crate::burst_loop;
 use crate::convert::{
     bounded, coordinate_array, finite_f32, neuron_id, same_lengths, to_u16, to_u32, to_u8,
     uint_array, AreaArg,
 };
-use crate::errors::{genome_error, internal_panic, load_error, npu_error, poisoned};
-use crate::params::{parse_param, properties_dict, ParamUpdate};
+use crate::errors::{
+    gene_error, genome_error, internal_panic, load_error, npu_error, runtime_error,
+};
+use crate::params::{parse_param, properties_dict};
 use crate::results::{BurstResult, SpikeRecord};
 
 /// Capacity hints above these are honoured only up to them: the arrays grow
@@ -36,43 +38,20 @@ pub const MAX_LEDGER_WINDOW: u64 = 100_000;
 /// `run` gives other threads the NPU, and Ctrl-C a chance, this often.
 const RUN_CHUNK: Duration = Duration::from_millis(50);
 
-/// The state behind the lock: the NPU and what the bindings add to it.
-pub struct Inner {
-    npu: RustNPU,
-    /// Set when an internal panic was caught: the NPU may be half-updated.
-    poisoned: bool,
-    warnings: Vec<GenomeWarning>,
-}
+/// The locked NPU (`feagi_runtime::NpuState`) with Python errors: a panic
+/// (a bug, never bad input) becomes a `RuntimeError` and makes the NPU
+/// refuse every later call; NPU errors map as in `errors`.
+pub struct PyGuard<'a>(NpuGuard<'a>);
 
-pub type NpuCell = Mutex<Inner>;
-
-impl Inner {
-    fn new(npu: RustNPU, warnings: Vec<GenomeWarning>) -> Self {
-        Inner {
-            npu,
-            poisoned: false,
-            warnings,
-        }
-    }
-
-    /// Runs `f` on the NPU. A panic (a bug, never bad input) becomes a
-    /// `RuntimeError` and makes the NPU refuse every later call.
+impl PyGuard<'_> {
+    /// Runs `f` on the NPU (see `feagi_runtime::NpuState::with`).
     pub fn with<R>(&mut self, f: impl FnOnce(&mut RustNPU) -> R) -> PyResult<R> {
-        if self.poisoned {
-            return Err(poisoned());
-        }
-        match catch_unwind(AssertUnwindSafe(|| f(&mut self.npu))) {
-            Ok(r) => Ok(r),
-            Err(payload) => {
-                self.poisoned = true;
-                Err(internal_panic(payload.as_ref()))
-            }
-        }
+        self.0.with(f).map_err(runtime_error)
     }
 
-    /// [`Inner::with`] for NPU calls that can fail.
+    /// [`PyGuard::with`] for NPU calls that can fail.
     pub fn call<R>(&mut self, f: impl FnOnce(&mut RustNPU) -> Result<R, NpuError>) -> PyResult<R> {
-        self.with(f)?.map_err(npu_error)
+        self.0.call(f).map_err(runtime_error)
     }
 
     /// The index of an area argument.
@@ -82,7 +61,15 @@ impl Inner {
 
     /// One burst, copied out as a `BurstResult`.
     pub fn run_burst(&mut self, power: Option<&[NeuronId]>) -> PyResult<BurstResult> {
-        self.call(|npu| npu.process_burst(power).map(|r| BurstResult::from(&r)))
+        self.0
+            .run_burst(power)
+            .map(BurstResult::from)
+            .map_err(runtime_error)
+    }
+
+    /// The warnings of the genome load.
+    pub fn warnings(&self) -> &[GenomeWarning] {
+        self.0.warnings()
     }
 }
 
@@ -133,6 +120,13 @@ fn synapse_type_arg(obj: &Bound<'_, PyAny>) -> PyResult<SynapseType> {
                 "synapse_type must be 0 (excitatory) or 1 (inhibitory), got {code}"
             ))
         })
+}
+
+/// The error for a parameter given under both of its names.
+fn both_given(name: &str, alias: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{alias} is another name for {name}: give one of them, not both"
+    ))
 }
 
 /// Coordinates for lookups: negative or huge values name no voxel.
@@ -195,34 +189,34 @@ fn frames_list<'py, 'a>(
 /// calls leave the NPU unchanged.
 #[pyclass(frozen, name = "RustNPU", module = "feagi_rust")]
 pub struct PyRustNpu {
-    cell: Arc<NpuCell>,
-    burst_loop: Arc<LoopSlot>,
+    handle: NpuHandle,
+    burst_loop: Arc<BurstLoop>,
 }
 
 impl Drop for PyRustNpu {
     fn drop(&mut self) {
         // Joining here could wait for a GIL we hold; the thread ends by itself.
-        burst_loop::request_stop(&self.burst_loop);
+        self.burst_loop.request_stop();
     }
 }
 
 impl PyRustNpu {
-    fn wrap(inner: Inner) -> Self {
+    fn wrap(handle: NpuHandle) -> Self {
         PyRustNpu {
-            cell: Arc::new(Mutex::new(inner)),
-            burst_loop: Arc::new(LoopSlot::default()),
+            handle,
+            burst_loop: Arc::new(BurstLoop::new()),
         }
     }
 
     /// The NPU lock. When it is busy (a burst loop or `run` in another
     /// thread), the GIL is released while waiting, so nothing deadlocks and
     /// other Python threads keep running.
-    fn lock<'a>(&'a self, py: Python<'_>) -> MutexGuard<'a, Inner> {
-        if let Some(guard) = self.cell.try_lock() {
-            return guard;
+    fn lock<'a>(&'a self, py: Python<'_>) -> PyGuard<'a> {
+        if let Some(guard) = self.handle.try_lock() {
+            return PyGuard(guard);
         }
-        let cell = &self.cell;
-        py.detach(|| cell.lock())
+        let handle = &self.handle;
+        PyGuard(py.detach(|| handle.lock()))
     }
 
     fn load(py: Python<'_>, source: GenomeSource, config: NpuConfig) -> PyResult<Self> {
@@ -242,7 +236,7 @@ impl PyRustNpu {
             .unwrap_or_else(|payload| Err(LoadFailure::Panic(internal_panic(payload.as_ref()))))
         });
         match outcome {
-            Ok((npu, warnings)) => Ok(Self::wrap(Inner::new(npu, warnings))),
+            Ok((npu, warnings)) => Ok(Self::wrap(NpuHandle::with_warnings(npu, warnings))),
             Err(LoadFailure::Genome(e)) => Err(genome_error(py, &e)),
             Err(LoadFailure::Load(e)) => Err(load_error(py, &e)),
             Err(LoadFailure::Panic(e)) => Err(e),
@@ -325,7 +319,7 @@ impl PyRustNpu {
             window,
         )
         .map_err(npu_error)?;
-        Ok(Self::wrap(Inner::new(npu, Vec::new())))
+        Ok(Self::wrap(NpuHandle::new(npu)))
     }
 
     /// Develops a genome into a new NPU (SPEC sections 1 to 3).
@@ -373,7 +367,7 @@ impl PyRustNpu {
     /// dicts with ``kind``, ``message``, ``text`` (the one-line rendering) and
     /// the locators that apply.
     fn genome_warnings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let warnings = self.lock(py).warnings.clone();
+        let warnings = self.lock(py).warnings().to_vec();
         let list = PyList::empty(py);
         for w in &warnings {
             let d = PyDict::new(py);
@@ -508,21 +502,33 @@ impl PyRustNpu {
         g.call(|npu| npu.add_neuron(index, params, coords))
     }
 
-    /// Adds a synapse ``source -> target``. ``weight`` and ``conductance``
-    /// (the PSP) are integers 0..255; ``synapse_type`` is 0 / ``"excitatory"``
-    /// or 1 / ``"inhibitory"``. Unknown neurons raise ``IndexError``.
-    #[pyo3(signature = (source, target, weight=1, conductance=1, synapse_type=None))]
+    /// Adds a synapse ``source -> target``. ``weight`` and ``psp`` are
+    /// integers 0..255; ``conductance`` is an older keyword for ``psp`` (give
+    /// one of them); ``synapse_type`` is 0 / ``"excitatory"`` or 1 /
+    /// ``"inhibitory"``. Unknown neurons raise ``IndexError``.
+    #[pyo3(
+        signature = (source, target, weight=1, psp=None, synapse_type=None, *, conductance=None),
+        text_signature = "($self, source, target, weight=1, psp=1, synapse_type=None, *, conductance=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
     fn add_synapse(
         &self,
         py: Python<'_>,
         source: i64,
         target: i64,
         weight: i64,
-        conductance: i64,
+        psp: Option<i64>,
         synapse_type: Option<&Bound<'_, PyAny>>,
+        conductance: Option<i64>,
     ) -> PyResult<()> {
+        let (psp, psp_name) = match (psp, conductance) {
+            (Some(_), Some(_)) => return Err(both_given("psp", "conductance")),
+            (Some(p), None) => (p, "psp"),
+            (None, Some(c)) => (c, "conductance"),
+            (None, None) => (1, "psp"),
+        };
         let (s, t) = (neuron_id(source)?, neuron_id(target)?);
-        let (w, c) = (to_u8(weight, "weight")?, to_u8(conductance, "conductance")?);
+        let (w, c) = (to_u8(weight, "weight")?, to_u8(psp, psp_name)?);
         let ty = synapse_type
             .map(synapse_type_arg)
             .transpose()?
@@ -532,27 +538,47 @@ impl PyRustNpu {
 
     /// Adds many synapses in input order and returns how many. Arguments are
     /// parallel 1-D arrays (numpy arrays of any integer dtype, or lists):
-    /// neuron ids, weights 0..255, conductances 0..255, types 0 or 1. Every
-    /// entry is checked before any synapse is added.
+    /// neuron ids, weights 0..255, psps 0..255 (``conductances`` is an older
+    /// keyword for ``psps``; give one of them), types 0 or 1. Every entry is
+    /// checked before any synapse is added.
+    #[pyo3(
+        signature = (sources, targets, weights, psps=None, types=None, *, conductances=None),
+        text_signature = "($self, sources, targets, weights, psps, types, *, conductances=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
     fn add_synapses_batch(
         &self,
         py: Python<'_>,
         sources: &Bound<'_, PyAny>,
         targets: &Bound<'_, PyAny>,
         weights: &Bound<'_, PyAny>,
-        conductances: &Bound<'_, PyAny>,
-        types: &Bound<'_, PyAny>,
+        psps: Option<&Bound<'_, PyAny>>,
+        types: Option<&Bound<'_, PyAny>>,
+        conductances: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
+        let (psps, psps_name) = match (psps, conductances) {
+            (Some(_), Some(_)) => return Err(both_given("psps", "conductances")),
+            (Some(p), None) => (p, "psps"),
+            (None, Some(c)) => (c, "conductances"),
+            (None, None) => {
+                return Err(PyTypeError::new_err(
+                    "add_synapses_batch() missing required argument: 'psps'",
+                ))
+            }
+        };
+        let types = types.ok_or_else(|| {
+            PyTypeError::new_err("add_synapses_batch() missing required argument: 'types'")
+        })?;
         let sources = uint_array::<u32>(sources, "sources", u32::MAX as u64)?;
         let targets = uint_array::<u32>(targets, "targets", u32::MAX as u64)?;
         let weights = uint_array::<u8>(weights, "weights", 255)?;
-        let conductances = uint_array::<u8>(conductances, "conductances", 255)?;
+        let psps = uint_array::<u8>(psps, psps_name, 255)?;
         let types = uint_array::<u8>(types, "types", 1)?;
         same_lengths(&[
             ("sources", sources.len()),
             ("targets", targets.len()),
             ("weights", weights.len()),
-            ("conductances", conductances.len()),
+            (psps_name, psps.len()),
             ("types", types.len()),
         ])?;
         let types: Vec<SynapseType> = types
@@ -566,7 +592,7 @@ impl PyRustNpu {
                 sources.as_slice(),
                 targets.as_slice(),
                 weights.as_slice(),
-                conductances.as_slice(),
+                psps.as_slice(),
                 &types,
             )
         })
@@ -626,9 +652,9 @@ impl PyRustNpu {
         let mut first_burst: Option<u64> = None;
         let mut done = 0u64;
         while done < n {
-            let cell = &self.cell;
+            let handle = &self.handle;
             let (chunk_done, outcome) = py.detach(|| {
-                let mut g = cell.lock();
+                let mut g = PyGuard(handle.lock());
                 let started = Instant::now();
                 let mut k = 0u64;
                 while done + k < n {
@@ -670,8 +696,10 @@ impl PyRustNpu {
     }
 
     /// Starts running bursts on a background thread, ``frequency_hz`` per
-    /// second (at least 1e-6; it sleeps until the next period; a late burst does not cause
-    /// a burst storm). After each burst ``callback(result)`` is called with
+    /// second (at least 1e-6). It sleeps until the next deadline; a burst that
+    /// ends late by at most one period starts the next at once and keeps the
+    /// schedule; more than one period behind, the schedule restarts from now
+    /// (it never bursts to catch up). After each burst ``callback(result)`` is called with
     /// the ``BurstResult`` and the GIL, without the NPU lock: it may stage
     /// input and read the fire queue. Returning ``False`` stops the loop; an
     /// exception stops it too and is kept (``burst_loop_error()``) and
@@ -692,7 +720,7 @@ impl PyRustNpu {
         burst_loop::start(
             py,
             &self.burst_loop,
-            self.cell.clone(),
+            self.handle.clone(),
             frequency_hz,
             callback,
             max,
@@ -708,13 +736,13 @@ impl PyRustNpu {
 
     /// Whether the background burst loop is running.
     fn is_burst_loop_running(&self) -> bool {
-        burst_loop::is_running(&self.burst_loop)
+        self.burst_loop.is_running()
     }
 
     /// The formatted exception (with traceback) that stopped the last burst
     /// loop, or ``None``. Cleared when a loop starts.
     fn burst_loop_error(&self) -> Option<String> {
-        burst_loop::last_error(&self.burst_loop)
+        self.burst_loop.last_error()
     }
 
     // ----- input ------------------------------------------------------------
@@ -1086,7 +1114,9 @@ impl PyRustNpu {
     /// [0, 1]), ``neuron_excitability`` (up to 1 a fraction, above a
     /// percentage), ``refractory_period``, ``consecutive_fire_cnt_max``,
     /// ``snooze_length``, ``mp_charge_accumulation``, ``postsynaptic_current``,
-    /// ``psp_uniform_distribution``, ``mp_driven_psp``. Every value is checked
+    /// ``psp_uniform_distribution``, ``mp_driven_psp``; every alias
+    /// (``consecutive_fire_limit``, ``snooze_period``) and 6-character exon
+    /// (``c_fr_c``, ``fire_t``) a genome accepts works too. Every value is checked
     /// before any is applied; they are applied in the order given. Neurons keep
     /// V, refractory countdown and consecutive count (except as 4.6 says for
     /// ``refractory_period``).
@@ -1245,27 +1275,16 @@ impl PyRustNpu {
 }
 
 impl PyRustNpu {
+    /// Applies checked gene updates in order; an unknown area changes nothing.
     fn apply_updates(
         &self,
         py: Python<'_>,
         area: &AreaArg,
-        updates: Vec<ParamUpdate>,
+        updates: Vec<GeneUpdate>,
     ) -> PyResult<()> {
         let mut g = self.lock(py);
         let index = g.resolve(area)?;
-        g.call(|npu| {
-            for update in updates {
-                let update = match update {
-                    ParamUpdate::Engine(u) => u,
-                    ParamUpdate::IncrementAxis(axis, v) => {
-                        let mut inc = npu.area(index)?.properties.threshold_increment;
-                        inc[axis] = v;
-                        AreaUpdate::ThresholdIncrement(inc)
-                    }
-                };
-                npu.update_area(index, update)?;
-            }
-            Ok(())
-        })
+        g.with(|npu| apply_parsed_updates(npu, index, &updates))?
+            .map_err(gene_error)
     }
 }

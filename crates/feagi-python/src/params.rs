@@ -1,130 +1,57 @@
-//! Area gene names for runtime updates (SPEC §4.6) and their parsing from
-//! Python values, and the area properties as a dict under the same names.
+//! Area gene values for runtime updates (SPEC §4.6) from Python objects,
+//! and the area properties as a dict under the gene names.
+//!
+//! Names, checks and the updates themselves live in `feagi_runtime`; this
+//! module only turns Python objects into `GeneValue`s.
 
-use feagi_burst_engine::AreaUpdate;
+use feagi_runtime::{parse_gene_update, resolve_gene, GeneUpdate, GeneValue};
 use feagi_types::AreaProperties;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat};
+use pyo3::types::{PyDict, PyFloat, PyString};
 
-use crate::convert::{finite_f32, to_u16};
+use crate::errors::gene_error;
 
-/// An integer-valued parameter: ints, or floats with an integral value (as genomes allow).
-fn int_param(value: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
+/// A Python value as a gene value: bool, int (or anything with `__index__`),
+/// float (or anything with `__float__`), or a sequence of numbers. `None`
+/// when it is none of these.
+fn gene_value(value: &Bound<'_, PyAny>) -> Option<GeneValue> {
+    // bool first: Python bools are ints too (numpy bools extract as well).
+    if let Ok(b) = value.extract::<bool>() {
+        return Some(GeneValue::Bool(b));
+    }
     if let Ok(f) = value.cast::<PyFloat>() {
-        let v = f.value();
-        if v.fract() != 0.0 || !v.is_finite() || v.abs() > 9.0e15 {
-            return Err(PyValueError::new_err(format!(
-                "{name} must be an integer, got {v}"
-            )));
-        }
-        return Ok(v as i64);
+        return Some(GeneValue::Float(f.value()));
     }
-    value
-        .extract::<i64>()
-        .map_err(|_| PyTypeError::new_err(format!("{name} must be an integer")))
-}
-
-fn float_param(value: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
-    let v: f64 = value
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("{name} must be a number")))?;
-    if !v.is_finite() {
-        return Err(PyValueError::new_err(format!(
-            "{name} must be finite, got {v}"
-        )));
+    if value.is_instance_of::<PyString>() {
+        return None;
     }
-    Ok(v)
+    if let Ok(i) = value.extract::<i64>() {
+        return Some(GeneValue::Int(i));
+    }
+    if let Ok(f) = value.extract::<f64>() {
+        return Some(GeneValue::Float(f));
+    }
+    value.extract::<Vec<f64>>().ok().map(GeneValue::Vector)
 }
 
-fn bool_param(value: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
-    value
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("{name} must be a bool")))
-}
-
-/// The gene names accepted by `update_cortical_area` / `update_area_parameter`.
-pub const PARAMETER_NAMES: &[&str] = &[
-    "firing_threshold",
-    "firing_threshold_increment",
-    "firing_threshold_increment_x",
-    "firing_threshold_increment_y",
-    "firing_threshold_increment_z",
-    "firing_threshold_limit",
-    "leak_coefficient",
-    "neuron_excitability",
-    "refractory_period",
-    "consecutive_fire_cnt_max",
-    "snooze_length",
-    "mp_charge_accumulation",
-    "postsynaptic_current",
-    "psp_uniform_distribution",
-    "mp_driven_psp",
-];
-
-/// A parsed parameter update; one axis of the increment needs the current value.
-pub enum ParamUpdate {
-    Engine(AreaUpdate),
-    IncrementAxis(usize, f32),
-}
-
-pub fn parse_param(name: &str, value: &Bound<'_, PyAny>) -> PyResult<ParamUpdate> {
-    use AreaUpdate as U;
-    let engine = |u| Ok(ParamUpdate::Engine(u));
-    match name {
-        "firing_threshold" => engine(U::FiringThreshold(finite_f32(
-            float_param(value, name)?,
-            name,
-        )?)),
-        "firing_threshold_increment" => {
-            let v: Vec<f64> = value.extract().map_err(|_| {
-                PyTypeError::new_err(format!("{name} must be a sequence of three numbers"))
-            })?;
-            if v.len() != 3 {
-                return Err(PyValueError::new_err(format!(
-                    "{name} must have three values (x, y, z), got {}",
-                    v.len()
-                )));
-            }
-            let mut inc = [0f32; 3];
-            for (slot, x) in inc.iter_mut().zip(&v) {
-                *slot = finite_f32(*x, name)?;
-            }
-            engine(U::ThresholdIncrement(inc))
+/// Checks one keyword of `update_cortical_area`: unknown names raise
+/// `ValueError`, values of the wrong type `TypeError`, bad values `ValueError`.
+pub fn parse_param(name: &str, value: &Bound<'_, PyAny>) -> PyResult<GeneUpdate> {
+    match gene_value(value) {
+        Some(v) => parse_gene_update(name, &v).map_err(gene_error),
+        None => {
+            let target = resolve_gene(name).map_err(gene_error)?;
+            let found = value
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|_| "an object".to_string());
+            Err(PyTypeError::new_err(format!(
+                "{name} must be {}, got {found}",
+                target.expects()
+            )))
         }
-        "firing_threshold_increment_x"
-        | "firing_threshold_increment_y"
-        | "firing_threshold_increment_z" => {
-            let axis = match name.as_bytes().last() {
-                Some(b'x') => 0,
-                Some(b'y') => 1,
-                _ => 2,
-            };
-            Ok(ParamUpdate::IncrementAxis(
-                axis,
-                finite_f32(float_param(value, name)?, name)?,
-            ))
-        }
-        "firing_threshold_limit" => engine(U::ThresholdLimit(finite_f32(
-            float_param(value, name)?,
-            name,
-        )?)),
-        "leak_coefficient" => engine(U::Leak(float_param(value, name)?)),
-        "neuron_excitability" => engine(U::Excitability(float_param(value, name)?)),
-        "refractory_period" => engine(U::RefractoryPeriod(to_u16(int_param(value, name)?, name)?)),
-        "consecutive_fire_cnt_max" => engine(U::ConsecutiveFireLimit(to_u16(
-            int_param(value, name)?,
-            name,
-        )?)),
-        "snooze_length" => engine(U::SnoozePeriod(to_u16(int_param(value, name)?, name)?)),
-        "mp_charge_accumulation" => engine(U::MpChargeAccumulation(bool_param(value, name)?)),
-        "postsynaptic_current" => engine(U::PostsynapticCurrent(float_param(value, name)?)),
-        "psp_uniform_distribution" => engine(U::PspUniformDistribution(bool_param(value, name)?)),
-        "mp_driven_psp" => engine(U::MpDrivenPsp(bool_param(value, name)?)),
-        _ => Err(PyValueError::new_err(format!(
-            "unknown area parameter {name:?}; expected one of: {}",
-            PARAMETER_NAMES.join(", ")
-        ))),
     }
 }
 

@@ -3,6 +3,7 @@
 //! hand them out as fresh numpy arrays (one memory copy, no Python object per
 //! element), so callers may modify what they receive.
 
+use feagi_runtime::BurstSnapshot;
 use numpy::PyArray1;
 use pyo3::prelude::*;
 
@@ -12,33 +13,20 @@ use crate::convert;
 ///
 /// Attributes: ``burst`` (t, the first burst is 1), ``fired_neurons`` (numpy
 /// uint32, ascending ids of FQ(t)), ``fired_potentials`` (numpy float32, the
-/// potential of each at the moment it fired), ``neuron_count`` (how many
-/// fired), ``power_injections``, ``synaptic_injections`` (contributions
-/// delivered from the previous fire queue), ``neurons_processed`` (fire
-/// candidates) and ``neurons_in_refractory`` (candidates whose input was
-/// dropped because they were refractory).
+/// potential of each at the moment it fired), ``fired_count`` (how many
+/// fired; ``neuron_count`` is the same number under FEAGI's name),
+/// ``power_injections``, ``synaptic_injections`` (contributions delivered
+/// from the previous fire queue), ``neurons_processed`` (fire candidates) and
+/// ``neurons_in_refractory`` (candidates whose input was dropped because they
+/// were refractory).
 #[pyclass(frozen, module = "feagi_rust")]
 pub struct BurstResult {
-    burst: u64,
-    fired: Vec<u32>,
-    potentials: Vec<f32>,
-    power_injections: usize,
-    synaptic_injections: usize,
-    neurons_processed: usize,
-    neurons_in_refractory: usize,
+    snapshot: BurstSnapshot,
 }
 
-impl From<&feagi_burst_engine::BurstResult<'_>> for BurstResult {
-    fn from(r: &feagi_burst_engine::BurstResult<'_>) -> Self {
-        BurstResult {
-            burst: r.burst,
-            fired: r.fired_neurons.to_vec(),
-            potentials: r.fired_potentials.to_vec(),
-            power_injections: r.power_injections,
-            synaptic_injections: r.synaptic_injections,
-            neurons_processed: r.neurons_processed,
-            neurons_in_refractory: r.neurons_in_refractory,
-        }
+impl From<BurstSnapshot> for BurstResult {
+    fn from(snapshot: BurstSnapshot) -> Self {
+        BurstResult { snapshot }
     }
 }
 
@@ -46,54 +34,62 @@ impl From<&feagi_burst_engine::BurstResult<'_>> for BurstResult {
 impl BurstResult {
     #[getter]
     fn burst(&self) -> u64 {
-        self.burst
+        self.snapshot.burst
     }
 
     #[getter]
     fn fired_neurons<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u32>> {
-        PyArray1::from_slice(py, &self.fired)
+        PyArray1::from_slice(py, &self.snapshot.fired_neurons)
     }
 
     #[getter]
     fn fired_potentials<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f32>> {
-        PyArray1::from_slice(py, &self.potentials)
+        PyArray1::from_slice(py, &self.snapshot.fired_potentials)
     }
 
+    /// How many neurons fired.
+    #[getter]
+    fn fired_count(&self) -> usize {
+        self.snapshot.fired_count()
+    }
+
+    /// Alias of ``fired_count`` (the name of FEAGI's API).
     #[getter]
     fn neuron_count(&self) -> usize {
-        self.fired.len()
+        self.snapshot.fired_count()
     }
 
     #[getter]
     fn power_injections(&self) -> usize {
-        self.power_injections
+        self.snapshot.power_injections
     }
 
     #[getter]
     fn synaptic_injections(&self) -> usize {
-        self.synaptic_injections
+        self.snapshot.synaptic_injections
     }
 
     #[getter]
     fn neurons_processed(&self) -> usize {
-        self.neurons_processed
+        self.snapshot.neurons_processed
     }
 
     #[getter]
     fn neurons_in_refractory(&self) -> usize {
-        self.neurons_in_refractory
+        self.snapshot.neurons_in_refractory
     }
 
     fn __repr__(&self) -> String {
+        let s = &self.snapshot;
         format!(
-            "BurstResult(burst={}, neuron_count={}, neurons_processed={}, \
+            "BurstResult(burst={}, fired_count={}, neurons_processed={}, \
              neurons_in_refractory={}, power_injections={}, synaptic_injections={})",
-            self.burst,
-            self.fired.len(),
-            self.neurons_processed,
-            self.neurons_in_refractory,
-            self.power_injections,
-            self.synaptic_injections
+            s.burst,
+            s.fired_count(),
+            s.neurons_processed,
+            s.neurons_in_refractory,
+            s.power_injections,
+            s.synaptic_injections
         )
     }
 }
