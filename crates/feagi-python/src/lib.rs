@@ -1,19 +1,22 @@
 //! Python bindings of the FEAGI Rust NPU: the extension module `feagi_rust`.
+//! Its Rust items are private; the API is the Python one (`docs/PYTHON.md`).
 //!
-//! * [`npu::PyRustNpu`] (`feagi_rust.RustNPU`) wraps a `feagi_runtime::NpuHandle`
+//! Modules:
+//!
+//! * `npu::PyRustNpu` (`feagi_rust.RustNPU`) wraps a `feagi_runtime::NpuHandle`
 //!   (the NPU behind an `Arc<parking_lot::Mutex<..>>`), so a background burst
 //!   loop, long `run` calls (which release the GIL) and other Python threads
 //!   can share it.
-//! * [`results`] holds the result classes (`BurstResult`, `SpikeRecord`).
-//! * [`burst_loop`] is the Python side of `feagi_runtime::BurstLoop`: it calls
+//! * `results` holds the result classes (`BurstResult`, `SpikeRecord`).
+//! * `burst_loop` is the Python side of `feagi_runtime::BurstLoop`: it calls
 //!   the callback with the GIL and formats exceptions.
-//! * [`params`] turns Python values into runtime gene values.
-//! * [`convert`] turns Python values (lists, numpy arrays, ids) into Rust ones
-//!   with range checks, and [`errors`] maps Rust errors to Python exceptions.
+//! * `params` turns Python values into runtime gene values.
+//! * `convert` turns Python values (lists, numpy arrays, ids) into Rust ones
+//!   with range checks, and `errors` maps Rust errors to Python exceptions.
 //!
 //! Locking rule (what keeps this deadlock-free): code that holds the NPU lock
 //! never waits for the GIL. Code that holds the GIL and finds the lock busy
-//! releases the GIL while it waits ([`npu::PyRustNpu`]'s `lock`), and no
+//! releases the GIL while it waits (`npu::PyRustNpu`'s `lock`), and no
 //! Python code runs while the lock is held (arguments are converted first).
 
 use pyo3::prelude::*;
