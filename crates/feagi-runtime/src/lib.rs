@@ -46,7 +46,6 @@
 //! * [`parse_gene_update`] and [`apply_gene_updates`]: runtime gene updates
 //!   (SPEC §4.6) by any name, alias or exon of the genome's gene table.
 
-
 mod burst_loop;
 mod error;
 mod genes;
