@@ -218,3 +218,24 @@ impl AreaEntry {
         }
     }
 }
+
+impl feagi_plasticity::BrainAreas for AreaTable {
+    fn area(&self, index: AreaIndex) -> Option<&CorticalArea> {
+        self.get(index).ok().map(|e| &e.area)
+    }
+
+    fn for_each_neuron_at(
+        &self,
+        area: AreaIndex,
+        [x, y, z]: [u32; 3],
+        f: &mut dyn FnMut(NeuronId),
+    ) {
+        if let Ok(entry) = self.get(area) {
+            entry.for_each_neuron_at(x, y, z, f);
+        }
+    }
+
+    fn area_count(&self) -> usize {
+        self.len()
+    }
+}

@@ -21,6 +21,9 @@ pub struct NpuConfig {
     pub parallel_min_work: usize,
     /// Measure each phase of every burst (see `RustNPU::last_phase_timings`).
     pub record_phase_timings: bool,
+    /// Run the built-in plasticity of SPEC §6 (STDP, memory areas): on by
+    /// default; off gives M1 semantics (registrations kept, nothing learns).
+    pub plasticity: bool,
 }
 
 impl Default for NpuConfig {
@@ -33,6 +36,7 @@ impl Default for NpuConfig {
             parallel: true,
             parallel_min_work: 20_000,
             record_phase_timings: false,
+            plasticity: true,
         }
     }
 }

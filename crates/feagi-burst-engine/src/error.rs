@@ -63,6 +63,20 @@ pub enum NpuError {
     /// window, untracked area, missing history (SPEC §5.1).
     #[error("fire ledger: {0}")]
     Ledger(#[from] LedgerError),
+    /// A plasticity rule failed in phase 3 (the burst itself completed; see
+    /// [`crate::RustNPU::process_burst`]).
+    #[error("plasticity: {0}")]
+    Plasticity(#[from] feagi_plasticity::PlasticityError),
+    /// A ledger window change would drop frames a plasticity rule reads.
+    #[error("fire ledger window {window} of area {area} is below the {required} frames plasticity needs")]
+    WindowBelowRequirement {
+        /// The area.
+        area: AreaIndex,
+        /// The window asked for.
+        window: usize,
+        /// The smallest window the rules accept.
+        required: usize,
+    },
 }
 
 /// Result of the NPU API; the error defaults to [`NpuError`].

@@ -31,14 +31,18 @@ mod genome;
 pub mod npu;
 mod parallel;
 mod phases;
+mod plasticity;
 pub mod synthetic;
 mod timing;
 
 pub use config::NpuConfig;
 pub use error::{NpuError, Result};
 pub use feagi_genome::{Genome, GenomeError, LoadOptions};
+pub use feagi_plasticity::{PlasticityError, PlasticityRule, PlasticityStats};
 pub use genome::LoadError;
-pub use npu::{AreaInfo, AreaUpdate, BurstResult, FiredNeuron, NeuronState, RustNPU, SynapseInfo};
+pub use npu::{
+    AreaInfo, AreaUpdate, BurstResult, FiredNeuron, NeuronState, PairSynapses, RustNPU, SynapseInfo,
+};
 pub use timing::PhaseTimings;
 
 pub use feagi_types::{

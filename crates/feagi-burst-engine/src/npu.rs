@@ -2,20 +2,24 @@
 //! arrays and the fire structures, runs bursts, and answers the queries of
 //! SPEC §5.2. Every method that fails returns an error and changes nothing.
 
+use feagi_plasticity::{MemoryAreas, PlasticityRule, PlasticityStats, ReplayQueue, Stdp};
 use feagi_types::fire::LedgerFrame;
+use feagi_types::memory::is_memory_neuron_id;
 use feagi_types::units::{self, threshold_limit_to_option};
 use feagi_types::{
     AreaIndex, Connectome, CorticalArea, CorticalId, FireCandidateList, FireLedger, FireQueue,
     MemoryRelation, NeuronArray, NeuronId, NeuronParams, StdpRegistration, SynapseArray,
     SynapseType, MAX_REGULAR_NEURONS,
 };
+use feagi_types::{MemoryAreaGenes, MemoryNeuron, MemoryNeurons, MemoryTwin};
 use roaring::RoaringBitmap;
 
 use crate::areas::AreaTable;
 use crate::config::NpuConfig;
 use crate::error::{invalid, NpuError, Result};
 use crate::parallel;
-use crate::phases::{archival, dynamics, injection, reset};
+use crate::phases::{archival, dynamics, injection, memory, reset};
+use crate::plasticity::Plasticity;
 use crate::timing::{PhaseTimings, Stopwatch};
 
 /// What one burst did. Borrowed from the NPU: the fired ids are FQ(t) itself,
@@ -39,6 +43,10 @@ pub struct BurstResult<'a> {
     pub neurons_processed: usize,
     /// Candidates whose input was dropped because they were refractory.
     pub neurons_in_refractory: usize,
+    /// Memory neurons that fired (forced, SPEC §6.2); included in `fired_count`.
+    pub memory_fired: usize,
+    /// What plasticity did after this burst (SPEC §6).
+    pub plasticity: PlasticityStats,
 }
 
 /// Everything the NPU holds about one neuron (SPEC §5.2 `neuron_state`).
@@ -154,6 +162,18 @@ pub enum AreaUpdate {
     MpDrivenPsp(bool),
 }
 
+/// The synapses between two areas as parallel columns (see
+/// [`RustNPU::synapse_weights_between`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PairSynapses {
+    /// Source neuron of each synapse.
+    pub source: Vec<NeuronId>,
+    /// Target neuron of each synapse.
+    pub target: Vec<NeuronId>,
+    /// Weight of each synapse.
+    pub weight: Vec<u8>,
+}
+
 /// The FEAGI neural processing unit.
 #[derive(Debug)]
 pub struct RustNPU {
@@ -173,8 +193,13 @@ pub struct RustNPU {
     scratch: Vec<dynamics::Output>,
     /// Event buckets of parallel propagation, reused every burst.
     buckets: injection::Buckets,
+    /// The registrations as loaded or added (what export and queries show).
     stdp: Vec<StdpRegistration>,
     memory_relations: Vec<MemoryRelation>,
+    memory_areas: Vec<MemoryAreaGenes>,
+    memory_twins: Vec<MemoryTwin>,
+    /// The rules built from them, plugins, memory neurons and scheduled input.
+    plasticity: Plasticity,
     timings: PhaseTimings,
 }
 
@@ -334,7 +359,6 @@ impl RustNPU {
         let mut synapses = SynapseArray::default();
         synapses.reserve_hint(neuron_capacity, synapse_capacity);
         Ok(RustNPU {
-            config,
             areas: AreaTable::default(),
             neurons,
             synapses,
@@ -348,6 +372,13 @@ impl RustNPU {
             buckets: injection::Buckets::default(),
             stdp: Vec::new(),
             memory_relations: Vec::new(),
+            memory_areas: Vec::new(),
+            memory_twins: Vec::new(),
+            plasticity: Plasticity {
+                enabled: config.plasticity,
+                ..Plasticity::default()
+            },
+            config,
             timings: PhaseTimings::default(),
         })
     }
@@ -368,6 +399,8 @@ impl RustNPU {
             synapses,
             stdp,
             memory_relations,
+            memory_areas,
+            memory_twins,
         } = connectome;
         let n = neurons.len();
         let mut npu = Self::with_config(0, 0, config)?;
@@ -394,9 +427,206 @@ impl RustNPU {
         );
         npu.neurons = neurons;
         npu.fcl.resize(n);
+        npu.plasticity.stdp = Stdp::new(&stdp);
+        npu.plasticity.memory_rule =
+            MemoryAreas::new(&memory_areas, &memory_relations, &memory_twins);
         npu.stdp = stdp;
         npu.memory_relations = memory_relations;
+        npu.memory_areas = memory_areas;
+        npu.memory_twins = memory_twins;
+        npu.meet_ledger_requirements()?;
         Ok(npu)
+    }
+
+    /// Raises ledger windows to what the active plasticity rules read (SPEC
+    /// §6.1, §6.2: never lowers one).
+    fn meet_ledger_requirements(&mut self) -> Result<()> {
+        for (area, frames) in self.plasticity.ledger_requirements() {
+            self.areas.get(area)?;
+            if self.ledger.window(area).is_none_or(|w| w < frames) {
+                self.ledger.track(area, frames)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The smallest ledger window `area` may have: what plasticity reads.
+    fn required_window(&self, area: AreaIndex) -> usize {
+        self.plasticity
+            .ledger_requirements()
+            .into_iter()
+            .filter(|&(a, _)| a == area)
+            .map(|(_, w)| w)
+            .max()
+            .unwrap_or(0)
+    }
+
+    // ----- plasticity (SPEC §6) --------------------------------------------
+
+    /// Whether the built-in plasticity (STDP, memory areas) runs.
+    pub fn plasticity_enabled(&self) -> bool {
+        self.plasticity.enabled
+    }
+
+    /// Registers a plasticity rule (a plugin) that runs after the built-in
+    /// rules in phase 3 of every burst; the ledger windows it needs are raised.
+    pub fn add_plasticity_rule(&mut self, rule: Box<dyn PlasticityRule>) -> Result<()> {
+        for (area, _) in rule.ledger_requirements() {
+            self.areas.get(area)?;
+        }
+        self.plasticity.plugins.push(rule);
+        self.meet_ledger_requirements()
+    }
+
+    /// Registers STDP for the pair of `registration` (replacing an earlier
+    /// one for the same pair), for hand-built brains (SPEC §6.1).
+    pub fn add_stdp_pair(&mut self, registration: StdpRegistration) -> Result<()> {
+        self.areas.get(registration.source_area)?;
+        self.areas.get(registration.destination_area)?;
+        if registration.window == 0 {
+            return Err(invalid("STDP window", 0, "must be at least 1"));
+        }
+        let key = (registration.source_area, registration.destination_area);
+        match self
+            .stdp
+            .binary_search_by_key(&key, |r| (r.source_area, r.destination_area))
+        {
+            Ok(i) => self.stdp[i] = registration.clone(),
+            Err(i) => self.stdp.insert(i, registration.clone()),
+        }
+        self.plasticity.stdp.register(registration);
+        self.meet_ledger_requirements()
+    }
+
+    /// Makes `genes.area` a memory area (SPEC §6.2), for hand-built brains.
+    pub fn add_memory_area(&mut self, genes: MemoryAreaGenes) -> Result<()> {
+        self.areas.get(genes.area)?;
+        if genes.init_lifespan == 0 {
+            return Err(invalid("init_lifespan", 0, "must be at least 1"));
+        }
+        if genes.temporal_depth == 0 {
+            return Err(invalid("temporal_depth", 0, "must be at least 1"));
+        }
+        match self
+            .memory_areas
+            .binary_search_by_key(&genes.area, |g| g.area)
+        {
+            Ok(i) => self.memory_areas[i] = genes.clone(),
+            Err(i) => self.memory_areas.insert(i, genes.clone()),
+        }
+        self.plasticity.memory_rule.add_area(genes);
+        self.meet_ledger_requirements()
+    }
+
+    /// Makes `relation.upstream` feed memory area `relation.memory_area`.
+    pub fn add_memory_relation(&mut self, relation: MemoryRelation) -> Result<()> {
+        self.areas.get(relation.upstream)?;
+        self.areas.get(relation.memory_area)?;
+        if !self
+            .memory_areas
+            .iter()
+            .any(|g| g.area == relation.memory_area)
+        {
+            return Err(invalid(
+                "memory relation",
+                relation.memory_area,
+                "names an area that is not a memory area (add_memory_area first)",
+            ));
+        }
+        if !self.memory_relations.contains(&relation) {
+            self.memory_relations.push(relation.clone());
+        }
+        self.plasticity.memory_rule.add_relation(relation);
+        self.meet_ledger_requirements()
+    }
+
+    /// Makes `twin.twin` receive the replay of `twin.of` (`memory_twin_of`).
+    pub fn add_memory_twin(&mut self, twin: MemoryTwin) -> Result<()> {
+        self.areas.get(twin.twin)?;
+        self.areas.get(twin.of)?;
+        if !self.memory_twins.contains(&twin) {
+            self.memory_twins.push(twin);
+            self.memory_twins.sort_by_key(|t| (t.of, t.twin));
+        }
+        self.plasticity.memory_rule.add_twin(twin);
+        Ok(())
+    }
+
+    /// The synapses from area `source` to area `destination`, in row order
+    /// (sources ascending, each row in creation order), as parallel columns.
+    pub fn synapse_weights_between(
+        &self,
+        source: AreaIndex,
+        destination: AreaIndex,
+    ) -> Result<PairSynapses> {
+        let sources = self.areas.get(source)?;
+        self.areas.get(destination)?;
+        let area_of = self.neurons.area();
+        let mut out = PairSynapses::default();
+        for s in sources.member_ids() {
+            let row = self.synapses.row(s);
+            for i in 0..row.len() {
+                let d = row.target[i];
+                if area_of[d as usize] == destination {
+                    out.source.push(s);
+                    out.target.push(d);
+                    out.weight.push(row.weight[i]);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The memory neurons of memory area `area` (alive and dead), ascending id.
+    pub fn memory_neurons(&self, area: AreaIndex) -> Result<Vec<(NeuronId, &MemoryNeuron)>> {
+        self.areas.get(area)?;
+        Ok(self
+            .plasticity
+            .memory
+            .iter()
+            .filter(|(_, n)| n.area == area)
+            .collect())
+    }
+
+    /// Every memory neuron ever created (the store of SPEC §6.2).
+    pub fn memory_store(&self) -> &MemoryNeurons {
+        &self.plasticity.memory
+    }
+
+    /// The number of memory neurons alive.
+    pub fn memory_neuron_count(&self) -> usize {
+        self.plasticity.memory.alive_count()
+    }
+
+    /// The number of patterns memory area `area` currently remembers.
+    pub fn memory_pattern_count(&self, area: AreaIndex) -> Result<usize> {
+        self.areas.get(area)?;
+        Ok(self.plasticity.memory_rule.pattern_count(area))
+    }
+
+    /// Memory genes of every memory area, ascending area.
+    pub fn memory_areas(&self) -> &[MemoryAreaGenes] {
+        &self.memory_areas
+    }
+
+    /// Twin relations, ascending (of, twin).
+    pub fn memory_twins(&self) -> &[MemoryTwin] {
+        &self.memory_twins
+    }
+
+    /// What plasticity did in the last burst.
+    pub fn plasticity_stats(&self) -> PlasticityStats {
+        self.plasticity.stats
+    }
+
+    /// Forced injections due at the next burst (memory neuron, potential).
+    pub fn pending_forced_injections(&self) -> &[(NeuronId, f32)] {
+        &self.plasticity.forced
+    }
+
+    /// Replay input scheduled for later bursts.
+    pub fn pending_replay(&self) -> &ReplayQueue {
+        &self.plasticity.replay
     }
 
     /// The configuration: seed, power amount, ledger window, fatigue and
@@ -480,6 +710,15 @@ impl RustNPU {
         self.synapses.ensure_sources(n);
         self.fcl.resize(n);
         Ok(id)
+    }
+
+    /// A regular neuron, or a memory neuron that was ever created.
+    fn check_any_neuron(&self, id: NeuronId) -> Result<()> {
+        if is_memory_neuron_id(id) && self.plasticity.memory.get(id).is_some() {
+            Ok(())
+        } else {
+            self.check_neuron(id)
+        }
     }
 
     fn check_neuron(&self, id: NeuronId) -> Result<()> {
@@ -661,6 +900,12 @@ impl RustNPU {
 
     /// Runs one burst (SPEC §4.1). With `None` the power neuron receives the
     /// power amount; with `Some(ids)` exactly those neurons do, in order.
+    ///
+    /// A plasticity rule that fails in phase 3 ends the call with
+    /// [`NpuError::Plasticity`]. The burst itself is complete by then (t
+    /// advanced, FQ(t) archived), and so is every rule that ran before the
+    /// failing one; the failing rule is expected to have changed nothing. The
+    /// NPU stays usable: the next call runs burst t+1.
     pub fn process_burst(&mut self, power_neurons: Option<&[NeuronId]>) -> Result<BurstResult<'_>> {
         if let Some(ids) = power_neurons {
             for &id in ids {
@@ -681,6 +926,11 @@ impl RustNPU {
         self.timings.reset = clock.lap();
 
         injection::inject_staged(&mut self.fcl, &mut self.staged);
+        // 1a, continued: replay input due now, after the API's input (SPEC §6.2).
+        {
+            let mut shard = self.fcl.shard();
+            self.plasticity.replay.drain_next(|id, p| shard.add(id, p));
+        }
         let power_injections = match power_neurons {
             Some(ids) => injection::inject_power(&mut self.fcl, ids.iter().copied(), amount),
             None => injection::inject_power(&mut self.fcl, power, amount),
@@ -696,6 +946,7 @@ impl RustNPU {
         let synaptic_injections = propagation.events();
         let threads = self.threads_for(synaptic_injections);
         propagation.run(&mut self.fcl, threads, &mut self.buckets);
+        memory::take_forced(&mut self.plasticity.forced, &mut self.plasticity.due);
         self.timings.propagation = clock.lap();
         let candidates = self.fcl.collect();
 
@@ -717,11 +968,27 @@ impl RustNPU {
             &mut self.fire_queue,
             scratch,
         );
+        let memory_fired = memory::fire(&self.plasticity.due, &mut self.fire_queue);
         self.timings.dynamics = clock.lap();
 
-        archival::run(&mut self.ledger, &self.fire_queue, &self.neurons)?;
+        archival::run(
+            &mut self.ledger,
+            &self.fire_queue,
+            &self.neurons,
+            &self.plasticity.memory,
+        )?;
         self.timings.archival = clock.lap();
         self.burst = burst;
+        let learned = self.plasticity.run(
+            burst,
+            &self.fire_queue.neuron_ids,
+            &self.ledger,
+            &self.neurons,
+            &self.areas,
+            &mut self.synapses,
+        );
+        self.timings.plasticity = clock.lap();
+        learned?;
         Ok(BurstResult {
             burst,
             fired_neurons: &self.fire_queue.neuron_ids,
@@ -731,6 +998,8 @@ impl RustNPU {
             synaptic_injections,
             neurons_processed: stats.processed,
             neurons_in_refractory: stats.refractory,
+            memory_fired,
+            plasticity: self.plasticity.stats,
         })
     }
 
@@ -764,14 +1033,28 @@ impl RustNPU {
             .iter()
             .zip(&self.fire_queue.potentials)
             .map(|(&id, &potential)| {
-                let i = id as usize;
+                let (area, coordinates) = self.location(id);
                 FiredNeuron {
                     id,
                     potential,
-                    area: self.neurons.area()[i],
-                    coordinates: self.neurons.coordinates(i),
+                    area,
+                    coordinates,
                 }
             })
+    }
+
+    /// The area and voxel of a regular or memory neuron that exists (memory
+    /// neurons sit at (0, 0, 0) of their memory area, SPEC §6.2).
+    fn location(&self, id: NeuronId) -> (AreaIndex, [u32; 3]) {
+        if is_memory_neuron_id(id) {
+            (
+                self.plasticity.memory.area_of(id).unwrap_or(AreaIndex::MAX),
+                [0, 0, 0],
+            )
+        } else {
+            let i = id as usize;
+            (self.neurons.area()[i], self.neurons.coordinates(i))
+        }
     }
 
     /// The last burst's FCL as (id, summed input), ascending id.
@@ -824,12 +1107,28 @@ impl RustNPU {
     /// Tracks `area` with `window` frames (or changes its window).
     pub fn configure_ledger_window(&mut self, area: AreaIndex, window: usize) -> Result<()> {
         self.areas.get(area)?;
+        let required = self.required_window(area);
+        if window < required {
+            return Err(NpuError::WindowBelowRequirement {
+                area,
+                window,
+                required,
+            });
+        }
         Ok(self.ledger.track(area, window)?)
     }
 
     /// Stops tracking `area` in the fire ledger.
     pub fn untrack_ledger_area(&mut self, area: AreaIndex) -> Result<()> {
         self.areas.get(area)?;
+        let required = self.required_window(area);
+        if required > 0 {
+            return Err(NpuError::WindowBelowRequirement {
+                area,
+                window: 0,
+                required,
+            });
+        }
         self.ledger.untrack(area);
         Ok(())
     }
@@ -879,14 +1178,14 @@ impl RustNPU {
 
     /// Voxel (x, y, z) of a neuron within its area.
     pub fn coordinates(&self, id: NeuronId) -> Result<[u32; 3]> {
-        self.check_neuron(id)?;
-        Ok(self.neurons.coordinates(id as usize))
+        self.check_any_neuron(id)?;
+        Ok(self.location(id).1)
     }
 
     /// Index of a neuron's cortical area.
     pub fn area_of(&self, id: NeuronId) -> Result<AreaIndex> {
-        self.check_neuron(id)?;
-        Ok(self.neurons.area()[id as usize])
+        self.check_any_neuron(id)?;
+        Ok(self.location(id).0)
     }
 
     /// Parameters and dynamic state of one neuron (SPEC §5.2 `neuron_state`).

@@ -18,12 +18,19 @@ pub struct PhaseTimings {
     pub dynamics: Duration,
     /// Phase 3, archival: the fire ledger.
     pub archival: Duration,
+    /// Phase 3, plasticity: STDP, memory and plugin rules.
+    pub plasticity: Duration,
 }
 
 impl PhaseTimings {
     /// Sum of the five phase times of the last burst.
     pub fn total(&self) -> Duration {
-        self.reset + self.injection + self.propagation + self.dynamics + self.archival
+        self.reset
+            + self.injection
+            + self.propagation
+            + self.dynamics
+            + self.archival
+            + self.plasticity
     }
 }
 

@@ -574,6 +574,16 @@ fn apply_gene_table(
             ));
         }
     }
+    if memory.init_lifespan == 0 {
+        if let Some((_, key)) = r.get(Gene::InitLifespan) {
+            return Err(r.error(
+                GenomeErrorKind::ValueOutOfRange,
+                key,
+                "init_lifespan 0 is out of range: a memory neuron lives at least 1 burst (SPEC §6)"
+                    .into(),
+            ));
+        }
+    }
     if let Some((v, key)) = r.get(Gene::MemoryTwinOf) {
         let text = as_str(v).map_err(|p| r.type_error(Gene::MemoryTwinOf, key, &p))?;
         let twin = parse_id(text).map_err(|e| e.with_gene_key(key))?;

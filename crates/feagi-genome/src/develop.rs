@@ -17,8 +17,8 @@ use crate::morphology::{FunctionMorphology, Morphology, PatternElement, PatternP
 use feagi_types::grid::linear_voxel_index;
 use feagi_types::rng::{attract, randomizer};
 use feagi_types::{
-    units, AreaIndex, Connectome, DevelopedArea, MemoryRelation, NeuronArray, NeuronGrid, NeuronId,
-    StdpRegistration, SynapseList, SynapseType,
+    units, AreaIndex, Connectome, DevelopedArea, MemoryAreaGenes, MemoryRelation, MemoryTwin,
+    NeuronArray, NeuronGrid, NeuronId, StdpRegistration, SynapseList, SynapseType,
 };
 use std::ops::Range;
 
@@ -55,12 +55,33 @@ pub fn develop_with_options(
         memory_relations,
         ..
     } = builder;
+    let mut memory_areas = Vec::new();
+    let mut memory_twins = Vec::new();
+    for (index, area) in (0..).zip(genome.areas()) {
+        let genes = area.memory_genes();
+        if area.is_memory() {
+            memory_areas.push(MemoryAreaGenes {
+                area: index,
+                temporal_depth: genes.temporal_depth.max(1),
+                longterm_mem_threshold: genes.longterm_mem_threshold,
+                lifespan_growth_rate: genes.lifespan_growth_rate,
+                init_lifespan: genes.init_lifespan.max(1),
+            });
+        }
+        // The loader guarantees the named area exists.
+        if let Some(of) = genes.memory_twin_of.and_then(|id| genome.area_index(&id)) {
+            memory_twins.push(MemoryTwin { twin: index, of });
+        }
+    }
+    memory_twins.sort_by_key(|t| (t.of, t.twin));
     Ok(Connectome {
         areas,
         neurons,
         synapses: sink.finish(),
         stdp,
         memory_relations,
+        memory_areas,
+        memory_twins,
     })
 }
 

@@ -215,7 +215,7 @@ fn load(root: Value, options: &LoadOptions) -> Result<Genome, GenomeError> {
             .collect();
         area.morphology_ids = ids.into_iter().map(str::to_string).collect();
     }
-    memory_warnings(&areas, &morphologies, &mut warnings);
+    memory_warnings(&areas, &morphologies, &mut warnings)?;
 
     Ok(Genome {
         genome_id: text_of("genome_id"),

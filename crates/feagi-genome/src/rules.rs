@@ -355,13 +355,16 @@ pub(crate) fn mirror_associative_memory(
     }
 }
 
-/// Load-time reports about M2 features (SPEC §6): inactive in M1, STDP pairs
-/// registered twice, episodic relations without a memory area or twin.
+/// Load-time checks of M2 features (SPEC §6): STDP pairs registered twice,
+/// episodic relations without a memory area or twin (warnings); a twin that
+/// names a missing area fails the load with `MissingDestinationArea`. The
+/// "inactive" warning for M1 semantics is the NPU's to give (it depends on
+/// whether plasticity is switched on), so it is flagged here with its own kind.
 pub(crate) fn memory_warnings(
     areas: &[GenomeArea],
     morphologies: &BTreeMap<String, MorphologyEntry>,
     warnings: &mut Vec<GenomeWarning>,
-) {
+) -> Result<(), GenomeError> {
     let mut stdp_pairs: BTreeSet<(AreaIndex, AreaIndex)> = BTreeSet::new();
     let mut uses_m2 = areas.iter().any(|a| a.is_memory());
     for (a_index, area) in areas.iter().enumerate() {
@@ -433,20 +436,20 @@ pub(crate) fn memory_warnings(
     for area in areas {
         if let Some(twin) = area.memory.memory_twin_of {
             if !areas.iter().any(|a| a.area.id == twin) {
-                warnings.push(
-                    GenomeWarning::new(
-                        WarningKind::MemoryReference,
-                        format!("memory_twin_of names {twin}, which is not in the genome"),
-                    )
-                    .with_cortical_id(&area.written_id),
-                );
+                return Err(GenomeError::new(
+                    GenomeErrorKind::MissingDestinationArea,
+                    format!("memory_twin_of names {twin}, which is not in the genome"),
+                )
+                .with_cortical_id(&area.written_id)
+                .with_gene_key("memory_twin_of"));
             }
         }
     }
     if uses_m2 {
         warnings.push(GenomeWarning::new(
             WarningKind::PlasticityInactive,
-            "the genome uses plasticity or memory; this milestone (M1) records them but they change nothing during bursts",
+            "the genome uses plasticity or memory, which are switched off (M1 semantics): they change nothing during bursts",
         ));
     }
+    Ok(())
 }

@@ -63,6 +63,30 @@ pub struct MemoryRelation {
     pub memory_area: AreaIndex,
 }
 
+/// The memory genes of a memory area (SPEC §6.2), in the units the rule uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryAreaGenes {
+    /// M: index of the memory area.
+    pub area: AreaIndex,
+    /// D: frames of every upstream area that form one pattern (>= 1).
+    pub temporal_depth: u32,
+    /// A memory neuron whose lifespan reaches this becomes long-term.
+    pub longterm_mem_threshold: u32,
+    /// Lifespan added when a known pattern reactivates its memory neuron.
+    pub lifespan_growth_rate: u32,
+    /// Lifespan of a new memory neuron (>= 1).
+    pub init_lifespan: u32,
+}
+
+/// `twin` replays the activity remembered from `of` (`memory_twin_of`, SPEC §6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryTwin {
+    /// The area that receives the replay.
+    pub twin: AreaIndex,
+    /// The upstream area whose remembered voxels are replayed.
+    pub of: AreaIndex,
+}
+
 /// A developed brain, ready to load into an NPU.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connectome {
@@ -79,4 +103,8 @@ pub struct Connectome {
     /// `episodic_memory` relations without repeats, in synaptogenesis order
     /// (SPEC §6.2); kept, inactive in M1.
     pub memory_relations: Vec<MemoryRelation>,
+    /// Memory genes of every memory area, ascending area.
+    pub memory_areas: Vec<MemoryAreaGenes>,
+    /// Twin relations, ascending (of, twin).
+    pub memory_twins: Vec<MemoryTwin>,
 }

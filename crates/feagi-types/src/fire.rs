@@ -380,13 +380,13 @@ impl FireLedger {
     }
 
     /// Archives FQ(timestep): a frame for every tracked area, empty when the
-    /// area did not fire. `fired` must be ascending; `area_of[id]` gives a
-    /// neuron's area.
+    /// area did not fire. `fired` must be ascending; `area_of(id)` gives a
+    /// neuron's area (memory neurons included).
     pub fn archive(
         &mut self,
         timestep: u64,
         fired: &[NeuronId],
-        area_of: &[AreaIndex],
+        area_of: impl Fn(NeuronId) -> AreaIndex,
     ) -> Result<(), LedgerError> {
         if timestep <= self.last_timestep {
             return Err(LedgerError::NonIncreasingTimestep {
@@ -398,7 +398,7 @@ impl FireLedger {
             l.push_empty(timestep);
         }
         for &id in fired {
-            let a = area_of[id as usize] as usize;
+            let a = area_of(id) as usize;
             if let Some(Some(l)) = self.areas.get_mut(a) {
                 if let Some(frame) = l.frames.back_mut() {
                     frame.neuron_ids.push(id);
@@ -416,6 +416,17 @@ impl FireLedger {
         end: u64,
         depth: usize,
     ) -> Result<Vec<&LedgerFrame>, LedgerError> {
+        Ok(self.window_frames(area, end, depth)?.collect())
+    }
+
+    /// [`Self::frames`] without collecting them (no allocation): what
+    /// plasticity reads every burst.
+    pub fn window_frames(
+        &self,
+        area: AreaIndex,
+        end: u64,
+        depth: usize,
+    ) -> Result<impl ExactSizeIterator<Item = &LedgerFrame> + Clone + '_, LedgerError> {
         let l = self
             .areas
             .get(area as usize)
@@ -449,7 +460,7 @@ impl FireLedger {
         }
         // Frames are dense, so the frame of timestep t sits at t - oldest.
         let start = (first as u64 - oldest) as usize;
-        Ok(l.frames.range(start..start + depth).collect())
+        Ok(l.frames.range(start..start + depth))
     }
 
     /// `frames` as roaring bitmaps: the dense window of SPEC §5.1.

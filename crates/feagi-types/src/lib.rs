@@ -27,16 +27,20 @@ pub mod connectome;
 pub mod cortical_id;
 pub mod fire;
 pub mod grid;
+pub mod memory;
 pub mod neuron;
 pub mod rng;
 pub mod synapse;
 pub mod units;
 
 pub use area::{AreaKind, AreaProperties, CorticalArea};
-pub use connectome::{Connectome, DevelopedArea, MemoryRelation, StdpRegistration};
+pub use connectome::{
+    Connectome, DevelopedArea, MemoryAreaGenes, MemoryRelation, MemoryTwin, StdpRegistration,
+};
 pub use cortical_id::CorticalId;
 pub use fire::{FireCandidateList, FireLedger, FireQueue, LedgerError, FCL_SHARD_ALIGN};
 pub use grid::NeuronGrid;
+pub use memory::{MemoryNeuron, MemoryNeurons, ReplayFrame};
 pub use neuron::{NeuronArray, NeuronColumnsMut, NeuronParams};
 pub use synapse::{SynapseArray, SynapseList, SynapseRow, SynapseType};
 

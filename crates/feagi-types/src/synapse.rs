@@ -127,6 +127,10 @@ pub struct SynapseArray {
     synapse_type: Vec<SynapseType>,
     live: usize,
     garbage: usize,
+    /// Bumped by every change that adds, removes or shifts synapses or adds
+    /// sources (not by weight changes): lets an index over the rows (such as
+    /// STDP's incoming index) know when to rebuild.
+    version: u64,
 }
 
 impl SynapseArray {
@@ -143,6 +147,7 @@ impl SynapseArray {
             synapse_type: Vec::with_capacity(synapses),
             live: 0,
             garbage: 0,
+            version: 0,
         }
     }
 
@@ -197,12 +202,14 @@ impl SynapseArray {
             synapse_type,
             live: total,
             garbage: 0,
+            version: 0,
         }
     }
 
     /// Makes room in the row table for sources `0..sources`.
     pub fn ensure_sources(&mut self, sources: usize) {
         if self.row_len.len() < sources {
+            self.version += 1;
             self.row_start.resize(sources, 0);
             self.row_len.resize(sources, 0);
             self.row_cap.resize(sources, 0);
@@ -289,6 +296,7 @@ impl SynapseArray {
         self.synapse_type[pos] = ty;
         self.row_len[s] = len + 1;
         self.live += 1;
+        self.version += 1;
     }
 
     /// Appends many synapses in input order. Each touched row grows at most
@@ -376,6 +384,9 @@ impl SynapseArray {
         let removed = len - kept;
         self.row_len[s] = kept as u32;
         self.live -= removed;
+        if removed > 0 {
+            self.version += 1;
+        }
         removed
     }
 
@@ -394,6 +405,24 @@ impl SynapseArray {
             }
         }
         n
+    }
+
+    /// The structure version: it changes whenever synapses are added, removed
+    /// or shifted within a row, or sources are added; weight and PSP changes
+    /// and compaction (which keeps positions within rows) leave it as it is.
+    pub fn structure_version(&self) -> u64 {
+        self.version
+    }
+
+    /// The weights of `source`'s row, mutable, in row order (empty for an
+    /// unknown source). Positions within a row are stable until a removal.
+    #[inline]
+    pub fn row_weights_mut(&mut self, source: NeuronId) -> &mut [u8] {
+        let s = source as usize;
+        match (self.row_start.get(s), self.row_len.get(s)) {
+            (Some(&start), Some(&len)) => &mut self.weight[start..start + len as usize],
+            _ => &mut [],
+        }
     }
 
     /// Sets the PSP of every synapse leaving `source`.

@@ -1,11 +1,26 @@
-//! Phase 3: archive FQ(t) in the fire ledger (SPEC §5.1). M2 plasticity and
-//! memory will run here, after archiving, so they see burst t's frames.
+//! Phase 3, first step: archive FQ(t) in the fire ledger (SPEC §5.1).
+//! Plasticity runs right after, so it sees burst t's frames.
 
-use feagi_types::{FireLedger, FireQueue, NeuronArray};
+use feagi_types::memory::is_memory_neuron_id;
+use feagi_types::{FireLedger, FireQueue, MemoryNeurons, NeuronArray};
 
 use crate::error::Result;
 
-pub fn run(ledger: &mut FireLedger, fire_queue: &FireQueue, neurons: &NeuronArray) -> Result<()> {
-    ledger.archive(fire_queue.timestep, &fire_queue.neuron_ids, neurons.area())?;
+/// Archives FQ(t); memory neurons go into their memory area's frame.
+pub fn run(
+    ledger: &mut FireLedger,
+    fire_queue: &FireQueue,
+    neurons: &NeuronArray,
+    memory: &MemoryNeurons,
+) -> Result<()> {
+    let area = neurons.area();
+    ledger.archive(fire_queue.timestep, &fire_queue.neuron_ids, |id| {
+        if is_memory_neuron_id(id) {
+            // Every fired memory neuron exists; an unknown one is dropped.
+            memory.area_of(id).unwrap_or(u32::MAX)
+        } else {
+            area[id as usize]
+        }
+    })?;
     Ok(())
 }

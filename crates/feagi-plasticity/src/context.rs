@@ -1,0 +1,313 @@
+//! What a plasticity rule sees after burst t is archived: the
+//! [`PlasticityContext`], and the queues it fills for later bursts.
+
+use std::collections::VecDeque;
+
+use feagi_types::memory::is_memory_neuron_id;
+use feagi_types::{
+    AreaIndex, CorticalArea, FireLedger, MemoryNeurons, NeuronArray, NeuronId, SynapseArray,
+    SynapseRow, SynapseType,
+};
+
+use crate::{PlasticityError, PlasticityStats};
+
+/// The areas of the brain as a rule needs them: genes and voxel lookup.
+/// The burst engine implements it over its area table.
+pub trait BrainAreas {
+    /// The area at `index`, or `None` beyond the area table.
+    fn area(&self, index: AreaIndex) -> Option<&CorticalArea>;
+    /// Calls `f` with every neuron of voxel `voxel` of `area`, ascending id
+    /// (nothing for a voxel outside the area).
+    fn for_each_neuron_at(&self, area: AreaIndex, voxel: [u32; 3], f: &mut dyn FnMut(NeuronId));
+    /// The number of areas.
+    fn area_count(&self) -> usize;
+}
+
+/// Input scheduled for later bursts by replay (SPEC §6.2): per future burst,
+/// the (neuron, potential) entries in scheduling order. The engine appends the
+/// entries due at burst v to the staged input of v, after the API's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReplayQueue {
+    /// Front: the entries due at the next burst.
+    slots: VecDeque<Vec<(NeuronId, f32)>>,
+    /// Emptied buffers, reused so that a steady state allocates nothing.
+    spare: Vec<Vec<(NeuronId, f32)>>,
+}
+
+impl ReplayQueue {
+    /// Schedules `potential` into `neuron` `delay` bursts after the current
+    /// one (`delay` >= 1; 1 is the next burst).
+    pub fn schedule(&mut self, delay: usize, neuron: NeuronId, potential: f32) {
+        let delay = delay.max(1);
+        while self.slots.len() < delay {
+            let buffer = self.spare.pop().unwrap_or_default();
+            self.slots.push_back(buffer);
+        }
+        self.slots[delay - 1].push((neuron, potential));
+    }
+
+    /// Calls `f` on every entry due at the next burst, in scheduling order,
+    /// and moves the queue on by one burst.
+    pub fn drain_next(&mut self, mut f: impl FnMut(NeuronId, f32)) {
+        if let Some(mut due) = self.slots.pop_front() {
+            for &(id, p) in &due {
+                f(id, p);
+            }
+            due.clear();
+            self.spare.push(due);
+        }
+    }
+
+    /// The entries due `delay` bursts from now (1 = the next burst).
+    pub fn due_in(&self, delay: usize) -> &[(NeuronId, f32)] {
+        delay
+            .checked_sub(1)
+            .and_then(|i| self.slots.get(i))
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    /// How many entries are pending.
+    pub fn len(&self) -> usize {
+        self.slots.iter().map(Vec::len).sum()
+    }
+
+    /// True when nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.slots.iter().all(Vec::is_empty)
+    }
+
+    /// Every pending entry as (delay, neuron, potential), in delivery order.
+    pub fn entries(&self) -> impl Iterator<Item = (usize, NeuronId, f32)> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| v.iter().map(move |&(id, p)| (i + 1, id, p)))
+    }
+}
+
+/// Everything a plasticity rule may read or change after burst t was
+/// archived (SPEC §4.1 phase 3). Built by the burst engine; a rule receives
+/// it in [`crate::PlasticityRule::after_burst`].
+///
+/// Changes take effect from burst t+1: weights and new synapses in
+/// propagation, forced injections in phase 1e, replay in phase 1a.
+pub struct PlasticityContext<'a> {
+    burst: u64,
+    fired: &'a [NeuronId],
+    ledger: &'a FireLedger,
+    neurons: &'a NeuronArray,
+    areas: &'a dyn BrainAreas,
+    synapses: &'a mut SynapseArray,
+    memory: &'a mut MemoryNeurons,
+    forced: &'a mut Vec<(NeuronId, f32)>,
+    replay: &'a mut ReplayQueue,
+    stats: &'a mut PlasticityStats,
+}
+
+/// The parts a [`PlasticityContext`] is built from (the burst engine's state).
+pub struct ContextParts<'a> {
+    /// t, the burst just archived.
+    pub burst: u64,
+    /// FQ(t), ascending (memory neurons last).
+    pub fired: &'a [NeuronId],
+    /// The fire ledger, with FQ(t) archived.
+    pub ledger: &'a FireLedger,
+    /// The regular neurons.
+    pub neurons: &'a NeuronArray,
+    /// The area table.
+    pub areas: &'a dyn BrainAreas,
+    /// Every synapse.
+    pub synapses: &'a mut SynapseArray,
+    /// The memory neurons.
+    pub memory: &'a mut MemoryNeurons,
+    /// Forced injections due at burst t+1 (phase 1e).
+    pub forced: &'a mut Vec<(NeuronId, f32)>,
+    /// Replay input for later bursts (phase 1a).
+    pub replay: &'a mut ReplayQueue,
+    /// This burst's counters.
+    pub stats: &'a mut PlasticityStats,
+}
+
+impl<'a> PlasticityContext<'a> {
+    /// A context over the engine's state.
+    pub fn new(parts: ContextParts<'a>) -> Self {
+        let ContextParts {
+            burst,
+            fired,
+            ledger,
+            neurons,
+            areas,
+            synapses,
+            memory,
+            forced,
+            replay,
+            stats,
+        } = parts;
+        PlasticityContext {
+            burst,
+            fired,
+            ledger,
+            neurons,
+            areas,
+            synapses,
+            memory,
+            forced,
+            replay,
+            stats,
+        }
+    }
+
+    /// t: the burst just archived.
+    pub fn burst(&self) -> u64 {
+        self.burst
+    }
+
+    /// FQ(t): the neurons that fired in burst t, ascending (memory neurons,
+    /// whose ids are the highest, last).
+    pub fn fired(&self) -> &'a [NeuronId] {
+        self.fired
+    }
+
+    /// The `depth` ledger frames of `area` ending at burst `end`, oldest
+    /// first, each the area's fired ids ascending; `None` when the window is
+    /// not available (untracked area, depth beyond its window, or not enough
+    /// history yet: SPEC §5.1).
+    pub fn window(
+        &self,
+        area: AreaIndex,
+        end: u64,
+        depth: usize,
+    ) -> Option<impl ExactSizeIterator<Item = &'a [NeuronId]> + Clone + 'a> {
+        let frames = self.ledger.window_frames(area, end, depth).ok()?;
+        Some(frames.map(|f| f.neuron_ids.as_slice()))
+    }
+
+    /// The number of regular neurons (ids `0..neuron_count()`).
+    pub fn neuron_count(&self) -> usize {
+        self.neurons.len()
+    }
+
+    /// The regular neurons (read-only).
+    pub fn neurons(&self) -> &'a NeuronArray {
+        self.neurons
+    }
+
+    /// The area of a regular or memory neuron.
+    #[inline]
+    pub fn area_of(&self, id: NeuronId) -> Option<AreaIndex> {
+        if is_memory_neuron_id(id) {
+            self.memory.area_of(id)
+        } else {
+            self.neurons.area().get(id as usize).copied()
+        }
+    }
+
+    /// The area table.
+    pub fn areas(&self) -> &'a dyn BrainAreas {
+        self.areas
+    }
+
+    /// Every synapse (read-only).
+    pub fn synapses(&self) -> &SynapseArray {
+        self.synapses
+    }
+
+    /// The synapses leaving `source`, in row order.
+    #[inline]
+    pub fn row(&self, source: NeuronId) -> SynapseRow<'_> {
+        self.synapses.row(source)
+    }
+
+    /// The weights of `source`'s row, mutable, in row order.
+    #[inline]
+    pub fn row_weights_mut(&mut self, source: NeuronId) -> &mut [u8] {
+        self.synapses.row_weights_mut(source)
+    }
+
+    /// Appends synapse `source -> target` to the end of `source`'s row and
+    /// returns its position in the row. Both must be regular neurons: memory
+    /// neurons never have synapses (SPEC §6.2).
+    pub fn add_synapse(
+        &mut self,
+        source: NeuronId,
+        target: NeuronId,
+        weight: u8,
+        psp: u8,
+        ty: SynapseType,
+    ) -> Result<u32, PlasticityError> {
+        let n = self.neurons.len();
+        for id in [source, target] {
+            if id as usize >= n {
+                return Err(PlasticityError::NotARegularNeuron(id));
+            }
+        }
+        self.synapses.ensure_sources(n);
+        self.synapses.push(source, target, weight, psp, ty);
+        Ok(self.synapses.outgoing_count(source) - 1)
+    }
+
+    /// The memory neurons (read-only).
+    pub fn memory(&self) -> &MemoryNeurons {
+        self.memory
+    }
+
+    /// The memory neurons, to create, age or kill them.
+    pub fn memory_mut(&mut self) -> &mut MemoryNeurons {
+        self.memory
+    }
+
+    /// Stages a forced injection of `potential` into memory neuron `id` for
+    /// burst t+1 (phase 1e): the neuron fires then (SPEC §6.2).
+    pub fn force_memory_neuron(
+        &mut self,
+        id: NeuronId,
+        potential: f32,
+    ) -> Result<(), PlasticityError> {
+        if self.memory.get(id).is_none() {
+            return Err(PlasticityError::NotAMemoryNeuron(id));
+        }
+        self.forced.push((id, potential));
+        Ok(())
+    }
+
+    /// Schedules `potential` into regular neuron `id` at burst t + `delay`
+    /// (`delay` >= 1) as staged input (phase 1a, after the API's input).
+    pub fn schedule_input(
+        &mut self,
+        delay: usize,
+        id: NeuronId,
+        potential: f32,
+    ) -> Result<(), PlasticityError> {
+        if id as usize >= self.neurons.len() {
+            return Err(PlasticityError::NotARegularNeuron(id));
+        }
+        if delay == 0 {
+            return Err(PlasticityError::InvalidDelay);
+        }
+        self.replay.schedule(delay, id, potential);
+        Ok(())
+    }
+
+    /// This burst's counters, to add what the rule did.
+    pub fn stats_mut(&mut self) -> &mut PlasticityStats {
+        self.stats
+    }
+
+    /// The synapse array and the read-only parts at once (for rules that
+    /// walk rows while reading neurons and the ledger).
+    pub(crate) fn split(&mut self) -> (&mut SynapseArray, &'a NeuronArray, &mut PlasticityStats) {
+        (self.synapses, self.neurons, self.stats)
+    }
+
+    /// The replay queue and the area table at once.
+    pub(crate) fn replay_parts(
+        &mut self,
+    ) -> (
+        &mut ReplayQueue,
+        &MemoryNeurons,
+        &'a dyn BrainAreas,
+        &mut PlasticityStats,
+    ) {
+        (self.replay, self.memory, self.areas, self.stats)
+    }
+}
