@@ -7,8 +7,11 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
 use feagi_burst_engine::synthetic::{self, Driver, SyntheticSpec, Targets};
-use feagi_burst_engine::{Genome, NpuConfig, PhaseTimings, RustNPU};
+use feagi_burst_engine::{
+    BurstResult, Genome, NpuConfig, PhaseTimings, PlasticityStats, RustNPU, SynapseType,
+};
 use feagi_types::synapse::prefetch;
+use feagi_types::StdpRegistration;
 
 use crate::error::{CliError, Result};
 use crate::stimulus::{Stimulus, Voxels};
@@ -31,6 +34,10 @@ pub struct BenchArgs {
     /// Print the report as JSON.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Turn learning off (M1 semantics, SPEC §6): registered STDP pairs and
+    /// memory areas stay inactive, so the plasticity phase does no work.
+    #[arg(long, global = true)]
+    pub no_plasticity: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -58,7 +65,14 @@ pub struct SyntheticArgs {
 pub enum Workload {
     /// A network built through the Rust API in which exactly a fraction F of the
     /// neurons, chosen at random each burst, fires; also runs `ideal` side by side.
-    Synthetic(SyntheticArgs),
+    Synthetic {
+        #[command(flatten)]
+        net: SyntheticArgs,
+        /// Make every synapse plastic: one STDP pair (the network's single
+        /// area onto itself) with W = 1, C = Lp = Ld = 1, not bidirectional.
+        #[arg(long)]
+        plastic: bool,
+    },
     /// The machine's limit for the same work: a bare compressed-row scatter-add
     /// of the same events plus one pass over the candidates.
     Ideal(SyntheticArgs),
@@ -80,6 +94,7 @@ pub struct PhaseMedians {
     pub propagation_ms: f64,
     pub dynamics_ms: f64,
     pub archival_ms: f64,
+    pub plasticity_ms: f64,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -95,6 +110,14 @@ pub struct BenchReport {
     pub phases: PhaseMedians,
     pub synaptic_events_per_s: f64,
     pub fired_per_burst: f64,
+    /// Whether the built-in plasticity ran (false with `--no-plasticity`).
+    pub plasticity: bool,
+    /// STDP pairs registered (`--plastic` adds one).
+    pub stdp_pairs: usize,
+    /// Synapses STDP updated (potentiated or depressed) per measured burst.
+    pub stdp_updates_per_burst: f64,
+    /// Synapses whose weight changed per measured burst.
+    pub weight_changes_per_burst: f64,
     pub peak_rss_mib: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ideal_median_ms: Option<f64>,
@@ -149,6 +172,7 @@ struct Samples {
     phases: Vec<PhaseTimings>,
     events: u64,
     fired: u64,
+    learned: PlasticityStats,
 }
 
 impl Samples {
@@ -157,6 +181,19 @@ impl Samples {
         self.phases.push(phases);
         self.events += events as u64;
         self.fired += fired as u64;
+    }
+
+    /// [`Self::push`] for an engine burst: its figures and what it learned.
+    fn push_burst(&mut self, took: Duration, r: &BurstResult<'_>) {
+        self.learned.add(&r.plasticity);
+        self.events += r.synaptic_injections as u64;
+        self.fired += r.fired_count as u64;
+        self.total.push(took);
+    }
+
+    /// The phase times of the burst just pushed.
+    fn push_phases(&mut self, phases: PhaseTimings) {
+        self.phases.push(phases);
     }
 
     fn report(self, workload: String, npu: &RustNPU, build: Duration) -> BenchReport {
@@ -169,6 +206,7 @@ impl Samples {
             propagation_ms: pick(|p| p.propagation),
             dynamics_ms: pick(|p| p.dynamics),
             archival_ms: pick(|p| p.archival),
+            plasticity_ms: pick(|p| p.plasticity),
         };
         let mut sorted = self.total;
         sorted.sort();
@@ -188,6 +226,11 @@ impl Samples {
                 0.0
             },
             fired_per_burst: self.fired as f64 / n,
+            plasticity: npu.plasticity_enabled(),
+            stdp_pairs: npu.stdp_registrations().len(),
+            stdp_updates_per_burst: (self.learned.potentiations + self.learned.depressions) as f64
+                / n,
+            weight_changes_per_burst: self.learned.weight_changes as f64 / n,
             peak_rss_mib: peak_rss_mib(),
             ideal_median_ms: None,
             engine_to_ideal: None,
@@ -274,15 +317,50 @@ fn run_ideal(ideal: &mut Ideal, fired_log: &[Vec<u32>]) -> f64 {
     median(times)
 }
 
-fn synthetic(args: &BenchArgs, a: &SyntheticArgs, with_ideal: bool) -> Result<BenchReport> {
+/// The STDP pair of `--plastic`: every synapse of the synthetic network lies
+/// in its one area (`cSynth__`), so the pair (area, area) covers them all.
+fn plastic_pair(npu: &RustNPU) -> Result<StdpRegistration> {
+    let area = match npu.areas().map(|a| a.index).collect::<Vec<_>>()[..] {
+        [area] => area,
+        ref other => {
+            return Err(CliError::Usage(format!(
+                "--plastic expects the synthetic network in one area, found {}",
+                other.len()
+            )))
+        }
+    };
+    Ok(StdpRegistration {
+        source_area: area,
+        destination_area: area,
+        plasticity_constant: 1,
+        ltp_multiplier: 1,
+        ltd_multiplier: 1,
+        window: 1,
+        bidirectional: false,
+        psp: 1,
+        synapse_type: SynapseType::Excitatory,
+    })
+}
+
+fn synthetic(
+    args: &BenchArgs,
+    a: &SyntheticArgs,
+    plastic: bool,
+    with_ideal: bool,
+) -> Result<BenchReport> {
     let spec = spec_of(a)?;
     let t0 = Instant::now();
     let config = NpuConfig {
         parallel: !args.sequential,
         record_phase_timings: true,
+        plasticity: !args.no_plasticity,
         ..NpuConfig::default()
     };
     let mut npu = synthetic::build(&spec, config)?;
+    if plastic {
+        let pair = plastic_pair(&npu)?;
+        npu.add_stdp_pair(pair)?;
+    }
     let build = t0.elapsed();
     let mut driver = Driver::new(&spec);
     for _ in 0..args.warmup {
@@ -296,19 +374,25 @@ fn synthetic(args: &BenchArgs, a: &SyntheticArgs, with_ideal: bool) -> Result<Be
         let t = Instant::now();
         let r = npu.process_burst(None)?;
         let took = t.elapsed();
-        let (events, fired) = (r.synaptic_injections, r.fired_count);
         if with_ideal {
             fired_log.push(r.fired_neurons.to_vec());
         }
-        samples.push(took, npu.last_phase_timings(), events, fired);
+        samples.push_burst(took, &r);
+        samples.push_phases(npu.last_phase_timings());
     }
     let label = format!(
-        "synthetic neurons={} fanout={} firing={} targets={:?} seed={}{}",
+        "synthetic neurons={} fanout={} firing={} targets={:?} seed={}{}{}{}",
         a.neurons,
         a.fanout,
         a.firing,
         a.targets,
         a.seed,
+        if plastic { " plastic" } else { "" },
+        if args.no_plasticity {
+            " no-plasticity"
+        } else {
+            ""
+        },
         if args.sequential { " sequential" } else { "" }
     );
     let mut report = samples.report(label, &npu, build);
@@ -361,6 +445,7 @@ fn genome(args: &BenchArgs, path: &PathBuf, pattern: &str, seed: u64) -> Result<
         seed,
         parallel: !args.sequential,
         record_phase_timings: true,
+        plasticity: !args.no_plasticity,
         ..NpuConfig::default()
     };
     let mut npu = RustNPU::from_genome(&genome, config)?;
@@ -398,9 +483,9 @@ fn genome(args: &BenchArgs, path: &PathBuf, pattern: &str, seed: u64) -> Result<
         let t = Instant::now();
         let r = npu.process_burst(None)?;
         let took = t.elapsed();
-        let (events, fired) = (r.synaptic_injections, r.fired_count);
         if b >= args.warmup {
-            samples.push(took, npu.last_phase_timings(), events, fired);
+            samples.push_burst(took, &r);
+            samples.push_phases(npu.last_phase_timings());
         }
     }
     Ok(samples.report(
@@ -419,7 +504,7 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         return Err(CliError::Usage("--bursts must be at least 1".into()));
     }
     let report = match &args.workload {
-        Workload::Synthetic(a) => synthetic(&args, a, true)?,
+        Workload::Synthetic { net, plastic } => synthetic(&args, net, *plastic, true)?,
         Workload::Ideal(a) => ideal_only(&args, a)?,
         Workload::Genome {
             genome: path,
@@ -446,11 +531,21 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
     );
     let p = &r.phases;
     println!(
-        "phases (median)   0 reset {:.3}, 1a-c injection {:.3}, 1d propagation {:.3}, 2 dynamics {:.3}, 3 archival {:.3} ms",
-        p.reset_ms, p.injection_ms, p.propagation_ms, p.dynamics_ms, p.archival_ms
+        "phases (median)   0 reset {:.3}, 1a-c injection {:.3}, 1d propagation {:.3}, 2 dynamics {:.3}, 3 archival {:.3}, 3 plasticity {:.3} ms",
+        p.reset_ms, p.injection_ms, p.propagation_ms, p.dynamics_ms, p.archival_ms, p.plasticity_ms
     );
     println!("synaptic events   {:.1} M/s", r.synaptic_events_per_s / 1e6);
     println!("fired per burst   {:.1}", r.fired_per_burst);
+    if !r.plasticity {
+        println!("plasticity        off");
+    } else if r.stdp_pairs == 0 {
+        println!("plasticity        on (no STDP pairs)");
+    } else {
+        println!(
+            "plasticity        on: {} STDP pairs, {:.1} synapse updates and {:.1} weight changes per burst",
+            r.stdp_pairs, r.stdp_updates_per_burst, r.weight_changes_per_burst
+        );
+    }
     println!("peak memory       {:.1} MiB", r.peak_rss_mib);
     if let (Some(i), Some(ratio)) = (r.ideal_median_ms, r.engine_to_ideal) {
         println!("ideal kernel      median {i:.3} ms -> engine / ideal = {ratio:.2}");

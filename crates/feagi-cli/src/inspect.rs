@@ -1,10 +1,12 @@
-//! `feagi-npu inspect`: the areas of a genome as developed, with totals.
+//! `feagi-npu inspect`: the areas of a genome as developed, with totals, and
+//! what can learn in it (SPEC §6): the STDP pairs and memory areas the NPU
+//! registered after development, i.e. what actually runs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use feagi_burst_engine::{NpuConfig, RustNPU};
+use feagi_burst_engine::{AreaIndex, NpuConfig, RustNPU, SynapseType};
 
 use crate::error::Result;
 use crate::run::load_genome;
@@ -37,6 +39,53 @@ struct AreaRow {
     morphologies: Vec<String>,
 }
 
+/// One registered STDP pair (SPEC §6.1): the `stdp_pairs` entries of `--json`.
+#[derive(serde::Serialize)]
+struct StdpRow {
+    /// A, the pre-synaptic area (canonical cortical id).
+    source: String,
+    /// B, the post-synaptic area.
+    destination: String,
+    source_index: AreaIndex,
+    destination_index: AreaIndex,
+    /// C, Lp, Ld: the steps are clamp(C*Lp, 0, 255) and clamp(C*Ld, 0, 255).
+    plasticity_constant: i64,
+    ltp_multiplier: i64,
+    ltd_multiplier: i64,
+    /// W, in bursts.
+    window: u32,
+    /// True for `associative_memory` pairs: they also create synapses.
+    bidirectional: bool,
+    /// PSP and type of the synapses a bidirectional pair creates.
+    psp: u8,
+    synapse_type: &'static str,
+    /// A -> B synapses after development.
+    synapses: u64,
+}
+
+/// One memory area (SPEC §6.2): the `memory_areas` entries of `--json`.
+#[derive(serde::Serialize)]
+struct MemoryRow {
+    cortical_id: String,
+    index: AreaIndex,
+    temporal_depth: u32,
+    init_lifespan: u32,
+    lifespan_growth_rate: u32,
+    longterm_mem_threshold: u32,
+    /// Areas whose patterns it remembers (`episodic_memory` sources).
+    upstream: Vec<String>,
+    /// Replay targets: for each upstream area, the areas that replay it.
+    twins: Vec<TwinRow>,
+}
+
+#[derive(serde::Serialize)]
+struct TwinRow {
+    /// The upstream area whose remembered voxels are replayed.
+    of: String,
+    /// The area that receives the replay (`memory_twin_of` names `of`).
+    twin: String,
+}
+
 #[derive(serde::Serialize)]
 struct Report {
     genome: String,
@@ -47,7 +96,81 @@ struct Report {
     neurons: usize,
     synapses: usize,
     areas: Vec<AreaRow>,
+    stdp_pairs: Vec<StdpRow>,
+    memory_areas: Vec<MemoryRow>,
     warnings: Vec<feagi_genome::GenomeWarning>,
+}
+
+fn area_name(npu: &RustNPU, index: AreaIndex) -> String {
+    npu.area_id(index)
+        .map_or_else(|_| format!("#{index}"), |id| id.to_string())
+}
+
+/// The STDP pairs and memory areas the NPU registered, with the A -> B
+/// synapse count of each pair from `pair_synapses`.
+fn plastic_rows(
+    npu: &RustNPU,
+    pair_synapses: &std::collections::BTreeMap<(AreaIndex, AreaIndex), u64>,
+) -> (Vec<StdpRow>, Vec<MemoryRow>) {
+    let stdp = npu
+        .stdp_registrations()
+        .iter()
+        .map(|r| StdpRow {
+            source: area_name(npu, r.source_area),
+            destination: area_name(npu, r.destination_area),
+            source_index: r.source_area,
+            destination_index: r.destination_area,
+            plasticity_constant: r.plasticity_constant,
+            ltp_multiplier: r.ltp_multiplier,
+            ltd_multiplier: r.ltd_multiplier,
+            window: r.window,
+            bidirectional: r.bidirectional,
+            psp: r.psp,
+            synapse_type: match r.synapse_type {
+                SynapseType::Excitatory => "excitatory",
+                SynapseType::Inhibitory => "inhibitory",
+            },
+            synapses: pair_synapses
+                .get(&(r.source_area, r.destination_area))
+                .copied()
+                .unwrap_or(0),
+        })
+        .collect();
+    let memory = npu
+        .memory_areas()
+        .iter()
+        .map(|g| {
+            let upstream: Vec<AreaIndex> = npu
+                .memory_relations()
+                .iter()
+                .filter(|r| r.memory_area == g.area)
+                .map(|r| r.upstream)
+                .collect();
+            let twins = upstream
+                .iter()
+                .flat_map(|&u| {
+                    npu.memory_twins()
+                        .iter()
+                        .filter(move |t| t.of == u)
+                        .map(|t| TwinRow {
+                            of: area_name(npu, t.of),
+                            twin: area_name(npu, t.twin),
+                        })
+                })
+                .collect();
+            MemoryRow {
+                cortical_id: area_name(npu, g.area),
+                index: g.area,
+                temporal_depth: g.temporal_depth,
+                init_lifespan: g.init_lifespan,
+                lifespan_growth_rate: g.lifespan_growth_rate,
+                longterm_mem_threshold: g.longterm_mem_threshold,
+                upstream: upstream.iter().map(|&u| area_name(npu, u)).collect(),
+                twins,
+            }
+        })
+        .collect();
+    (stdp, memory)
 }
 
 pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
@@ -62,13 +185,26 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
     let area_of = npu.neurons().area();
     let mut outgoing = vec![0u64; npu.area_count()];
     let mut incoming = vec![0u64; npu.area_count()];
+    // A -> B synapse counts of the registered STDP pairs.
+    let mut pair_synapses: std::collections::BTreeMap<(AreaIndex, AreaIndex), u64> = npu
+        .stdp_registrations()
+        .iter()
+        .map(|r| ((r.source_area, r.destination_area), 0))
+        .collect();
     for s in 0..npu.neurons().len() {
         let row = npu.synapses().row(s as u32);
         outgoing[area_of[s] as usize] += row.len() as u64;
         for &t in row.target {
-            incoming[area_of[t as usize] as usize] += 1;
+            let b = area_of[t as usize];
+            incoming[b as usize] += 1;
+            if !pair_synapses.is_empty() {
+                if let Some(n) = pair_synapses.get_mut(&(area_of[s], b)) {
+                    *n += 1;
+                }
+            }
         }
     }
+    let (stdp_pairs, memory_areas) = plastic_rows(&npu, &pair_synapses);
     let areas: Vec<AreaRow> = npu
         .areas()
         .zip(genome.areas())
@@ -97,6 +233,8 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
         neurons: npu.neuron_count(),
         synapses: npu.synapse_count(),
         areas,
+        stdp_pairs,
+        memory_areas,
         warnings: genome.warnings().to_vec(),
     };
     if args.json {
@@ -156,6 +294,7 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
         );
     }
     println!();
+    print_plastic(&report);
     println!(
         "total: {} areas, {} neurons, {} synapses, {} warnings",
         report.areas.len(),
@@ -164,4 +303,71 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
         report.warnings.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The STDP pairs and memory areas, as tables (nothing when there are none).
+fn print_plastic(report: &Report) {
+    if !report.stdp_pairs.is_empty() {
+        println!(
+            "STDP pairs ({}, as registered after development):",
+            report.stdp_pairs.len()
+        );
+        println!(
+            "  {:<10}    {:<10} {:>5} {:>5} {:>5} {:>7}  {:<13} {:>9}",
+            "source", "destination", "C", "Lp", "Ld", "window", "bidirectional", "synapses"
+        );
+        for p in &report.stdp_pairs {
+            println!(
+                "  {:<10} -> {:<10} {:>5} {:>5} {:>5} {:>7}  {:<13} {:>9}",
+                p.source,
+                p.destination,
+                p.plasticity_constant,
+                p.ltp_multiplier,
+                p.ltd_multiplier,
+                p.window,
+                if p.bidirectional { "yes" } else { "no" },
+                p.synapses
+            );
+        }
+        println!();
+    }
+    if !report.memory_areas.is_empty() {
+        println!("memory areas ({}):", report.memory_areas.len());
+        println!(
+            "  {:<10} {:>5} {:>14} {:>13} {:>20} {:>22}  upstream; twins",
+            "id",
+            "index",
+            "temporal_depth",
+            "init_lifespan",
+            "lifespan_growth_rate",
+            "longterm_mem_threshold"
+        );
+        for m in &report.memory_areas {
+            let twins: Vec<String> = m
+                .twins
+                .iter()
+                .map(|t| format!("{} -> {}", t.of, t.twin))
+                .collect();
+            println!(
+                "  {:<10} {:>5} {:>14} {:>13} {:>20} {:>22}  {}; {}",
+                m.cortical_id,
+                m.index,
+                m.temporal_depth,
+                m.init_lifespan,
+                m.lifespan_growth_rate,
+                m.longterm_mem_threshold,
+                if m.upstream.is_empty() {
+                    "none".to_string()
+                } else {
+                    m.upstream.join(", ")
+                },
+                if twins.is_empty() {
+                    "none".to_string()
+                } else {
+                    twins.join(", ")
+                }
+            );
+        }
+        println!();
+    }
 }

@@ -108,9 +108,14 @@ impl Raster {
         if burst > self.planned_bursts {
             return;
         }
-        let local = id.saturating_sub(b.first_neuron) as u64;
-        let rows = (b.y1 - b.y0) as u64;
+        // Memory neurons (ids from 50 000 000 up, SPEC §6.2) lie outside the
+        // area's id range: they wrap around into its band.
+        let local = (id.saturating_sub(b.first_neuron) % b.neurons.max(1)) as u64;
+        let rows = b.y1.saturating_sub(b.y0) as u64;
         let y = b.y0 + (local * rows / b.neurons.max(1) as u64) as u32;
+        if y >= RASTER_H {
+            return;
+        }
         let (x0, x1) = self.columns(burst);
         for x in x0..x1 {
             self.cells[(y * PLOT_W + x) as usize] = band as u16 + 1;

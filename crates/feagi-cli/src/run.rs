@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use feagi_burst_engine::{Genome, NpuConfig, RustNPU};
+use feagi_burst_engine::{Genome, NpuConfig, PlasticityStats, RustNPU};
 use feagi_runtime::Pacer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -15,7 +15,7 @@ use crate::error::{CliError, Result};
 use crate::raster::Raster;
 use crate::record::Recorder;
 use crate::stimulus::{Stimulus, Voxels};
-use crate::summary::{quantile_ms, AreaActivity, RunSummary};
+use crate::summary::{quantile_ms, AreaActivity, PlasticitySummary, RunSummary};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -38,8 +38,9 @@ pub struct RunArgs {
     /// whole area; P defaults to the area's firing threshold (at least 1). Repeatable.
     #[arg(long, value_name = "SPEC")]
     pub stimulate: Vec<String>,
-    /// Generated input every burst: random:CORTICAL_ID:FRACTION (seeded random
-    /// voxels) or bar:CORTICAL_ID (a plane sweeping along x). Repeatable.
+    /// Generated input every burst: random:CORTICAL_ID:FRACTION[:HOLD] (seeded
+    /// random voxels, drawn afresh every HOLD bursts, default 1, and held in
+    /// between) or bar:CORTICAL_ID (a plane sweeping along x). Repeatable.
     #[arg(long, value_name = "SPEC")]
     pub pattern: Vec<String>,
     /// Write every fired neuron to FILE: CSV, or JSON Lines when FILE ends in .jsonl.
@@ -48,9 +49,15 @@ pub struct RunArgs {
     /// Write a 1200x800 raster plot (PNG) of the run.
     #[arg(long, value_name = "FILE.png")]
     pub raster: Option<PathBuf>,
-    /// Print the summary as JSON on stdout.
+    /// Print the summary as JSON on stdout (keys: see `RunSummary` and
+    /// `PlasticitySummary` in the feagi-cli sources).
     #[arg(long)]
     pub json: bool,
+    /// Turn learning off (M1 semantics, SPEC §6): STDP pairs and memory areas
+    /// stay registered but no weight changes, no synapse creation, no memory
+    /// neurons and no replay.
+    #[arg(long)]
+    pub no_plasticity: bool,
 }
 
 pub fn load_genome(path: Option<&PathBuf>) -> Result<(Genome, String)> {
@@ -88,6 +95,7 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let (genome, label) = load_genome(args.genome.as_ref())?;
     let config = NpuConfig {
         seed: args.seed,
+        plasticity: !args.no_plasticity,
         ..NpuConfig::default()
     };
     let mut npu = RustNPU::from_genome(&genome, config)?;
@@ -134,6 +142,8 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let mut burst_times = Vec::with_capacity(args.bursts as usize);
     let mut voxels = Voxels::default();
     let mut total_fired = 0u64;
+    let mut learned = PlasticityStats::default();
+    let mut memory_fired = 0u64;
     let start = Instant::now();
     let mut pacer = period.map(|p| Pacer::new(p, start));
     let mut done = 0u64;
@@ -143,8 +153,11 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             s.stage(&mut npu, burst, &mut voxels)?;
         }
         let t0 = Instant::now();
-        let fired = npu.process_burst(None)?.fired_count;
+        let result = npu.process_burst(None)?;
         burst_times.push(t0.elapsed());
+        let fired = result.fired_count;
+        learned.add(&result.plasticity);
+        memory_fired += result.memory_fired as u64;
         total_fired += fired as u64;
         if let Some(r) = raster.as_mut() {
             r.begin_burst();
@@ -224,6 +237,7 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             total_fired as f64 / done as f64
         },
         per_area,
+        plasticity: PlasticitySummary::new(&npu, &learned, memory_fired),
     };
     if args.json {
         println!(

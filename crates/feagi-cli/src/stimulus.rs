@@ -1,5 +1,7 @@
 //! Input that `run` stages every burst: constant stimulation (`--stimulate`)
-//! and generated patterns (`--pattern random:...`, `--pattern bar:...`).
+//! and generated patterns (`--pattern random:...`, `--pattern bar:...`). A
+//! random pattern can be held for several bursts (`random:ID:F:HOLD`): input
+//! held that long is what STDP (SPEC §6.1) potentiates.
 
 use feagi_burst_engine::{AreaIndex, RustNPU};
 use feagi_types::rng::SplitMix64;
@@ -17,13 +19,18 @@ pub enum Stimulus {
         zs: Vec<u32>,
         ps: Vec<f32>,
     },
-    /// A fresh seeded random fraction of the area's voxels every burst.
+    /// A fresh seeded random fraction of the area's voxels every `hold`
+    /// bursts, staged again unchanged in between.
     Random {
         area: AreaIndex,
         dims: [u32; 3],
         fraction: f64,
         potential: f32,
+        hold: u64,
         state: SplitMix64,
+        /// The voxels drawn last, and the burst at which to draw again.
+        held: Voxels,
+        next_draw: u64,
     },
     /// A one-voxel-wide plane sweeping along x, one step per burst.
     Bar {
@@ -112,11 +119,11 @@ impl Stimulus {
         })
     }
 
-    /// Parses `random:CORTICAL_ID:FRACTION` or `bar:CORTICAL_ID`.
+    /// Parses `random:CORTICAL_ID:FRACTION[:HOLD]` or `bar:CORTICAL_ID`.
     pub fn parse_pattern(spec: &str, npu: &RustNPU, seed: u64) -> Result<Stimulus> {
-        let parts: Vec<&str> = spec.splitn(3, ':').collect();
+        let parts: Vec<&str> = spec.splitn(4, ':').collect();
         match parts.as_slice() {
-            ["random", id, fraction] => {
+            ["random", id, fraction, rest @ ..] if rest.len() <= 1 => {
                 let area = resolve(npu, id)?;
                 let fraction: f64 = fraction
                     .parse()
@@ -127,6 +134,14 @@ impl Stimulus {
                             "bad fraction '{fraction}' in '{spec}': expected 0..1"
                         ))
                     })?;
+                let hold = match rest.first() {
+                    None => 1,
+                    Some(h) => h.parse::<u64>().ok().filter(|&h| h >= 1).ok_or_else(|| {
+                        CliError::Usage(format!(
+                            "bad hold '{h}' in '{spec}': expected a whole number of bursts >= 1"
+                        ))
+                    })?,
+                };
                 let state =
                     SplitMix64::new(seed ^ u64::from_le_bytes(*npu.area(area)?.id.as_bytes()));
                 Ok(Stimulus::Random {
@@ -134,7 +149,10 @@ impl Stimulus {
                     dims: npu.area(area)?.dimensions,
                     fraction,
                     potential: default_potential(npu, area)?,
+                    hold,
                     state,
+                    held: Voxels::default(),
+                    next_draw: 0,
                 })
             }
             ["bar", id] => {
@@ -146,7 +164,7 @@ impl Stimulus {
                 })
             }
             _ => Err(CliError::Usage(format!(
-                "bad pattern '{spec}': expected random:CORTICAL_ID:FRACTION or bar:CORTICAL_ID"
+                "bad pattern '{spec}': expected random:CORTICAL_ID:FRACTION[:HOLD] or bar:CORTICAL_ID"
             ))),
         }
     }
@@ -168,16 +186,23 @@ impl Stimulus {
                 dims,
                 fraction,
                 potential,
+                hold,
                 state,
+                held,
+                next_draw,
             } => {
-                buf.clear();
-                let threshold = (*fraction * u64::MAX as f64) as u64;
-                for (x, y, z) in all_voxels(*dims) {
-                    if state.next_u64() < threshold {
-                        buf.push(x, y, z, *potential);
+                // A new draw at the first burst, then every `hold` bursts.
+                if burst >= *next_draw {
+                    *next_draw = burst.saturating_add(*hold);
+                    held.clear();
+                    let threshold = (*fraction * u64::MAX as f64) as u64;
+                    for (x, y, z) in all_voxels(*dims) {
+                        if state.next_u64() < threshold {
+                            held.push(x, y, z, *potential);
+                        }
                     }
                 }
-                npu.stage_sensory(*area, &buf.xs, &buf.ys, &buf.zs, &buf.ps)?;
+                npu.stage_sensory(*area, &held.xs, &held.ys, &held.zs, &held.ps)?;
             }
             Stimulus::Bar {
                 area,

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use feagi_burst_engine::{PlasticityStats, RustNPU};
+
 #[derive(Debug, serde::Serialize)]
 pub struct AreaActivity {
     pub index: u32,
@@ -29,6 +31,104 @@ pub struct RunSummary {
     pub total_fired: u64,
     pub mean_fired_per_burst: f64,
     pub per_area: Vec<AreaActivity>,
+    pub plasticity: PlasticitySummary,
+}
+
+/// What learning (SPEC §6) did over a run: the `plasticity` object of
+/// `run --json`. The counters are the per-burst `BurstResult::plasticity`
+/// counters summed over the run; the `*_at_end` fields describe the NPU
+/// after the last burst. The keys are stable.
+#[derive(Debug, serde::Serialize)]
+pub struct PlasticitySummary {
+    /// Whether the built-in plasticity ran (false with `--no-plasticity`).
+    pub enabled: bool,
+    /// STDP pairs (A, B) registered (SPEC §6.1), active or not.
+    pub stdp_pairs: usize,
+    /// Memory areas (SPEC §6.2), active or not.
+    pub memory_areas: usize,
+    /// Synapses whose weight actually changed, summed over the bursts.
+    pub weight_changes: u64,
+    /// Synapses the potentiation branch applied to (saturated or not).
+    pub potentiations: u64,
+    /// Synapses the depression branch applied to (saturated or not).
+    pub depressions: u64,
+    /// Synapses created by bidirectional (`associative_memory`) pairs.
+    pub synapses_created: u64,
+    /// Memory neurons created for new patterns.
+    pub memory_neurons_born: u64,
+    /// Known patterns seen again (their memory neuron reactivated).
+    pub memory_neurons_reactivated: u64,
+    /// Memory neurons that died of age.
+    pub memory_neurons_died: u64,
+    /// Memory neurons that became long-term during the run.
+    pub memory_neurons_became_long_term: u64,
+    /// Memory-neuron firings (also counted in `total_fired`).
+    pub memory_neurons_fired: u64,
+    /// Memory neurons alive after the last burst.
+    pub memory_neurons_alive_at_end: usize,
+    /// Memory neurons alive and long-term after the last burst.
+    pub memory_neurons_long_term_at_end: usize,
+    /// Replay injections scheduled into twin neurons.
+    pub replay_injections: u64,
+    /// New patterns ignored because memory ids ran out.
+    pub patterns_ignored: u64,
+}
+
+impl PlasticitySummary {
+    /// The summary of a run that summed `total` over its bursts and fired
+    /// `memory_fired` memory neurons, read with the NPU after the last burst.
+    pub fn new(npu: &RustNPU, total: &PlasticityStats, memory_fired: u64) -> PlasticitySummary {
+        PlasticitySummary {
+            enabled: npu.plasticity_enabled(),
+            stdp_pairs: npu.stdp_registrations().len(),
+            memory_areas: npu.memory_areas().len(),
+            weight_changes: total.weight_changes,
+            potentiations: total.potentiations,
+            depressions: total.depressions,
+            synapses_created: total.synapses_created,
+            memory_neurons_born: total.memory_born,
+            memory_neurons_reactivated: total.memory_reactivated,
+            memory_neurons_died: total.memory_died,
+            memory_neurons_became_long_term: total.memory_long_term,
+            memory_neurons_fired: memory_fired,
+            memory_neurons_alive_at_end: npu.memory_neuron_count(),
+            memory_neurons_long_term_at_end: npu
+                .memory_store()
+                .iter()
+                .filter(|(_, n)| n.alive && n.long_term)
+                .count(),
+            replay_injections: total.replay_injections,
+            patterns_ignored: total.patterns_ignored,
+        }
+    }
+
+    /// The table lines: a block when something can learn, else one line.
+    pub fn print_table(&self) {
+        if !self.enabled {
+            println!("plasticity        off");
+            return;
+        }
+        if self.stdp_pairs == 0 && self.memory_areas == 0 {
+            println!("plasticity        on (no plastic rules)");
+            return;
+        }
+        println!(
+            "plasticity        on: {} STDP pairs, {} memory areas",
+            self.stdp_pairs, self.memory_areas
+        );
+        println!(
+            "weight changes    {} (potentiations {}, depressions {})",
+            self.weight_changes, self.potentiations, self.depressions
+        );
+        println!("synapses created  {}", self.synapses_created);
+        println!(
+            "memory neurons    born {}, alive at end {}, long-term at end {}",
+            self.memory_neurons_born,
+            self.memory_neurons_alive_at_end,
+            self.memory_neurons_long_term_at_end
+        );
+        println!("replay            {} injections", self.replay_injections);
+    }
 }
 
 /// The q-quantile (nearest rank) of sorted durations, in milliseconds.
@@ -62,6 +162,7 @@ impl RunSummary {
             "fired per burst   {:.1} (total {})",
             self.mean_fired_per_burst, self.total_fired
         );
+        self.plasticity.print_table();
         println!();
         println!(
             "{:>5}  {:<10} {:<28} {:>9} {:>10} {:>10}",

@@ -1,6 +1,8 @@
 //! Integration tests of the `feagi-npu` binary: every `run` option, record
 //! files against the summary, the raster PNG, `validate` exit codes and
-//! messages, `inspect` totals (SPEC §3.5), error handling and Ctrl-C.
+//! messages, `inspect` totals (SPEC §3.5), error handling and Ctrl-C, and
+//! plasticity (SPEC §6): `--no-plasticity`, the `plasticity` summary, the
+//! STDP pairs `inspect` lists and `bench synthetic --plastic`.
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -547,4 +549,215 @@ fn gen_genome_writes_a_valid_genome_of_the_requested_size() {
             .code(),
         Some(2)
     );
+}
+
+/// The keys of `run --json`'s `plasticity` object (documented in summary.rs).
+const PLASTICITY_KEYS: [&str; 16] = [
+    "enabled",
+    "stdp_pairs",
+    "memory_areas",
+    "weight_changes",
+    "potentiations",
+    "depressions",
+    "synapses_created",
+    "memory_neurons_born",
+    "memory_neurons_reactivated",
+    "memory_neurons_died",
+    "memory_neurons_became_long_term",
+    "memory_neurons_fired",
+    "memory_neurons_alive_at_end",
+    "memory_neurons_long_term_at_end",
+    "replay_injections",
+    "patterns_ignored",
+];
+
+#[test]
+fn no_plasticity_is_accepted_and_the_summary_has_a_plasticity_object() {
+    for (extra, enabled) in [(None, true), (Some("--no-plasticity"), false)] {
+        let mut args = vec!["run", "--bursts", "20", "--json"];
+        args.extend(extra);
+        let s = json(&run(&args));
+        let p = s["plasticity"].as_object().expect("a plasticity object");
+        let mut keys: Vec<&str> = p.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut expected = PLASTICITY_KEYS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "{extra:?}");
+        assert_eq!(p["enabled"], enabled, "{extra:?}");
+        for key in PLASTICITY_KEYS.iter().filter(|k| **k != "enabled") {
+            assert!(p[*key].is_u64(), "{key} is a count");
+        }
+        // The embedded default genome has nothing plastic: nothing learns.
+        assert_eq!(p["weight_changes"], 0);
+    }
+    let on = stdout(&run(&["run", "--bursts", "5"]));
+    assert!(
+        on.contains("plasticity        on (no plastic rules)"),
+        "{on}"
+    );
+    let off = stdout(&run(&["run", "--bursts", "5", "--no-plasticity"]));
+    assert!(off.contains("plasticity        off"), "{off}");
+    for workload in [
+        &["synthetic", "--neurons", "2000", "--fanout", "5"][..],
+        &["genome", &default_genome_path()][..],
+    ] {
+        let mut args = vec!["bench"];
+        args.extend_from_slice(workload);
+        args.extend([
+            "--bursts",
+            "5",
+            "--warmup",
+            "1",
+            "--no-plasticity",
+            "--json",
+        ]);
+        let b = json(&run(&args));
+        assert_eq!(b["plasticity"], false, "{workload:?}");
+        assert_eq!(b["weight_changes_per_burst"], 0.0, "{workload:?}");
+    }
+}
+
+#[test]
+fn the_learning_genome_learns_only_with_plasticity() {
+    let Some(g) = genome("community_learning_v1_1b.json") else {
+        return;
+    };
+    // Its STDP pairs as developed (every rule: C = Lp = Ld = 1, W = 3).
+    let d = json(&run(&["inspect", &g, "--json"]));
+    let pairs: Vec<(String, String)> = d["stdp_pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            for key in ["plasticity_constant", "ltp_multiplier", "ltd_multiplier"] {
+                assert_eq!(p[key], 1, "{p}");
+            }
+            assert_eq!(p["window"], 3, "{p}");
+            assert_eq!(p["bidirectional"], false, "{p}");
+            assert_eq!(p["synapses"], 1, "{p}");
+            (
+                p["source"].as_str().unwrap().to_string(),
+                p["destination"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("C31Dow__", "C4Mup___"),
+        ("C31Dow__", "CQ2dow__"),
+        ("CU2Rig__", "C11sti__"),
+        ("CU2Rig__", "CF0sti__"),
+        ("CXKUp___", "C4Mup___"),
+        ("CXKUp___", "CQ2dow__"),
+        ("CZOLef__", "C11sti__"),
+        ("CZOLef__", "CF0sti__"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(pairs, expected);
+    assert_eq!(d["memory_areas"].as_array().unwrap().len(), 0);
+    let table = stdout(&run(&["inspect", &g]));
+    assert!(
+        table.contains("STDP pairs (8") && table.contains("CZOLef__   -> CF0sti__"),
+        "{table}"
+    );
+
+    // A held random picture on the vision input, 50 bursts per picture.
+    let summary = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            &g,
+            "--bursts",
+            "300",
+            "--seed",
+            "1",
+            "--pattern",
+            "random:iv00_C:0.2:50",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        json(&run(&args))["plasticity"].clone()
+    };
+    let on = summary(&[]);
+    assert_eq!(
+        (on["enabled"].clone(), on["stdp_pairs"].clone()),
+        (true.into(), 8.into())
+    );
+    assert!(on["weight_changes"].as_u64().unwrap() > 0, "{on}");
+    assert!(on["depressions"].as_u64().unwrap() > 0, "{on}");
+    let off = summary(&["--no-plasticity"]);
+    assert_eq!(off["enabled"], false);
+    assert_eq!(off["stdp_pairs"], 8, "registrations are kept");
+    for key in [
+        "weight_changes",
+        "potentiations",
+        "depressions",
+        "synapses_created",
+    ] {
+        assert_eq!(off[key], 0, "{key}: {off}");
+    }
+    // Holding both ends of CZOLef -> C11sti active potentiates it.
+    let both = summary(&["--stimulate", "CZOLef", "--stimulate", "C11sti"]);
+    assert!(both["potentiations"].as_u64().unwrap() > 0, "{both}");
+    let table = stdout(&run(&[
+        "run",
+        &g,
+        "--bursts",
+        "60",
+        "--pattern",
+        "random:iv00_C:0.2:50",
+    ]));
+    assert!(
+        table.contains("plasticity        on: 8 STDP pairs, 0 memory areas")
+            && table.contains("weight changes")
+            && table.contains("memory neurons"),
+        "{table}"
+    );
+}
+
+#[test]
+fn bench_synthetic_plastic_reports_the_plasticity_phase() {
+    let args = [
+        "bench",
+        "synthetic",
+        "--neurons",
+        "5000",
+        "--fanout",
+        "10",
+        "--firing",
+        "0.02",
+        "--bursts",
+        "30",
+        "--warmup",
+        "5",
+        "--plastic",
+    ];
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let s = json(&run(&with_json));
+    assert_eq!(
+        (s["plasticity"].clone(), s["stdp_pairs"].clone()),
+        (true.into(), 1.into())
+    );
+    assert!(s["phases"]["plasticity_ms"].as_f64().unwrap() > 0.0);
+    // W = 1: every synapse leaving one of the 100 fired neurons, and every
+    // synapse reaching one from a silent neuron, is updated: about twice the
+    // fired neurons' 1 000 synapses, whatever the 50 000 synapses of the pair.
+    let updates = s["stdp_updates_per_burst"].as_f64().unwrap();
+    assert!((1000.0..=2500.0).contains(&updates), "{updates}");
+    assert!(s["weight_changes_per_burst"].as_f64().unwrap() > 0.0);
+    let table = stdout(&run(&args));
+    assert!(
+        table.contains("3 plasticity") && table.contains("1 STDP pairs"),
+        "{table}"
+    );
+    // Without --plastic nothing is registered and the phase has no work.
+    let plain: Vec<&str> = with_json
+        .iter()
+        .copied()
+        .filter(|a| *a != "--plastic")
+        .collect();
+    let p = json(&run(&plain));
+    assert_eq!(p["stdp_pairs"], 0);
+    assert_eq!(p["stdp_updates_per_burst"], 0.0);
 }

@@ -124,6 +124,7 @@ impl Genome {
             ignored_blueprint_keys: Map::new(),
             warnings,
             neuron_count: 3,
+            uses_plasticity: false,
         }
     }
 }
@@ -215,7 +216,7 @@ fn load(root: Value, options: &LoadOptions) -> Result<Genome, GenomeError> {
             .collect();
         area.morphology_ids = ids.into_iter().map(str::to_string).collect();
     }
-    memory_warnings(&areas, &morphologies, &mut warnings)?;
+    let uses_plasticity = memory_warnings(&areas, &morphologies, &mut warnings)?;
 
     Ok(Genome {
         genome_id: text_of("genome_id"),
@@ -230,6 +231,7 @@ fn load(root: Value, options: &LoadOptions) -> Result<Genome, GenomeError> {
         ignored_blueprint_keys,
         warnings,
         neuron_count,
+        uses_plasticity,
     })
 }
 

@@ -2,7 +2,7 @@
 //! rules and physiology. Built only by the loading pipeline (`load.rs`);
 //! everything here is read-only to the rest of the world.
 
-use crate::error::GenomeWarning;
+use crate::error::{GenomeWarning, WarningKind};
 use crate::morphology::{FunctionMorphology, Morphology, MorphologyEntry};
 use feagi_types::{
     AreaIndex, AreaKind, AreaProperties, CorticalArea, CorticalId, MAX_REGULAR_NEURONS,
@@ -241,6 +241,7 @@ pub struct Genome {
     pub(crate) ignored_blueprint_keys: Map<String, Value>,
     pub(crate) warnings: Vec<GenomeWarning>,
     pub(crate) neuron_count: u64,
+    pub(crate) uses_plasticity: bool,
 }
 
 impl Genome {
@@ -325,5 +326,26 @@ impl Genome {
     /// Total regular neurons development creates (core areas count one each).
     pub fn neuron_count(&self) -> u64 {
         self.neuron_count
+    }
+
+    /// Whether the genome uses plasticity or memory (STDP rules, memory
+    /// areas, episodic or replay rules): what a brain with plasticity off
+    /// would silently not do.
+    pub fn uses_plasticity(&self) -> bool {
+        self.uses_plasticity
+    }
+
+    /// [`Genome::warnings`] as they apply to a brain grown with plasticity on
+    /// or off: with it off, and a genome that uses plasticity, one
+    /// `PlasticityInactive` warning is added (SPEC §6: the M1 semantics).
+    pub fn warnings_for(&self, plasticity: bool) -> Vec<GenomeWarning> {
+        let mut warnings = self.warnings.clone();
+        if !plasticity && self.uses_plasticity {
+            warnings.push(GenomeWarning::new(
+                WarningKind::PlasticityInactive,
+                "the genome uses plasticity or memory, which are switched off: they change nothing during bursts",
+            ));
+        }
+        warnings
     }
 }

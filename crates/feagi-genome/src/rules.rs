@@ -360,11 +360,12 @@ pub(crate) fn mirror_associative_memory(
 /// names a missing area fails the load with `MissingDestinationArea`. The
 /// "inactive" warning for M1 semantics is the NPU's to give (it depends on
 /// whether plasticity is switched on), so it is flagged here with its own kind.
+/// Returns whether the genome uses plasticity or memory at all.
 pub(crate) fn memory_warnings(
     areas: &[GenomeArea],
     morphologies: &BTreeMap<String, MorphologyEntry>,
     warnings: &mut Vec<GenomeWarning>,
-) -> Result<(), GenomeError> {
+) -> Result<bool, GenomeError> {
     let mut stdp_pairs: BTreeSet<(AreaIndex, AreaIndex)> = BTreeSet::new();
     let mut uses_m2 = areas.iter().any(|a| a.is_memory());
     for (a_index, area) in areas.iter().enumerate() {
@@ -445,11 +446,5 @@ pub(crate) fn memory_warnings(
             }
         }
     }
-    if uses_m2 {
-        warnings.push(GenomeWarning::new(
-            WarningKind::PlasticityInactive,
-            "the genome uses plasticity or memory, which are switched off (M1 semantics): they change nothing during bursts",
-        ));
-    }
-    Ok(())
+    Ok(uses_m2)
 }

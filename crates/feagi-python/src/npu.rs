@@ -11,7 +11,10 @@ use feagi_burst_engine::{
 };
 use feagi_genome::{Genome, GenomeWarning};
 use feagi_runtime::{apply_parsed_updates, BurstLoop, GeneUpdate, NpuGuard, NpuHandle};
-use feagi_types::MAX_REGULAR_NEURONS;
+use feagi_types::{
+    MemoryAreaGenes, MemoryNeuron, MemoryRelation, MemoryTwin, StdpRegistration,
+    MAX_REGULAR_NEURONS,
+};
 use numpy::PyArray1;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -164,6 +167,93 @@ fn synapse_list(py: Python<'_>, synapses: Vec<SynapseInfo>) -> PyResult<Bound<'_
     Ok(list)
 }
 
+fn stdp_list<'py>(py: Python<'py>, npu: &RustNPU) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for r in npu.stdp_registrations() {
+        let d = PyDict::new(py);
+        d.set_item("source_area", r.source_area)?;
+        d.set_item("destination_area", r.destination_area)?;
+        let id = |a| npu.area_id(a).map(|i| i.as_string()).unwrap_or_default();
+        d.set_item("source", id(r.source_area))?;
+        d.set_item("destination", id(r.destination_area))?;
+        d.set_item("plasticity_constant", r.plasticity_constant)?;
+        d.set_item("ltp_multiplier", r.ltp_multiplier)?;
+        d.set_item("ltd_multiplier", r.ltd_multiplier)?;
+        d.set_item("window", r.window)?;
+        d.set_item("bidirectional", r.bidirectional)?;
+        d.set_item("psp", r.psp)?;
+        d.set_item("synapse_type", r.synapse_type.code())?;
+        list.append(d)?;
+    }
+    Ok(list)
+}
+
+fn memory_neuron_dict<'py>(
+    py: Python<'py>,
+    id: NeuronId,
+    n: &MemoryNeuron,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("id", id)?;
+    d.set_item("area", n.area)?;
+    d.set_item("lifespan", n.lifespan)?;
+    d.set_item("long_term", n.long_term)?;
+    d.set_item("alive", n.alive)?;
+    d.set_item("activations", n.activations)?;
+    d.set_item("born", n.born)?;
+    d.set_item("pattern", n.pattern)?;
+    let frames = PyList::empty(py);
+    for f in &n.replay {
+        let voxels: Vec<(u32, u32, u32)> = f.voxels.iter().map(|v| (v[0], v[1], v[2])).collect();
+        frames.append((f.upstream, f.offset, voxels))?;
+    }
+    d.set_item("replay", frames)?;
+    Ok(d)
+}
+
+/// Registrations, memory neurons and pending injections for the export.
+fn plasticity_export<'py>(py: Python<'py>, npu: &RustNPU) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("enabled", npu.plasticity_enabled())?;
+    d.set_item("stdp", stdp_list(py, npu)?)?;
+    let areas = PyList::empty(py);
+    for g in npu.memory_areas() {
+        let a = PyDict::new(py);
+        a.set_item("area", g.area)?;
+        a.set_item("temporal_depth", g.temporal_depth)?;
+        a.set_item("longterm_mem_threshold", g.longterm_mem_threshold)?;
+        a.set_item("lifespan_growth_rate", g.lifespan_growth_rate)?;
+        a.set_item("init_lifespan", g.init_lifespan)?;
+        areas.append(a)?;
+    }
+    d.set_item("memory_areas", areas)?;
+    let relations: Vec<(AreaIndex, AreaIndex)> = npu
+        .memory_relations()
+        .iter()
+        .map(|r| (r.upstream, r.memory_area))
+        .collect();
+    d.set_item("memory_relations", relations)?;
+    let twins: Vec<(AreaIndex, AreaIndex)> =
+        npu.memory_twins().iter().map(|t| (t.twin, t.of)).collect();
+    d.set_item("memory_twins", twins)?;
+    let neurons = PyList::empty(py);
+    for (id, n) in npu.memory_store().iter() {
+        neurons.append(memory_neuron_dict(py, id, n)?)?;
+    }
+    d.set_item("memory_neurons", neurons)?;
+    d.set_item("forced", npu.pending_forced_injections().to_vec())?;
+    let replay: Vec<(usize, NeuronId, f32)> = npu.pending_replay().entries().collect();
+    d.set_item("replay", replay)?;
+    Ok(d)
+}
+
+/// `(sources, targets, weights)` of the synapses between two areas.
+type PairArrays<'py> = (
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<u8>>,
+);
+
 /// `(ids, sums)` of the last FCL.
 type FclArrays<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f32>>);
 
@@ -229,8 +319,9 @@ impl PyRustNpu {
                         GenomeSource::Bytes(b) => Genome::from_json_slice(&b),
                     }
                     .map_err(LoadFailure::Genome)?;
+                    let plasticity = config.plasticity;
                     let npu = RustNPU::from_genome(&genome, config).map_err(LoadFailure::Load)?;
-                    Ok((npu, genome.warnings().to_vec()))
+                    Ok((npu, genome.warnings_for(plasticity)))
                 },
             ))
             .unwrap_or_else(|payload| Err(LoadFailure::Panic(internal_panic(payload.as_ref()))))
@@ -333,7 +424,12 @@ impl PyRustNpu {
     /// ``ValueError``) with locators when the genome is invalid or unreadable
     /// (``kind == "Io"`` for a missing file).
     #[staticmethod]
-    #[pyo3(signature = (genome, seed=0, power_amount=1.0, fire_ledger_window=20, fatigue_active=false))]
+    ///
+    /// ``plasticity`` (default ``True``) runs the learning of SPEC section 6:
+    /// STDP on the genome's plastic mappings and memory areas. ``False`` gives
+    /// the M1 behaviour exactly (nothing learns; ``genome_warnings()`` then
+    /// says so when the genome uses plasticity).
+    #[pyo3(signature = (genome, seed=0, power_amount=1.0, fire_ledger_window=20, fatigue_active=false, plasticity=true))]
     fn from_genome(
         py: Python<'_>,
         genome: &Bound<'_, PyAny>,
@@ -341,6 +437,7 @@ impl PyRustNpu {
         power_amount: f64,
         fire_ledger_window: i64,
         fatigue_active: bool,
+        plasticity: bool,
     ) -> PyResult<Self> {
         let source = Self::genome_source(genome)?;
         let config = NpuConfig {
@@ -352,6 +449,7 @@ impl PyRustNpu {
                 MAX_LEDGER_WINDOW,
             )? as usize,
             fatigue_active,
+            plasticity,
             ..NpuConfig::default()
         };
         Self::load(py, source, config)
@@ -395,6 +493,7 @@ impl PyRustNpu {
         d.set_item("power_amount", config.power_amount)?;
         d.set_item("fire_ledger_window", config.fire_ledger_window)?;
         d.set_item("fatigue_active", config.fatigue_active)?;
+        d.set_item("plasticity", config.plasticity)?;
         Ok(d)
     }
 
@@ -1151,6 +1250,186 @@ impl PyRustNpu {
         self.apply_updates(py, &area, vec![update])
     }
 
+    // ----- plasticity (SPEC section 6) ---------------------------------------
+
+    /// The synapses from area ``source`` to area ``destination`` as three
+    /// numpy arrays ``(sources uint32, targets uint32, weights uint8)``, in row
+    /// order (sources ascending, each source's synapses in creation order):
+    /// the weights STDP learns, including synapses it created.
+    fn get_synapse_weights<'py>(
+        &self,
+        py: Python<'py>,
+        source: &Bound<'py, PyAny>,
+        destination: &Bound<'py, PyAny>,
+    ) -> PyResult<PairArrays<'py>> {
+        let (a, b) = (AreaArg::extract(source)?, AreaArg::extract(destination)?);
+        let mut g = self.lock(py);
+        let (a, b) = (g.resolve(&a)?, g.resolve(&b)?);
+        let pair = g.call(|npu| npu.synapse_weights_between(a, b))?;
+        Ok((
+            PyArray1::from_vec(py, pair.source),
+            PyArray1::from_vec(py, pair.target),
+            PyArray1::from_vec(py, pair.weight),
+        ))
+    }
+
+    /// Every STDP pair that runs, ascending (A, B), as dicts: ``source_area``,
+    /// ``destination_area`` (indices), ``source``, ``destination`` (cortical
+    /// ids), ``plasticity_constant``, ``ltp_multiplier``, ``ltd_multiplier``,
+    /// ``window``, ``bidirectional``, ``psp``, ``synapse_type``.
+    fn get_stdp_pairs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.lock(py).with(|npu| stdp_list(py, npu))?
+    }
+
+    /// The memory neurons of memory area ``cortical_id`` (alive and dead),
+    /// ascending id, as dicts: ``id``, ``lifespan``, ``long_term``, ``alive``,
+    /// ``activations`` (how often its pattern was seen), ``born`` (burst),
+    /// ``pattern`` (the xxHash64 of its window).
+    fn get_memory_neurons<'py>(
+        &self,
+        py: Python<'py>,
+        cortical_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let area = AreaArg::extract(cortical_id)?;
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        g.call(|npu| {
+            let list = PyList::empty(py);
+            for (id, n) in npu.memory_neurons(index)? {
+                memory_neuron_dict(py, id, n)
+                    .and_then(|d| list.append(d))
+                    .map_err(|_| NpuError::UnknownNeuron(id))?;
+            }
+            Ok(list)
+        })
+    }
+
+    /// The number of memory neurons alive (they are not in ``neuron_count()``).
+    fn memory_neuron_count(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lock(py).with(|npu| npu.memory_neuron_count())
+    }
+
+    /// What plasticity did in the last burst, as a dict of counters:
+    /// ``potentiations``, ``depressions``, ``weight_changes``,
+    /// ``synapses_created``, ``memory_born``, ``memory_reactivated``,
+    /// ``memory_died``, ``memory_long_term``, ``replay_injections``,
+    /// ``patterns_ignored``.
+    fn get_plasticity_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let stats = self.lock(py).with(|npu| npu.plasticity_stats())?;
+        crate::results::stats_dict(py, &stats)
+    }
+
+    /// Registers STDP for areas ``source`` -> ``destination`` (SPEC 6.1) on a
+    /// hand-built NPU, replacing an earlier registration of the pair. The
+    /// ledger windows of both areas are raised to ``window`` when smaller.
+    #[pyo3(signature = (
+        source, destination, window=1, plasticity_constant=1, ltp_multiplier=1,
+        ltd_multiplier=1, bidirectional=false, psp=1, synapse_type=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_stdp_pair(
+        &self,
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        destination: &Bound<'_, PyAny>,
+        window: i64,
+        plasticity_constant: i64,
+        ltp_multiplier: i64,
+        ltd_multiplier: i64,
+        bidirectional: bool,
+        psp: i64,
+        synapse_type: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let (a, b) = (AreaArg::extract(source)?, AreaArg::extract(destination)?);
+        let window = bounded(window, "window", MAX_LEDGER_WINDOW)? as u32;
+        let psp = to_u8(psp, "psp")?;
+        let ty = synapse_type
+            .map(synapse_type_arg)
+            .transpose()?
+            .unwrap_or_default();
+        let mut g = self.lock(py);
+        let (a, b) = (g.resolve(&a)?, g.resolve(&b)?);
+        g.call(|npu| {
+            npu.add_stdp_pair(StdpRegistration {
+                source_area: a,
+                destination_area: b,
+                plasticity_constant,
+                ltp_multiplier,
+                ltd_multiplier,
+                window,
+                bidirectional,
+                psp,
+                synapse_type: ty,
+            })
+        })
+    }
+
+    /// Makes ``cortical_id`` a memory area (SPEC 6.2) of a hand-built NPU.
+    #[pyo3(signature = (
+        cortical_id, temporal_depth=1, longterm_mem_threshold=100, lifespan_growth_rate=1,
+        init_lifespan=9
+    ))]
+    fn add_memory_area(
+        &self,
+        py: Python<'_>,
+        cortical_id: &Bound<'_, PyAny>,
+        temporal_depth: i64,
+        longterm_mem_threshold: i64,
+        lifespan_growth_rate: i64,
+        init_lifespan: i64,
+    ) -> PyResult<()> {
+        let area = AreaArg::extract(cortical_id)?;
+        let depth = bounded(temporal_depth, "temporal_depth", MAX_LEDGER_WINDOW)? as u32;
+        let genes = (
+            to_u32(longterm_mem_threshold, "longterm_mem_threshold")?,
+            to_u32(lifespan_growth_rate, "lifespan_growth_rate")?,
+            to_u32(init_lifespan, "init_lifespan")?,
+        );
+        let mut g = self.lock(py);
+        let index = g.resolve(&area)?;
+        g.call(|npu| {
+            npu.add_memory_area(MemoryAreaGenes {
+                area: index,
+                temporal_depth: depth,
+                longterm_mem_threshold: genes.0,
+                lifespan_growth_rate: genes.1,
+                init_lifespan: genes.2,
+            })
+        })
+    }
+
+    /// Makes ``upstream`` feed memory area ``memory_area`` (an
+    /// ``episodic_memory`` relation of SPEC 6.2).
+    fn add_memory_relation(
+        &self,
+        py: Python<'_>,
+        upstream: &Bound<'_, PyAny>,
+        memory_area: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let (u, m) = (AreaArg::extract(upstream)?, AreaArg::extract(memory_area)?);
+        let mut g = self.lock(py);
+        let (u, m) = (g.resolve(&u)?, g.resolve(&m)?);
+        g.call(|npu| {
+            npu.add_memory_relation(MemoryRelation {
+                upstream: u,
+                memory_area: m,
+            })
+        })
+    }
+
+    /// Makes ``twin`` receive the replay of area ``of`` (``memory_twin_of``).
+    fn add_memory_twin(
+        &self,
+        py: Python<'_>,
+        twin: &Bound<'_, PyAny>,
+        of: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let (t, o) = (AreaArg::extract(twin)?, AreaArg::extract(of)?);
+        let mut g = self.lock(py);
+        let (t, o) = (g.resolve(&t)?, g.resolve(&o)?);
+        g.call(|npu| npu.add_memory_twin(MemoryTwin { twin: t, of: o }))
+    }
+
     // ----- export -----------------------------------------------------------
 
     /// The whole NPU as numpy arrays (a snapshot; see docs/PYTHON.md):
@@ -1257,6 +1536,7 @@ impl PyRustNpu {
             out.set_item("burst", npu.burst_count())?;
             out.set_item("config", config_dict)?;
             out.set_item("power_neuron", power_neuron)?;
+            out.set_item("plasticity", plasticity_export(py, npu)?)?;
             Ok(out)
         })?
     }

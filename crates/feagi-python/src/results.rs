@@ -59,6 +59,19 @@ impl BurstResult {
         self.snapshot.fired_count()
     }
 
+    /// How many memory neurons fired (SPEC 6.2; included in ``fired_count``).
+    #[getter]
+    fn memory_fired(&self) -> usize {
+        self.snapshot.memory_fired
+    }
+
+    /// What plasticity did after this burst, as a dict of counters (see
+    /// ``RustNPU.get_plasticity_stats``).
+    #[getter]
+    fn plasticity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        stats_dict(py, &self.snapshot.plasticity)
+    }
+
     #[getter]
     fn power_injections(&self) -> usize {
         self.snapshot.power_injections
@@ -202,4 +215,23 @@ impl SpikeRecord {
             self.ids.len()
         )
     }
+}
+
+/// Plasticity counters as a dict with the field names of `PlasticityStats`.
+pub fn stats_dict<'py>(
+    py: Python<'py>,
+    s: &feagi_burst_engine::PlasticityStats,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("potentiations", s.potentiations)?;
+    d.set_item("depressions", s.depressions)?;
+    d.set_item("weight_changes", s.weight_changes)?;
+    d.set_item("synapses_created", s.synapses_created)?;
+    d.set_item("memory_born", s.memory_born)?;
+    d.set_item("memory_reactivated", s.memory_reactivated)?;
+    d.set_item("memory_died", s.memory_died)?;
+    d.set_item("memory_long_term", s.memory_long_term)?;
+    d.set_item("replay_injections", s.replay_injections)?;
+    d.set_item("patterns_ignored", s.patterns_ignored)?;
+    Ok(d)
 }

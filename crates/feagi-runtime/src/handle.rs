@@ -97,8 +97,9 @@ impl NpuHandle {
     /// Grows `genome` into an NPU (see [`RustNPU::from_genome`]) and wraps it
     /// with the genome's warnings.
     pub fn from_genome(genome: &Genome, config: NpuConfig) -> Result<Self, LoadError> {
+        let plasticity = config.plasticity;
         let npu = RustNPU::from_genome(genome, config)?;
-        Ok(Self::with_warnings(npu, genome.warnings().to_vec()))
+        Ok(Self::with_warnings(npu, genome.warnings_for(plasticity)))
     }
 
     /// Locks the NPU, waiting while another thread holds it.

@@ -1,6 +1,6 @@
 //! [`BurstSnapshot`]: an owned copy of one burst's results.
 
-use feagi_burst_engine::{BurstResult, NeuronId};
+use feagi_burst_engine::{BurstResult, NeuronId, PlasticityStats};
 
 /// What one burst did (SPEC §4.5), owned, so it can cross threads and
 /// outlive the NPU lock. Built from the engine's borrowed [`BurstResult`]
@@ -21,6 +21,10 @@ pub struct BurstSnapshot {
     pub neurons_processed: usize,
     /// Candidates whose input was dropped because they were refractory.
     pub neurons_in_refractory: usize,
+    /// Memory neurons among the fired (SPEC §6.2).
+    pub memory_fired: usize,
+    /// What plasticity did after this burst (SPEC §6).
+    pub plasticity: PlasticityStats,
 }
 
 impl BurstSnapshot {
@@ -40,6 +44,8 @@ impl From<&BurstResult<'_>> for BurstSnapshot {
             synaptic_injections: r.synaptic_injections,
             neurons_processed: r.neurons_processed,
             neurons_in_refractory: r.neurons_in_refractory,
+            memory_fired: r.memory_fired,
+            plasticity: r.plasticity,
         }
     }
 }
