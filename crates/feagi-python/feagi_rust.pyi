@@ -67,6 +67,12 @@ class BurstResult:
     def neurons_processed(self) -> int: ...
     @property
     def neurons_in_refractory(self) -> int: ...
+    @property
+    def memory_fired(self) -> int:
+        """Memory neurons among the fired (SPEC 6.2)."""
+    @property
+    def plasticity(self) -> Dict[str, int]:
+        """What plasticity did after this burst (counters)."""
 
 class SpikeRecord:
     """The spikes of ``RustNPU.run(n)``: parallel ``bursts`` / ``neuron_ids``."""
@@ -104,6 +110,7 @@ class RustNPU:
         power_amount: float = 1.0,
         fire_ledger_window: int = 20,
         fatigue_active: bool = False,
+        plasticity: bool = True,
     ) -> "RustNPU": ...
     @staticmethod
     def default_genome() -> str: ...
@@ -220,6 +227,37 @@ class RustNPU:
     # runtime parameter updates (SPEC 4.6)
     def update_cortical_area(self, cortical_id: AreaRef, **params: Any) -> None: ...
     def update_area_parameter(self, cortical_id: AreaRef, name: str, value: Any) -> None: ...
+
+    # plasticity and memory (SPEC 6)
+    def get_synapse_weights(
+        self, source: AreaRef, destination: AreaRef
+    ) -> Tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint8]]: ...
+    def get_stdp_pairs(self) -> List[Dict[str, Any]]: ...
+    def get_memory_neurons(self, cortical_id: AreaRef) -> List[Dict[str, Any]]: ...
+    def memory_neuron_count(self) -> int: ...
+    def get_plasticity_stats(self) -> Dict[str, int]: ...
+    def add_stdp_pair(
+        self,
+        source: AreaRef,
+        destination: AreaRef,
+        window: int = 1,
+        plasticity_constant: int = 1,
+        ltp_multiplier: int = 1,
+        ltd_multiplier: int = 1,
+        bidirectional: bool = False,
+        psp: int = 1,
+        synapse_type: Optional[Union[int, str]] = None,
+    ) -> None: ...
+    def add_memory_area(
+        self,
+        cortical_id: AreaRef,
+        temporal_depth: int = 1,
+        longterm_mem_threshold: int = 100,
+        lifespan_growth_rate: int = 1,
+        init_lifespan: int = 9,
+    ) -> None: ...
+    def add_memory_relation(self, upstream: AreaRef, memory_area: AreaRef) -> None: ...
+    def add_memory_twin(self, twin: AreaRef, of: AreaRef) -> None: ...
 
     # export
     def export_connectome(self) -> Dict[str, Any]: ...

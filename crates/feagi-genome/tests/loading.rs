@@ -856,3 +856,61 @@ fn spec_example_metadata_and_accessors() {
     assert!(added.is_added());
     assert!(!g.area_by_id(&CorticalId::POWER).unwrap().is_added());
 }
+
+// ---- M2 gene checks (SPEC §6: gene ranges, twins) ---------------------------
+
+#[test]
+fn m2_init_lifespan_zero_is_out_of_range() {
+    let e = Flat::new()
+        .area("cM____", [1, 1, 1])
+        .gene("cM____", "mem_ls", json!(0))
+        .load()
+        .unwrap_err();
+    assert_eq!(e.kind, GenomeErrorKind::ValueOutOfRange);
+    assert!(e.gene_key().is_some_and(|k| k.contains("mem_ls")), "{e}");
+    for bad in [json!(-1), json!(-3)] {
+        let e = Flat::new()
+            .area("cM____", [1, 1, 1])
+            .gene("cM____", "mem_gr", bad.clone())
+            .load()
+            .unwrap_err();
+        assert_eq!(e.kind, GenomeErrorKind::ValueOutOfRange, "{bad}");
+    }
+}
+
+#[test]
+fn m2_a_twin_naming_a_missing_area_fails_the_load() {
+    let e = Flat::new()
+        .area("cA____", [1, 1, 1])
+        .area("cT____", [1, 1, 1])
+        .gene("cT____", "twinrf", json!("cNone_"))
+        .load()
+        .unwrap_err();
+    assert_eq!(e.kind, GenomeErrorKind::MissingDestinationArea);
+    assert!(e.to_string().contains("memory_twin_of"), "{e}");
+    assert_eq!(e.locators.cortical_id.as_deref(), Some("cT____"));
+    // Naming an existing area loads.
+    Flat::new()
+        .area("cA____", [1, 1, 1])
+        .area("cT____", [1, 1, 1])
+        .gene("cT____", "twinrf", json!("cA____"))
+        .load()
+        .unwrap();
+}
+
+#[test]
+fn m2_plasticity_window_zero_is_a_located_rule_error() {
+    // The 8-element rule form ends with plasticity_window (SPEC §1.6).
+    let e = Flat::new()
+        .area("cA____", [1, 1, 1])
+        .area("cB____", [1, 1, 1])
+        .map(
+            "cA____",
+            json!({"cB____": [["projector", [1, 1, 1], 1, true, 1, 1, 1, 0]]}),
+        )
+        .load()
+        .unwrap_err();
+    assert_eq!(e.kind, GenomeErrorKind::MalformedRule, "{e}");
+    assert_eq!(e.locators.rule_index, Some(0));
+    assert!(e.to_string().contains("plasticity_window 0"), "{e}");
+}
