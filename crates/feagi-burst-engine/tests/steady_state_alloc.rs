@@ -42,14 +42,36 @@ fn bursts_do_not_allocate_in_steady_state() {
         .build()
         .unwrap();
     for parallel in [false, true] {
-        pool.install(|| steady_state(parallel));
+        for plastic in [false, true] {
+            pool.install(|| steady_state(parallel, plastic));
+        }
     }
 }
 
-fn steady_state(parallel: bool) {
+fn steady_state(parallel: bool, plastic: bool) {
     {
         let mut npu = support::random_network::build(3, 20_000, 20);
         npu.set_parallel(parallel, 0);
+        if plastic {
+            // STDP on every pair of the four random areas (SPEC §6.1), W = 2.
+            let areas: Vec<u32> = (3..npu.area_count() as u32).collect();
+            for &a in &areas {
+                for &b in &areas {
+                    npu.add_stdp_pair(feagi_types::StdpRegistration {
+                        source_area: a,
+                        destination_area: b,
+                        plasticity_constant: 1,
+                        ltp_multiplier: 2,
+                        ltd_multiplier: 1,
+                        window: 2,
+                        bidirectional: false,
+                        psp: 1,
+                        synapse_type: feagi_burst_engine::SynapseType::Excitatory,
+                    })
+                    .unwrap();
+                }
+            }
+        }
         let ids: Vec<u32> = (3..npu.neuron_count() as u32).step_by(7).collect();
         let potentials = vec![4.0f32; ids.len()];
         // Warm-up: buffers reach their working size, the rayon pool starts.
@@ -59,15 +81,23 @@ fn steady_state(parallel: bool) {
         }
         let before = ALLOCATIONS.load(Ordering::Relaxed);
         let mut fired = 0;
+        let mut learned = 0;
         for _ in 0..200 {
             npu.stage_inputs(&ids, &potentials).unwrap();
-            fired += npu.process_burst(None).unwrap().fired_count;
+            let r = npu.process_burst(None).unwrap();
+            fired += r.fired_count;
+            learned += r.plasticity.potentiations + r.plasticity.depressions;
         }
         let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
         assert!(fired > 10_000, "network must be active ({fired} fired)");
         assert_eq!(
+            learned > 0,
+            plastic,
+            "plastic = {plastic}: {learned} updates"
+        );
+        assert_eq!(
             allocations, 0,
-            "parallel = {parallel}: {allocations} allocations in 200 bursts"
+            "parallel = {parallel}, plastic = {plastic}: {allocations} allocations in 200 bursts"
         );
     }
 }

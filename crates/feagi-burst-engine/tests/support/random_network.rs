@@ -78,6 +78,44 @@ pub struct Trace {
     pub countdowns: Vec<u16>,
     pub counts: Vec<u16>,
     pub ledger: Vec<Vec<Vec<u32>>>,
+    /// Every synapse at the end, in row order: (source, target, weight).
+    pub synapses: Vec<(u32, u32, u8)>,
+}
+
+/// Makes the random network learn (SPEC §6): STDP on some pairs of its four
+/// areas (one bidirectional, one self-pair), and area 3 a memory area fed by
+/// area 4 whose twin is area 5.
+pub fn make_plastic(npu: &mut RustNPU, seed: u64) {
+    use feagi_types::{MemoryAreaGenes, MemoryRelation, MemoryTwin, StdpRegistration};
+    let mut rng = SplitMix64::new(seed ^ 0x51D9);
+    for (a, b, bidirectional) in [(4, 5, false), (5, 6, true), (6, 6, false), (4, 6, false)] {
+        npu.add_stdp_pair(StdpRegistration {
+            source_area: a,
+            destination_area: b,
+            plasticity_constant: 1 + rng.below(3) as i64,
+            ltp_multiplier: 1 + rng.below(4) as i64,
+            ltd_multiplier: rng.below(3) as i64,
+            window: 1 + rng.below(3) as u32,
+            bidirectional,
+            psp: 1,
+            synapse_type: SynapseType::Excitatory,
+        })
+        .unwrap();
+    }
+    npu.add_memory_area(MemoryAreaGenes {
+        area: 3,
+        temporal_depth: 1 + rng.below(2) as u32,
+        longterm_mem_threshold: 6,
+        lifespan_growth_rate: 2,
+        init_lifespan: 3,
+    })
+    .unwrap();
+    npu.add_memory_relation(MemoryRelation {
+        upstream: 4,
+        memory_area: 3,
+    })
+    .unwrap();
+    npu.add_memory_twin(MemoryTwin { twin: 5, of: 4 }).unwrap();
 }
 
 /// Runs `bursts` bursts with seeded random input and records the trace.
@@ -90,6 +128,7 @@ pub fn trace(npu: &mut RustNPU, seed: u64, bursts: u64) -> Trace {
         countdowns: vec![],
         counts: vec![],
         ledger: vec![],
+        synapses: vec![],
     };
     for b in 0..bursts {
         if b % 5 != 4 {
@@ -121,5 +160,11 @@ pub fn trace(npu: &mut RustNPU, seed: u64, bursts: u64) -> Trace {
                 .collect()
         })
         .collect();
+    let n = npu.neuron_count() as u32;
+    for s in 0..n {
+        for syn in npu.outgoing(s).unwrap() {
+            t.synapses.push((s, syn.peer, syn.weight));
+        }
+    }
     t
 }
