@@ -13,38 +13,58 @@ use feagi_types::{AreaIndex, NeuronId, StdpRegistration, SynapseArray};
 use crate::{PlasticityContext, PlasticityError, PlasticityRule};
 
 /// Per neuron, how many frames of the current window it fired in, valid
-/// while `epoch` equals the current pass. A neuron is in one area, so one
-/// array serves both ends of a pair.
+/// while its epoch equals the current pass. A neuron is in one area, so one
+/// array serves both ends of a pair. Epoch and count sit side by side: one
+/// cache line per lookup on the hot path.
 #[derive(Clone, Debug, Default)]
 struct Marks {
-    epoch: Vec<u32>,
-    count: Vec<u32>,
+    /// (epoch, count) per neuron id.
+    slots: Vec<(u32, u32)>,
     current: u32,
 }
 
 impl Marks {
     fn begin(&mut self, neurons: usize) {
-        if self.epoch.len() < neurons {
-            self.epoch.resize(neurons, 0);
-            self.count.resize(neurons, 0);
+        if self.slots.len() < neurons {
+            self.slots.resize(neurons, (0, 0));
         }
         self.current = self.current.wrapping_add(1);
         if self.current == 0 {
             // Wrapped: forget every old mark once every 4 billion passes.
-            self.epoch.fill(0);
+            self.slots.fill((0, 0));
             self.current = 1;
         }
     }
 
+    /// Counts one firing of `id`; true the first time in this pass.
+    #[inline]
+    fn hit(&mut self, id: NeuronId) -> bool {
+        let slot = &mut self.slots[id as usize];
+        if slot.0 == self.current {
+            slot.1 += 1;
+            false
+        } else {
+            *slot = (self.current, 1);
+            true
+        }
+    }
+
+    /// Marks `id` without counting.
+    #[inline]
+    fn mark(&mut self, id: NeuronId) {
+        self.slots[id as usize] = (self.current, 0);
+    }
+
     #[inline]
     fn seen(&self, id: NeuronId) -> bool {
-        self.epoch[id as usize] == self.current
+        self.slots[id as usize].0 == self.current
     }
 
     #[inline]
     fn count(&self, id: NeuronId) -> u32 {
-        if self.seen(id) {
-            self.count[id as usize]
+        let (epoch, count) = self.slots[id as usize];
+        if epoch == self.current {
+            count
         } else {
             0
         }
@@ -231,13 +251,8 @@ impl Stdp {
                     // Memory neurons never take part in STDP; they are last.
                     break;
                 }
-                let i = id as usize;
-                if marks.epoch[i] != marks.current {
-                    marks.epoch[i] = marks.current;
-                    marks.count[i] = 1;
+                if marks.hit(id) {
                     out.push(id);
-                } else {
-                    marks.count[i] += 1;
                 }
             }
         }
@@ -281,15 +296,12 @@ impl Stdp {
         // Synapses from a neuron of A that fired in the window.
         for &s in &self.any_a {
             let s_all = marks.count(s) == full;
-            let row_len = synapses.outgoing_count(s) as usize;
-            for pos in 0..row_len {
-                let d = synapses.row(s).target[pos];
+            let (targets, weights) = synapses.row_targets_and_weights_mut(s);
+            for (&d, weight) in targets.iter().zip(weights.iter_mut()) {
                 if area_of.get(d as usize) != Some(&b) {
                     continue;
                 }
-                let d_all = marks.count(d) == full;
-                let weight = &mut synapses.row_weights_mut(s)[pos];
-                if s_all && d_all {
+                if s_all && marks.count(d) == full {
                     stats.potentiations += 1;
                     let new = weight.saturating_add(d_plus);
                     stats.weight_changes += u64::from(new != *weight);
@@ -358,7 +370,7 @@ impl Stdp {
             let s = self.all_a[i];
             self.existing.begin(ctx.neuron_count());
             for &d in ctx.row(s).target {
-                self.existing.epoch[d as usize] = self.existing.current;
+                self.existing.mark(d);
             }
             for j in 0..self.all_b.len() {
                 let d = self.all_b[j];

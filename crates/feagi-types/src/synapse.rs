@@ -425,6 +425,20 @@ impl SynapseArray {
         }
     }
 
+    /// The targets (read-only) and weights (mutable) of `source`'s row, in
+    /// row order (empty for an unknown source): what a learning rule walks.
+    #[inline]
+    pub fn row_targets_and_weights_mut(&mut self, source: NeuronId) -> (&[NeuronId], &mut [u8]) {
+        let s = source as usize;
+        match (self.row_start.get(s), self.row_len.get(s)) {
+            (Some(&start), Some(&len)) => {
+                let end = start + len as usize;
+                (&self.target[start..end], &mut self.weight[start..end])
+            }
+            _ => (&[], &mut []),
+        }
+    }
+
     /// Sets the PSP of every synapse leaving `source`.
     pub fn set_row_psp(&mut self, source: NeuronId, psp: u8) {
         let s = source as usize;
