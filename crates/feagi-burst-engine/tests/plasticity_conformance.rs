@@ -302,7 +302,7 @@ fn item_44_replay_injects_into_twins_after_api_input_through_update() {
         lifespan_growth_rate: 1,
         init_lifespan: 9,
     });
-    let mut twin = |npu: &mut RustNPU, id: &str, n: u32, threshold: f32, refractory: u16| {
+    let twin = |npu: &mut RustNPU, id: &str, n: u32, threshold: f32, refractory: u16| {
         let mut a = area(id, [n, 1, 1]);
         a.properties.firing_threshold = threshold;
         let t = npu.register_area(a).unwrap();
