@@ -18,8 +18,8 @@ echo "== Rust tests (profile: test, optimised; FEAGI_GENOMES=${FEAGI_GENOMES:-un
 cargo test --workspace --locked
 
 # ----- Python bindings (crates/feagi-python, module feagi_rust) ---------------
-# A virtual environment at .venv (created when missing) gets maturin, numpy and
-# pytest; `maturin develop --release` builds the extension into it (release
+# A virtual environment at .venv (created when missing) gets maturin, numpy,
+# pytest and xxhash (the reference NPU's pattern hash); `maturin develop --release` builds the extension into it (release
 # profile, in the workspace target/ unless CARGO_TARGET_DIR says otherwise, so
 # the 1,000-burst tests run optimised code); pytest then runs python/tests.
 # PYTHON selects the interpreter that creates the environment (default python3).
@@ -30,7 +30,7 @@ if [ ! -x "$venv_dir/bin/python" ]; then
   "${PYTHON:-python3}" -m venv "$venv_dir"
 fi
 venv_python="$venv_dir/bin/python"
-"$venv_python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest
+"$venv_python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest xxhash
 
 echo "== Python tests: build and install feagi_rust (maturin develop --release)"
 # maturin installs into the active environment: make .venv the active one.

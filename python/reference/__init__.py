@@ -2,11 +2,14 @@
 
 ``reference.npu.ReferenceNPU`` is a numpy re-implementation of the burst
 cycle of SPEC section 4, built from ``RustNPU.export_connectome()``;
-``reference.harness`` drives it side by side with the Rust engine.
+``reference.harness`` drives it side by side with the Rust engine. With
+plasticity enabled in the export, ``reference.plasticity.Plasticity`` adds
+SPEC section 6 (STDP, memory areas, replay).
 """
 
 from .npu import (
     F32_0_999,
+    MEMORY_ID_BASE,
     ReferenceNPU,
     excitability_random,
     pcg_hash,
@@ -15,6 +18,7 @@ from .npu import (
 
 __all__ = [
     "F32_0_999",
+    "MEMORY_ID_BASE",
     "ReferenceNPU",
     "excitability_random",
     "pcg_hash",

@@ -1,4 +1,4 @@
-"""A numpy reference of the FEAGI NPU burst cycle (SPEC sections 4 and 7.1).
+"""A numpy reference of the FEAGI NPU burst cycle (SPEC sections 4, 6 and 7.1).
 
 ``ReferenceNPU`` is built from ``feagi_rust.RustNPU.export_connectome()`` and
 then runs bursts on its own, without calling the Rust burst code. It is
@@ -13,6 +13,14 @@ per synapse), and keeps the spec's float32 semantics bit for bit:
   synaptic contributions of the previous fire queue by ascending source and,
   per source, in synapse row order. ``np.add.at`` on a float32 array applies
   its updates unbuffered and in index order, which is exactly that.
+
+When the export says plasticity is enabled (``export["plasticity"]["enabled"]``)
+the reference also runs SPEC section 6 (STDP, memory areas, replay), see
+``reference.plasticity``: replay input due at t is appended to the staged
+input (phase 1a), forced memory-neuron injections are added in phase 1e, and
+phase 3 archives FQ(t) and runs STDP, the memory lifecycle, pattern detection
+and replay scheduling. Synapses are then mutable: STDP changes weights and
+appends created synapses to the end of their source's row.
 """
 
 from __future__ import annotations
@@ -21,7 +29,10 @@ import collections
 
 import numpy as np
 
+from .plasticity import MEMORY_ID_BASE, Plasticity
+
 __all__ = [
+    "MEMORY_ID_BASE",
     "ReferenceNPU",
     "pcg_hash",
     "excitability_random",
@@ -98,13 +109,22 @@ class ReferenceNPU:
         mp-driven and divided contributions, ...). Tests use it to show that a
         workload exercises every rule; it costs a little time, so it is off by
         default.
+    ledger:
+        Only for an export taken after burst 0 with plasticity on: the fire
+        ledger frames before the export, a list of (timestep, fired ids)
+        oldest first (``harness.ledger_history``), which STDP windows and
+        memory patterns of the next bursts read.
 
     State after each burst: ``V`` (float32), ``refractory_countdown`` and
     ``consecutive_count`` (uint16), ``burst`` (the last burst number),
-    ``fire_queue`` (ids, potentials) and ``last_fcl`` (ids, sums).
+    ``fire_queue`` (ids, potentials; memory neurons last) and ``last_fcl``
+    (ids, sums; the FCL of phase 1 including forced memory-neuron entries);
+    with plasticity, ``plasticity`` (a ``reference.plasticity.Plasticity``)
+    and the mutable synapse arrays ``syn_source``, ``syn_target``,
+    ``syn_w``, ``syn_psp``, ``syn_inhibitory`` in row order.
     """
 
-    def __init__(self, export: dict, track_stats: bool = False):
+    def __init__(self, export: dict, track_stats: bool = False, ledger=None):
         self.stats = collections.Counter() if track_stats else None
         nrn = export["neurons"]
         self.n = int(len(nrn["membrane_potential"]))
@@ -165,22 +185,15 @@ class ReferenceNPU:
         src = np.asarray(syn["source"], dtype=np.int64)
         if len(src) and np.any(np.diff(src) < 0):
             raise ValueError("export synapses are not grouped by ascending source")
-        self.syn_target = np.array(syn["target"], dtype=np.int64, copy=True)
-        weight = np.asarray(syn["weight"], dtype=np.uint32)
-        psp = np.asarray(syn["psp"], dtype=np.uint32)
-        inhibitory = np.asarray(syn["type"], dtype=np.uint8) == 1
-        self.syn_weight = weight.astype(np.float32)  # exact: 0..255
-        self.syn_inhibitory = inhibitory
-        # c = f32(w * psp): the integer product 0..65025 is exact in float32.
-        self.syn_fixed_c = (weight * psp).astype(np.float32)
-        counts = np.bincount(src, minlength=n)[:n] if len(src) else np.zeros(n, dtype=np.int64)
-        self.row_start = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=self.row_start[1:])
-        self.outgoing = counts.astype(np.int64)
-        # f32(outgoing(s)): exact for counts below 2**24.
-        self.outgoing_f32 = counts.astype(np.float32)
         self.src_uniform = uniform[self.area]
         self.src_mp_driven = mp_driven[self.area]
+        self._set_synapses(
+            src,
+            np.array(syn["target"], dtype=np.int64, copy=True),
+            np.asarray(syn["weight"], dtype=np.int64),
+            np.asarray(syn["psp"], dtype=np.int64),
+            np.asarray(syn["type"], dtype=np.uint8) == 1,
+        )
 
         # Injection.
         cfg = export.get("config", {})
@@ -205,6 +218,49 @@ class ReferenceNPU:
         # FCL scratch: sums and "is a candidate" flags, reset after each burst.
         self._fcl = np.zeros(n, dtype=np.float32)
         self._touched = np.zeros(n, dtype=bool)
+
+        # SPEC 6 (M2): plasticity and memory, when the exporting NPU runs it.
+        # ``ledger``: the fire-ledger frames before the export, as a list of
+        # (timestep, fired ids) oldest first (see harness.ledger_history);
+        # needed only for an export taken after burst 0.
+        pl = export.get("plasticity") or {}
+        self.plasticity = (
+            self.plasticity_class(self, pl, export["areas"], nrn, ledger) if pl.get("enabled") else None
+        )
+
+    # The class that runs SPEC 6 (a hook so tests can perturb it).
+    plasticity_class = Plasticity
+
+    # ----- synapse storage (SPEC 3.4; mutable under SPEC 6.1) ----------------
+
+    def _set_synapses(self, source, target, weight, psp, inhibitory) -> None:
+        """Installs the synapse arrays (row order) and every derived array."""
+        n = self.n
+        self.syn_source = np.asarray(source, dtype=np.int64)
+        self.syn_target = np.asarray(target, dtype=np.int64)
+        self.syn_w = np.asarray(weight, dtype=np.int64)  # the u8 weight, 0..255
+        self.syn_psp = np.asarray(psp, dtype=np.int64)
+        self.syn_inhibitory = np.asarray(inhibitory, dtype=bool)
+        src = self.syn_source
+        counts = np.bincount(src, minlength=n)[:n] if len(src) else np.zeros(n, dtype=np.int64)
+        self.row_start = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.row_start[1:])
+        self.outgoing = counts.astype(np.int64)
+        # f32(outgoing(s)): exact for counts below 2**24.
+        self.outgoing_f32 = counts.astype(np.float32)
+        self._weights_changed()
+
+    def _weights_changed(self) -> None:
+        """Recomputes the propagation constants after weights changed."""
+        self.syn_weight = self.syn_w.astype(np.float32)  # exact: 0..255
+        # c = f32(w * psp): the integer product 0..65025 is exact in float32.
+        self.syn_fixed_c = (self.syn_w * self.syn_psp).astype(np.float32)
+
+    def synapse_arrays(self):
+        """(source, target, weight, psp, type) in row order, as the export gives them."""
+        return (self.syn_source.astype(np.uint32), self.syn_target.astype(np.uint32),
+                self.syn_w.astype(np.uint8), self.syn_psp.astype(np.uint8),
+                self.syn_inhibitory.astype(np.uint8))
 
     # ----- voxel lookup (SPEC 2.4, D3) --------------------------------------
 
@@ -286,6 +342,7 @@ class ReferenceNPU:
         return self.stage(ids, p[owner])
 
     def clear_staged(self) -> None:
+        """Drops the input staged through the API (pending replay stays, SPEC 6.2)."""
         self._staged_ids.clear()
         self._staged_p.clear()
 
@@ -305,11 +362,14 @@ class ReferenceNPU:
     def synaptic_contributions(self, fq_ids: np.ndarray, fq_pot: np.ndarray):
         """(targets, contributions) of FQ(t-1), by ascending source then row order."""
         fq_ids = np.asarray(fq_ids, dtype=np.int64)
+        fq_pot = np.asarray(fq_pot, dtype=np.float32)
+        regular = fq_ids < self.n  # memory neurons (SPEC 6.2) have no synapses
+        fq_ids, fq_pot = fq_ids[regular], fq_pot[regular]
         if len(fq_ids) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         order = np.argsort(fq_ids, kind="stable")  # already ascending; keep it so
         fq_ids = fq_ids[order]
-        fq_pot = np.asarray(fq_pot, dtype=np.float32)[order]
+        fq_pot = fq_pot[order]
         lengths = self.outgoing[fq_ids]
         syn = _ranges(self.row_start[fq_ids], lengths)
         src = np.repeat(fq_ids, lengths)
@@ -334,10 +394,21 @@ class ReferenceNPU:
 
     # ----- the burst (SPEC 4.1) ---------------------------------------------
 
-    def _fcl_inputs(self):
-        """Phase 1a-1d: (ids, values) in the exact order they are added."""
+    def _staged_inputs(self, t: int):
+        """Phase 1a: the API-staged input in staging order, then the replay
+        injections due at t (SPEC 6.2), as lists of (ids, values) chunks."""
         ids = list(self._staged_ids)
         vals = list(self._staged_p)
+        if self.plasticity is not None:
+            r_ids, r_vals = self.plasticity.replay_due(t)
+            if len(r_ids):
+                ids.append(r_ids)
+                vals.append(r_vals)
+        return ids, vals
+
+    def _fcl_inputs(self, t: int):
+        """Phase 1a-1d: (ids, values) in the exact order they are added."""
+        ids, vals = self._staged_inputs(t)
         if self.power_neuron is not None:
             ids.append(np.array([self.power_neuron], dtype=np.int64))
             vals.append(np.array([self.power_amount], dtype=np.float32))
@@ -355,7 +426,7 @@ class ReferenceNPU:
         # Phase 0: reset every non-accumulating neuron.
         self.V[self.non_accumulating] = F32(0.0)
         # Phase 1: the FCL, summed in order, each sum starting at +0.0.
-        ids, vals = self._fcl_inputs()
+        ids, vals = self._fcl_inputs(t)
         self.clear_staged()
         idx = np.concatenate(ids).astype(np.intp, copy=False) if ids else np.zeros(0, np.intp)
         val = np.concatenate(vals).astype(np.float32, copy=False) if vals else np.zeros(0, np.float32)
@@ -366,11 +437,25 @@ class ReferenceNPU:
         sums = fcl[cand].copy()
         fcl[cand] = F32(0.0)
         touched[cand] = False
-        # Phase 2: dynamics.
+        # Phase 1e (M2): forced memory-neuron injections due at t. Memory
+        # neurons get no other input (no synapses; staging rejects their ids).
+        if self.plasticity is not None:
+            m_ids, m_sums = self.plasticity.forced_due(t)
+        else:
+            m_ids, m_sums = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        # Phase 2: dynamics. A memory neuron fires iff a forced injection is
+        # due, with V_fire = its FCL sum (SPEC 6.2), after the regular ids.
         fired, v_fire = self._dynamics(cand, sums, t)
+        fired = np.concatenate([fired.astype(np.int64), m_ids]).astype(np.uint32)
+        v_fire = np.concatenate([v_fire, m_sums]).astype(np.float32)
         self.burst = t
-        self.fire_queue = (fired.astype(np.uint32), v_fire)
-        self.last_fcl = (cand.astype(np.uint32), sums)
+        self.fire_queue = (fired, v_fire)
+        self.last_fcl = (np.concatenate([cand, m_ids]).astype(np.uint32),
+                         np.concatenate([sums, m_sums]).astype(np.float32))
+        # Phase 3: archive FQ(t), STDP, memory lifecycle, pattern detection,
+        # replay scheduling (SPEC 4.1, 6).
+        if self.plasticity is not None:
+            self.plasticity.after_burst(t, fired)
         return self.fire_queue
 
     def _accumulate(self, fcl: np.ndarray, idx: np.ndarray, val: np.ndarray) -> None:

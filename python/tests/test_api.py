@@ -20,7 +20,8 @@ def test_constructor_keyword_and_positional():
         assert npu.neuron_count() == 0 and npu.synapse_count() == 0
         assert npu.area_count() == 0 and npu.burst_count() == 0
     assert a.get_config()["fire_ledger_window"] == 5
-    assert c.get_config() == {"seed": 0, "power_amount": 1.0, "fire_ledger_window": 20, "fatigue_active": False}
+    assert c.get_config() == {"seed": 0, "power_amount": 1.0, "fire_ledger_window": 20, "fatigue_active": False,
+                              "plasticity": True}
     assert repr(a) == "RustNPU(areas=0, neurons=0, synapses=0, burst=0)"
 
 

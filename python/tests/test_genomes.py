@@ -166,8 +166,11 @@ def test_from_genome_rejects_bad_config():
         with pytest.raises(exc):
             feagi_rust.RustNPU.from_genome(genome, **kwargs)
     npu = feagi_rust.RustNPU.from_genome(genome, seed=7, power_amount=2.5, fire_ledger_window=5, fatigue_active=True)
-    assert npu.get_config() == {"seed": 7, "power_amount": 2.5, "fire_ledger_window": 5, "fatigue_active": True}
+    assert npu.get_config() == {"seed": 7, "power_amount": 2.5, "fire_ledger_window": 5, "fatigue_active": True,
+                                "plasticity": True}
     assert npu.get_fire_ledger_window_size("___power") == 5
+    off = feagi_rust.RustNPU.from_genome(genome, plasticity=False)
+    assert off.get_config()["plasticity"] is False and off.export_connectome()["plasticity"]["enabled"] is False
 
 
 def reference_ipu_step(v, count, p, threshold, cap):

@@ -7,8 +7,15 @@ by burst; every burst the fired ids, the firing potentials and the FCL
 membrane potentials, refractory countdowns and consecutive counts of every
 neuron must match at checkpoints and at the end.
 
+Genomes load with plasticity on (the default of ``from_genome``): the
+reference then runs SPEC 6 too, and every burst the weights of every STDP
+pair (created synapses included, row order) and the plasticity counters are
+compared as well, and the whole synapse table and the memory state at the
+checkpoints (see test_reference_plasticity.py for the plastic workloads).
+
 * every genome of $FEAGI_GENOMES that loads (the one that must fail is checked
-  to fail), 300 bursts of random sensory input;
+  to fail), 300 bursts of random sensory input, each frame held for 5 to 20
+  bursts (SPEC 6.1 potentiates only co-activity over the whole window);
 * 60 random hand-built networks, 60 bursts each, state compared every burst;
 * targeted cases: mp_driven_psp rounding corners, an export taken mid-run,
   the saturating consecutive count;
@@ -54,14 +61,14 @@ def _corpus_names():
     return ["<FEAGI_GENOMES corpus unavailable>"]
 
 
-def _genome_run(path, seed, reference_class=ReferenceNPU, bursts=GENOME_BURSTS, **kwargs):
+def _genome_run(path, seed, reference_class=ReferenceNPU, bursts=GENOME_BURSTS, hold=None, **kwargs):
     npu = feagi_rust.RustNPU.from_genome(str(path))
     export = npu.export_connectome()
     ref = reference_class(export, **kwargs)
     areas, _ = genome_input_areas(
         export["areas"], export["synapses"]["target"].astype(np.int64), export["neurons"]["area"]
     )
-    report = lockstep(npu, ref, bursts, GenomeInput(areas, seed), state_every=50)
+    report = lockstep(npu, ref, bursts, GenomeInput(areas, seed, hold=hold), state_every=50)
     return report, areas, npu
 
 
@@ -84,12 +91,17 @@ def test_genome_conformance(genomes_dir, name):
             feagi_rust.RustNPU.from_genome(str(path))
         return
     seed = zlib.crc32(name.encode())
-    report, areas, npu = _genome_run(path, seed)
+    report, areas, npu = _genome_run(path, seed, hold=(5, 20))
     assert report.mismatch is None, f"{name}: {report.mismatch}"
     assert report.bursts == GENOME_BURSTS and npu.burst_count() == GENOME_BURSTS
     assert areas and report.staged_total > 0
     # More than the power neuron fired: the input reached the network.
     assert report.fired_total > GENOME_BURSTS
+    # Plasticity ran: every genome with STDP pairs changed weights (the
+    # shipped ones mostly depress: their plastic targets rarely fire for a
+    # whole window; the variant of test_reference_plasticity.py potentiates).
+    if npu.get_stdp_pairs():
+        assert report.rust_plasticity["weight_changes"] > 0, dict(report.rust_plasticity)
 
 
 def test_genome_input_area_choice(genomes_dir):

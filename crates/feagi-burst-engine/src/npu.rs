@@ -1059,7 +1059,12 @@ impl RustNPU {
 
     /// The last burst's FCL as (id, summed input), ascending id.
     pub fn last_fcl(&self) -> impl Iterator<Item = (NeuronId, f32)> + '_ {
-        self.fcl.entries()
+        // Phase 1e's forced memory-neuron entries belong to the FCL (SPEC
+        // §4.1); they are kept apart from the dense lists and, having the
+        // highest ids, follow the regular candidates.
+        self.fcl
+            .entries()
+            .chain(self.plasticity.due.iter().copied())
     }
 
     /// The fire ledger.
