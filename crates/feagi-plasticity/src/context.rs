@@ -92,16 +92,7 @@ impl ReplayQueue {
 /// Changes take effect from burst t+1: weights and new synapses in
 /// propagation, forced injections in phase 1e, replay in phase 1a.
 pub struct PlasticityContext<'a> {
-    burst: u64,
-    fired: &'a [NeuronId],
-    ledger: &'a FireLedger,
-    neurons: &'a NeuronArray,
-    areas: &'a dyn BrainAreas,
-    synapses: &'a mut SynapseArray,
-    memory: &'a mut MemoryNeurons,
-    forced: &'a mut Vec<(NeuronId, f32)>,
-    replay: &'a mut ReplayQueue,
-    stats: &'a mut PlasticityStats,
+    p: ContextParts<'a>,
 }
 
 /// The parts a [`PlasticityContext`] is built from (the burst engine's state).
@@ -131,41 +122,18 @@ pub struct ContextParts<'a> {
 impl<'a> PlasticityContext<'a> {
     /// A context over the engine's state.
     pub fn new(parts: ContextParts<'a>) -> Self {
-        let ContextParts {
-            burst,
-            fired,
-            ledger,
-            neurons,
-            areas,
-            synapses,
-            memory,
-            forced,
-            replay,
-            stats,
-        } = parts;
-        PlasticityContext {
-            burst,
-            fired,
-            ledger,
-            neurons,
-            areas,
-            synapses,
-            memory,
-            forced,
-            replay,
-            stats,
-        }
+        PlasticityContext { p: parts }
     }
 
     /// t: the burst just archived.
     pub fn burst(&self) -> u64 {
-        self.burst
+        self.p.burst
     }
 
     /// FQ(t): the neurons that fired in burst t, ascending (memory neurons,
     /// whose ids are the highest, last).
     pub fn fired(&self) -> &'a [NeuronId] {
-        self.fired
+        self.p.fired
     }
 
     /// The `depth` ledger frames of `area` ending at burst `end`, oldest
@@ -178,50 +146,50 @@ impl<'a> PlasticityContext<'a> {
         end: u64,
         depth: usize,
     ) -> Option<impl ExactSizeIterator<Item = &'a [NeuronId]> + Clone + 'a> {
-        let frames = self.ledger.window_frames(area, end, depth).ok()?;
+        let frames = self.p.ledger.window_frames(area, end, depth).ok()?;
         Some(frames.map(|f| f.neuron_ids.as_slice()))
     }
 
     /// The number of regular neurons (ids `0..neuron_count()`).
     pub fn neuron_count(&self) -> usize {
-        self.neurons.len()
+        self.p.neurons.len()
     }
 
     /// The regular neurons (read-only).
     pub fn neurons(&self) -> &'a NeuronArray {
-        self.neurons
+        self.p.neurons
     }
 
     /// The area of a regular or memory neuron.
     #[inline]
     pub fn area_of(&self, id: NeuronId) -> Option<AreaIndex> {
         if is_memory_neuron_id(id) {
-            self.memory.area_of(id)
+            self.p.memory.area_of(id)
         } else {
-            self.neurons.area().get(id as usize).copied()
+            self.p.neurons.area().get(id as usize).copied()
         }
     }
 
     /// The area table.
     pub fn areas(&self) -> &'a dyn BrainAreas {
-        self.areas
+        self.p.areas
     }
 
     /// Every synapse (read-only).
     pub fn synapses(&self) -> &SynapseArray {
-        self.synapses
+        self.p.synapses
     }
 
     /// The synapses leaving `source`, in row order.
     #[inline]
     pub fn row(&self, source: NeuronId) -> SynapseRow<'_> {
-        self.synapses.row(source)
+        self.p.synapses.row(source)
     }
 
     /// The weights of `source`'s row, mutable, in row order.
     #[inline]
     pub fn row_weights_mut(&mut self, source: NeuronId) -> &mut [u8] {
-        self.synapses.row_weights_mut(source)
+        self.p.synapses.row_weights_mut(source)
     }
 
     /// Appends synapse `source -> target` to the end of `source`'s row and
@@ -235,25 +203,25 @@ impl<'a> PlasticityContext<'a> {
         psp: u8,
         ty: SynapseType,
     ) -> Result<u32, PlasticityError> {
-        let n = self.neurons.len();
+        let n = self.p.neurons.len();
         for id in [source, target] {
             if id as usize >= n {
                 return Err(PlasticityError::NotARegularNeuron(id));
             }
         }
-        self.synapses.ensure_sources(n);
-        self.synapses.push(source, target, weight, psp, ty);
-        Ok(self.synapses.outgoing_count(source) - 1)
+        self.p.synapses.ensure_sources(n);
+        self.p.synapses.push(source, target, weight, psp, ty);
+        Ok(self.p.synapses.outgoing_count(source) - 1)
     }
 
     /// The memory neurons (read-only).
     pub fn memory(&self) -> &MemoryNeurons {
-        self.memory
+        self.p.memory
     }
 
     /// The memory neurons, to create, age or kill them.
     pub fn memory_mut(&mut self) -> &mut MemoryNeurons {
-        self.memory
+        self.p.memory
     }
 
     /// Stages a forced injection of `potential` into memory neuron `id` for
@@ -263,10 +231,10 @@ impl<'a> PlasticityContext<'a> {
         id: NeuronId,
         potential: f32,
     ) -> Result<(), PlasticityError> {
-        if self.memory.get(id).is_none() {
+        if self.p.memory.get(id).is_none() {
             return Err(PlasticityError::NotAMemoryNeuron(id));
         }
-        self.forced.push((id, potential));
+        self.p.forced.push((id, potential));
         Ok(())
     }
 
@@ -278,25 +246,25 @@ impl<'a> PlasticityContext<'a> {
         id: NeuronId,
         potential: f32,
     ) -> Result<(), PlasticityError> {
-        if id as usize >= self.neurons.len() {
+        if id as usize >= self.p.neurons.len() {
             return Err(PlasticityError::NotARegularNeuron(id));
         }
         if delay == 0 {
             return Err(PlasticityError::InvalidDelay);
         }
-        self.replay.schedule(delay, id, potential);
+        self.p.replay.schedule(delay, id, potential);
         Ok(())
     }
 
     /// This burst's counters, to add what the rule did.
     pub fn stats_mut(&mut self) -> &mut PlasticityStats {
-        self.stats
+        self.p.stats
     }
 
     /// The synapse array and the read-only parts at once (for rules that
     /// walk rows while reading neurons and the ledger).
     pub(crate) fn split(&mut self) -> (&mut SynapseArray, &'a NeuronArray, &mut PlasticityStats) {
-        (self.synapses, self.neurons, self.stats)
+        (self.p.synapses, self.p.neurons, self.p.stats)
     }
 
     /// The replay queue and the area table at once.
@@ -308,6 +276,6 @@ impl<'a> PlasticityContext<'a> {
         &'a dyn BrainAreas,
         &mut PlasticityStats,
     ) {
-        (self.replay, self.memory, self.areas, self.stats)
+        (self.p.replay, self.p.memory, self.p.areas, self.p.stats)
     }
 }
