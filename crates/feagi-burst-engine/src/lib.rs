@@ -46,8 +46,8 @@ pub use npu::{
 pub use timing::PhaseTimings;
 
 pub use feagi_types::{
-    AreaIndex, AreaKind, AreaProperties, CorticalArea, CorticalId, NeuronId, NeuronParams,
-    SynapseType,
+    AreaIndex, AreaKind, AreaProperties, CorticalArea, CorticalId, MemoryAreaGenes, MemoryNeuron,
+    MemoryRelation, MemoryTwin, NeuronId, NeuronParams, StdpRegistration, SynapseType,
 };
 
 /// The README's Rust example, compiled and run as a doctest so that it stays true.

@@ -439,7 +439,9 @@ impl RustNPU {
     }
 
     /// Raises ledger windows to what the active plasticity rules read (SPEC
-    /// §6.1, §6.2: never lowers one).
+    /// §6.1, §6.2: never lowers one). Callers have checked the areas and that
+    /// every window is at least 1, so this does not fail after a registration
+    /// changed the NPU (which would leave it half-applied).
     fn meet_ledger_requirements(&mut self) -> Result<()> {
         for (area, frames) in self.plasticity.ledger_requirements() {
             self.areas.get(area)?;
@@ -1284,12 +1286,13 @@ impl RustNPU {
         &self.synapses
     }
 
-    /// STDP registrations kept from the genome (acted on in M2).
+    /// The STDP registrations (SPEC §6.1), ascending (A, B): from the genome
+    /// and `add_stdp_pair`; they learn while plasticity is on.
     pub fn stdp_registrations(&self) -> &[StdpRegistration] {
         &self.stdp
     }
 
-    /// Memory relations kept from the genome (acted on in M2).
+    /// The `episodic_memory` relations (SPEC §6.2): upstream area -> memory area.
     pub fn memory_relations(&self) -> &[MemoryRelation] {
         &self.memory_relations
     }

@@ -23,7 +23,7 @@ pub struct PhaseTimings {
 }
 
 impl PhaseTimings {
-    /// Sum of the five phase times of the last burst.
+    /// Sum of the six phase times of the last burst.
     pub fn total(&self) -> Duration {
         self.reset
             + self.injection

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use feagi_burst_engine::{Genome, NpuConfig, PlasticityStats, RustNPU};
 use feagi_runtime::Pacer;
+use feagi_types::memory::is_memory_neuron_id;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::{CliError, Result};
@@ -38,6 +39,7 @@ pub struct RunArgs {
     /// whole area; P defaults to the area's firing threshold (at least 1). Repeatable.
     #[arg(long, value_name = "SPEC")]
     pub stimulate: Vec<String>,
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Generated input every burst: random:CORTICAL_ID:FRACTION[:HOLD] (seeded
     /// random voxels, drawn afresh every HOLD bursts, default 1, and held in
     /// between) or bar:CORTICAL_ID (a plane sweeping along x). Repeatable.
@@ -49,8 +51,8 @@ pub struct RunArgs {
     /// Write a 1200x800 raster plot (PNG) of the run.
     #[arg(long, value_name = "FILE.png")]
     pub raster: Option<PathBuf>,
-    /// Print the summary as JSON on stdout (keys: see `RunSummary` and
-    /// `PlasticitySummary` in the feagi-cli sources).
+    /// Print the summary as JSON on stdout: one object with stable snake_case
+    /// keys, per-area activity under "per_area" and learning under "plasticity".
     #[arg(long)]
     pub json: bool,
     /// Turn learning off (M1 semantics, SPEC §6): STDP pairs and memory areas
@@ -139,6 +141,7 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let show_progress = std::io::stderr().is_terminal();
 
     let mut fired_per_area = vec![0u64; areas.len()];
+    let mut memory_fired_per_area = vec![0u64; areas.len()];
     let mut burst_times = Vec::with_capacity(args.bursts as usize);
     let mut voxels = Voxels::default();
     let mut total_fired = 0u64;
@@ -164,6 +167,9 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         }
         for f in npu.fired_neurons() {
             fired_per_area[f.area as usize] += 1;
+            if is_memory_neuron_id(f.id) {
+                memory_fired_per_area[f.area as usize] += 1;
+            }
             if let Some(rec) = recorder.as_mut() {
                 rec.write(
                     burst,
@@ -204,19 +210,22 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     burst_times.sort();
     let per_area = areas
         .iter()
-        .zip(&fired_per_area)
-        .map(|((index, id, name, _, n), &fired)| AreaActivity {
-            index: *index,
-            cortical_id: id.clone(),
-            name: name.clone(),
-            neurons: *n,
-            fired,
-            firing_rate: if *n == 0 || done == 0 {
-                0.0
-            } else {
-                fired as f64 / (*n as f64 * done as f64)
+        .zip(fired_per_area.iter().zip(&memory_fired_per_area))
+        .map(
+            |((index, id, name, _, n), (&fired, &by_memory))| AreaActivity {
+                index: *index,
+                cortical_id: id.clone(),
+                name: name.clone(),
+                neurons: *n,
+                fired,
+                memory_fired: by_memory,
+                firing_rate: if *n == 0 || done == 0 {
+                    0.0
+                } else {
+                    (fired - by_memory) as f64 / (*n as f64 * done as f64)
+                },
             },
-        })
+        )
         .collect();
     let summary = RunSummary {
         genome: label,

@@ -10,11 +10,17 @@ pub struct AreaActivity {
     pub cortical_id: String,
     pub name: String,
     pub neurons: usize,
+    /// Firings in the area, memory neurons' included (as in `--record`).
     pub fired: u64,
-    /// Fired neurons per neuron per burst.
+    /// Firings of the area's memory neurons (SPEC §6.2), counted in `fired`.
+    pub memory_fired: u64,
+    /// Regular fired neurons per regular neuron per burst (memory neurons
+    /// are not among `neurons`).
     pub firing_rate: f64,
 }
 
+/// The summary of `run`; with `--json`, printed as one object whose keys are
+/// these field names (stable, snake_case).
 #[derive(Debug, serde::Serialize)]
 pub struct RunSummary {
     pub genome: String,
@@ -170,8 +176,13 @@ impl RunSummary {
         );
         for a in &self.per_area {
             let name: String = a.name.chars().take(28).collect();
+            let memory = if a.memory_fired > 0 {
+                format!("  ({} by memory neurons)", a.memory_fired)
+            } else {
+                String::new()
+            };
             println!(
-                "{:>5}  {:<10} {:<28} {:>9} {:>10} {:>9.3}%",
+                "{:>5}  {:<10} {:<28} {:>9} {:>10} {:>9.3}%{memory}",
                 a.index,
                 a.cortical_id,
                 name,

@@ -761,3 +761,88 @@ fn bench_synthetic_plastic_reports_the_plasticity_phase() {
     assert_eq!(p["stdp_pairs"], 0);
     assert_eq!(p["stdp_updates_per_burst"], 0.0);
 }
+
+#[test]
+fn memory_areas_show_in_inspect_and_run() {
+    let Some(g) = genome("community_gesture_recognition.json") else {
+        return;
+    };
+    let d = json(&run(&["inspect", &g, "--json"]));
+    let memory = d["memory_areas"].as_array().unwrap();
+    assert_eq!(memory.len(), 1);
+    let m = &memory[0];
+    assert_eq!(m["cortical_id"], "MLIcom__");
+    assert_eq!(
+        (
+            m["temporal_depth"].as_u64(),
+            m["init_lifespan"].as_u64(),
+            m["lifespan_growth_rate"].as_u64(),
+            m["longterm_mem_threshold"].as_u64()
+        ),
+        (Some(1), Some(4000), Some(2000), Some(2000))
+    );
+    assert_eq!(
+        m["upstream"],
+        serde_json::json!(["C76ges__", "COEges__", "CQUdow__", "CYIdow__"])
+    );
+    assert_eq!(m["twins"], serde_json::json!([]));
+    assert!(stdout(&run(&["inspect", &g])).contains("memory areas (1)"));
+
+    // Held input makes patterns; memory neurons fire and are plotted.
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("r.png");
+    let rec = dir.path().join("r.csv");
+    let s = json(&run(&[
+        "run",
+        &g,
+        "--bursts",
+        "100",
+        "--pattern",
+        "random:iv00_C:0.3:20",
+        "--raster",
+        png.to_str().unwrap(),
+        "--record",
+        rec.to_str().unwrap(),
+        "--json",
+    ]));
+    let p = &s["plasticity"];
+    assert_eq!(
+        (p["memory_areas"].as_u64(), p["stdp_pairs"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let born = p["memory_neurons_born"].as_u64().unwrap();
+    assert!(born > 0, "{p}");
+    assert_eq!(
+        p["memory_neurons_alive_at_end"].as_u64().unwrap(),
+        born - p["memory_neurons_died"].as_u64().unwrap()
+    );
+    let area = s["per_area"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["cortical_id"] == "MLIcom__")
+        .unwrap();
+    assert_eq!(area["memory_fired"], p["memory_neurons_fired"]);
+    assert!(area["memory_fired"].as_u64().unwrap() > 0);
+    assert!(area["firing_rate"].as_f64().unwrap() <= 1.0);
+    // Memory neurons have ids from 50 000 000 up (SPEC §6.2).
+    let memory_rows = std::fs::read_to_string(&rec)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(2).unwrap().parse::<u32>().unwrap() >= 50_000_000)
+        .count() as u64;
+    assert_eq!(memory_rows, p["memory_neurons_fired"].as_u64().unwrap());
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    let off = json(&run(&[
+        "run",
+        &g,
+        "--bursts",
+        "100",
+        "--pattern",
+        "random:iv00_C:0.3:20",
+        "--no-plasticity",
+        "--json",
+    ]));
+    assert_eq!(off["plasticity"]["memory_neurons_born"], 0);
+}
