@@ -55,7 +55,6 @@ FORCED_POTENTIAL = F32(1.5)  # forced injection of a memory neuron (SPEC 6.2)
 STAT_KEYS = (
     "potentiations",
     "depressions",
-    "weight_changes",
     "synapses_created",
     "memory_born",
     "memory_reactivated",
@@ -380,7 +379,6 @@ class Plasticity:
         st["potentiations"] += int(potentiate.sum())
         if pair.d_minus > 0:
             st["depressions"] += int(depress.sum())
-        st["weight_changes"] += int((new != old).sum())
         # Coverage counters (x_ prefix; not compared with the engine).
         st["x_ltp_saturated"] += int((potentiate & (old + pair.d_plus > 255)).sum())
         if pair.d_minus > 0:

@@ -164,7 +164,7 @@ def test_plastic_networks_cover_section_6():
         depths |= {genes["temporal_depth"] for _, genes in description["memory"]}
         relations.extend(description["relations"])
         twins.extend(description["twins"])
-    for key in ("potentiations", "depressions", "weight_changes", "synapses_created", "memory_born",
+    for key in ("potentiations", "depressions", "synapses_created", "memory_born",
                 "memory_reactivated", "memory_died", "memory_long_term", "replay_injections"):
         assert rust[key] > 0, f"the networks never produced {key}: {dict(rust)}"
     for key in ("x_ltp_saturated", "x_ltd_saturated", "x_unchanged_neither_fired", "x_pairs_skipped_window",

@@ -476,6 +476,7 @@ impl RustNPU {
         for (area, _) in rule.ledger_requirements() {
             self.areas.get(area)?;
         }
+        self.settle_plasticity();
         self.plasticity.plugins.push(rule);
         self.meet_ledger_requirements()
     }
@@ -496,6 +497,7 @@ impl RustNPU {
             Ok(i) => self.stdp[i] = registration.clone(),
             Err(i) => self.stdp.insert(i, registration.clone()),
         }
+        self.settle_plasticity();
         self.plasticity.stdp.register(registration);
         self.meet_ledger_requirements()
     }
@@ -572,7 +574,7 @@ impl RustNPU {
                 if area_of[d as usize] == destination {
                     out.source.push(s);
                     out.target.push(d);
-                    out.weight.push(row.weight[i]);
+                    out.weight.push(self.exact_weight(s, i));
                 }
             }
         }
@@ -706,6 +708,8 @@ impl RustNPU {
                 "at most {MAX_REGULAR_NEURONS} regular neurons"
             )));
         }
+        // STDP counts the neurons of its areas: settle its debts before they change.
+        self.settle_plasticity();
         let id = self.neurons.push(&params, area, coordinates);
         self.areas.add_member(area, id, coordinates, &self.neurons);
         let n = self.neurons.len();
@@ -742,6 +746,7 @@ impl RustNPU {
     ) -> Result<()> {
         self.check_neuron(source)?;
         self.check_neuron(target)?;
+        self.settle_plasticity();
         self.synapses.push(source, target, weight, psp, ty);
         self.synapses.compact_if_sparse();
         Ok(())
@@ -769,6 +774,7 @@ impl RustNPU {
         for &id in sources.iter().chain(targets) {
             self.check_neuron(id)?;
         }
+        self.settle_plasticity();
         self.synapses
             .push_batch(sources, targets, weights, psps, types);
         self.synapses.compact_if_sparse();
@@ -779,6 +785,7 @@ impl RustNPU {
     pub fn remove_synapse(&mut self, source: NeuronId, target: NeuronId) -> Result<usize> {
         self.check_neuron(source)?;
         self.check_neuron(target)?;
+        self.settle_plasticity();
         Ok(self.synapses.remove(source, target))
     }
 
@@ -791,6 +798,7 @@ impl RustNPU {
     ) -> Result<usize> {
         self.check_neuron(source)?;
         self.check_neuron(target)?;
+        self.settle_plasticity();
         Ok(self.synapses.set_weight(source, target, weight))
     }
 
@@ -1225,7 +1233,7 @@ impl RustNPU {
         Ok((0..row.len())
             .map(|i| SynapseInfo {
                 peer: row.target[i],
-                weight: row.weight[i],
+                weight: self.exact_weight(id, i),
                 psp: row.psp[i],
                 synapse_type: row.synapse_type[i],
             })
@@ -1236,17 +1244,21 @@ impl RustNPU {
     /// order. Scans every synapse; meant for inspection, not for bursts.
     pub fn incoming(&self, id: NeuronId) -> Result<Vec<SynapseInfo>> {
         self.check_neuron(id)?;
-        Ok(self
-            .synapses
-            .incoming(id)
-            .into_iter()
-            .map(|(peer, weight, psp, synapse_type)| SynapseInfo {
-                peer,
-                weight,
-                psp,
-                synapse_type,
-            })
-            .collect())
+        let mut out = Vec::new();
+        for s in 0..self.synapses.source_count() as NeuronId {
+            let row = self.synapses.row(s);
+            for i in 0..row.len() {
+                if row.target[i] == id {
+                    out.push(SynapseInfo {
+                        peer: s,
+                        weight: self.exact_weight(s, i),
+                        psp: row.psp[i],
+                        synapse_type: row.synapse_type[i],
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The index of the area with this canonical id.
@@ -1281,9 +1293,45 @@ impl RustNPU {
         &self.neurons
     }
 
-    /// Read-only access to the synapse rows.
+    /// Read-only access to the synapse rows. While plasticity owes lazily
+    /// applied depressions (see `feagi_plasticity::Stdp`), the stored weights
+    /// of plastic pairs may be above their exact values: use
+    /// [`RustNPU::settled_synapses`] to read weights, or the queries
+    /// (`outgoing`, `incoming`, `synapse_weights_between`), which are exact.
     pub fn synapses(&self) -> &SynapseArray {
         &self.synapses
+    }
+
+    /// The synapse rows with every owed depression applied first: exact
+    /// weights (what an export reads).
+    pub fn settled_synapses(&mut self) -> &SynapseArray {
+        self.settle_plasticity();
+        &self.synapses
+    }
+
+    /// Applies the depressions STDP owes (nothing when none is owed).
+    fn settle_plasticity(&mut self) {
+        self.plasticity
+            .stdp
+            .settle(&mut self.synapses, self.neurons.area());
+    }
+
+    /// The exact weight of synapse `pos` of `source`'s row (SPEC §6.1),
+    /// including a depression owed but not yet applied.
+    fn exact_weight(&self, source: NeuronId, pos: usize) -> u8 {
+        let row = self.synapses.row(source);
+        let stored = row.weight[pos];
+        let Some(&stamp) = self.synapses.row_stamps(source).get(pos) else {
+            return stored;
+        };
+        let area_of = self.neurons.area();
+        let owed = self.plasticity.stdp.pending_depression(
+            area_of[source as usize],
+            row.target[pos],
+            stamp,
+            area_of,
+        );
+        stored.saturating_sub(owed)
     }
 
     /// The STDP registrations (SPEC §6.1), ascending (A, B): from the genome

@@ -104,8 +104,25 @@ impl Plasticity {
             stdp.after_burst(&mut ctx)?;
             memory_rule.after_burst(&mut ctx)?;
         }
-        for plugin in plugins.iter_mut() {
-            plugin.after_burst(&mut ctx)?;
+        if !plugins.is_empty() {
+            // Plugins read and change weights directly: give them exact ones.
+            drop(ctx);
+            stdp.settle(synapses, neurons.area());
+            let mut ctx = PlasticityContext::new(ContextParts {
+                burst,
+                fired,
+                ledger,
+                neurons,
+                areas,
+                synapses,
+                memory,
+                forced,
+                replay,
+                stats,
+            });
+            for plugin in plugins.iter_mut() {
+                plugin.after_burst(&mut ctx)?;
+            }
         }
         Ok(())
     }

@@ -116,8 +116,6 @@ pub struct BenchReport {
     pub stdp_pairs: usize,
     /// Synapses STDP updated (potentiated or depressed) per measured burst.
     pub stdp_updates_per_burst: f64,
-    /// Synapses whose weight changed per measured burst.
-    pub weight_changes_per_burst: f64,
     pub peak_rss_mib: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ideal_median_ms: Option<f64>,
@@ -230,7 +228,6 @@ impl Samples {
             stdp_pairs: npu.stdp_registrations().len(),
             stdp_updates_per_burst: (self.learned.potentiations + self.learned.depressions) as f64
                 / n,
-            weight_changes_per_burst: self.learned.weight_changes as f64 / n,
             peak_rss_mib: peak_rss_mib(),
             ideal_median_ms: None,
             engine_to_ideal: None,
@@ -542,8 +539,8 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         println!("plasticity        on (no STDP pairs)");
     } else {
         println!(
-            "plasticity        on: {} STDP pairs, {:.1} synapse updates and {:.1} weight changes per burst",
-            r.stdp_pairs, r.stdp_updates_per_burst, r.weight_changes_per_burst
+            "plasticity        on: {} STDP pairs, {:.1} synapse updates per burst",
+            r.stdp_pairs, r.stdp_updates_per_burst
         );
     }
     println!("peak memory       {:.1} MiB", r.peak_rss_mib);

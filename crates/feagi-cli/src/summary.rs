@@ -52,8 +52,8 @@ pub struct PlasticitySummary {
     pub stdp_pairs: usize,
     /// Memory areas (SPEC §6.2), active or not.
     pub memory_areas: usize,
-    /// Synapses whose weight actually changed, summed over the bursts.
-    pub weight_changes: u64,
+    /// Weight updates STDP applied (potentiations + depressions), summed over the bursts.
+    pub weight_updates: u64,
     /// Synapses the potentiation branch applied to (saturated or not).
     pub potentiations: u64,
     /// Synapses the depression branch applied to (saturated or not).
@@ -88,7 +88,7 @@ impl PlasticitySummary {
             enabled: npu.plasticity_enabled(),
             stdp_pairs: npu.stdp_registrations().len(),
             memory_areas: npu.memory_areas().len(),
-            weight_changes: total.weight_changes,
+            weight_updates: total.potentiations + total.depressions,
             potentiations: total.potentiations,
             depressions: total.depressions,
             synapses_created: total.synapses_created,
@@ -123,8 +123,8 @@ impl PlasticitySummary {
             self.stdp_pairs, self.memory_areas
         );
         println!(
-            "weight changes    {} (potentiations {}, depressions {})",
-            self.weight_changes, self.potentiations, self.depressions
+            "weight updates    {} (potentiations {}, depressions {})",
+            self.weight_updates, self.potentiations, self.depressions
         );
         println!("synapses created  {}", self.synapses_created);
         println!(

@@ -556,7 +556,7 @@ const PLASTICITY_KEYS: [&str; 16] = [
     "enabled",
     "stdp_pairs",
     "memory_areas",
-    "weight_changes",
+    "weight_updates",
     "potentiations",
     "depressions",
     "synapses_created",
@@ -588,7 +588,7 @@ fn no_plasticity_is_accepted_and_the_summary_has_a_plasticity_object() {
             assert!(p[*key].is_u64(), "{key} is a count");
         }
         // The embedded default genome has nothing plastic: nothing learns.
-        assert_eq!(p["weight_changes"], 0);
+        assert_eq!(p["weight_updates"], 0);
     }
     let on = stdout(&run(&["run", "--bursts", "5"]));
     assert!(
@@ -613,7 +613,7 @@ fn no_plasticity_is_accepted_and_the_summary_has_a_plasticity_object() {
         ]);
         let b = json(&run(&args));
         assert_eq!(b["plasticity"], false, "{workload:?}");
-        assert_eq!(b["weight_changes_per_burst"], 0.0, "{workload:?}");
+        assert_eq!(b["stdp_updates_per_burst"], 0.0, "{workload:?}");
     }
 }
 
@@ -683,13 +683,13 @@ fn the_learning_genome_learns_only_with_plasticity() {
         (on["enabled"].clone(), on["stdp_pairs"].clone()),
         (true.into(), 8.into())
     );
-    assert!(on["weight_changes"].as_u64().unwrap() > 0, "{on}");
+    assert!(on["weight_updates"].as_u64().unwrap() > 0, "{on}");
     assert!(on["depressions"].as_u64().unwrap() > 0, "{on}");
     let off = summary(&["--no-plasticity"]);
     assert_eq!(off["enabled"], false);
     assert_eq!(off["stdp_pairs"], 8, "registrations are kept");
     for key in [
-        "weight_changes",
+        "weight_updates",
         "potentiations",
         "depressions",
         "synapses_created",
@@ -745,7 +745,7 @@ fn bench_synthetic_plastic_reports_the_plasticity_phase() {
     // fired neurons' 1 000 synapses, whatever the 50 000 synapses of the pair.
     let updates = s["stdp_updates_per_burst"].as_f64().unwrap();
     assert!((1000.0..=2500.0).contains(&updates), "{updates}");
-    assert!(s["weight_changes_per_burst"].as_f64().unwrap() > 0.0);
+    assert!(s["stdp_updates_per_burst"].as_f64().unwrap() > 0.0);
     let table = stdout(&run(&args));
     assert!(
         table.contains("3 plasticity") && table.contains("1 STDP pairs"),

@@ -148,8 +148,6 @@ pub struct PlasticityStats {
     pub potentiations: u64,
     /// Synapses the depression branch applied to, saturated or not.
     pub depressions: u64,
-    /// Synapses whose weight actually changed.
-    pub weight_changes: u64,
     /// Synapses created by bidirectional pairs.
     pub synapses_created: u64,
     /// Memory neurons created for new patterns.
@@ -171,7 +169,6 @@ impl PlasticityStats {
     pub fn add(&mut self, other: &PlasticityStats) {
         self.potentiations += other.potentiations;
         self.depressions += other.depressions;
-        self.weight_changes += other.weight_changes;
         self.synapses_created += other.synapses_created;
         self.memory_born += other.memory_born;
         self.memory_reactivated += other.memory_reactivated;

@@ -2,12 +2,20 @@
 //! ledger, per registered (A, B) area pair, with synapse creation for
 //! bidirectional (`associative_memory`) pairs.
 //!
-//! Work per burst is proportional to activity: the neurons of A that fired in
-//! the window times their fan-out, plus the neurons of B that fired times
-//! their fan-in from A (through an incoming index per pair), never to the
-//! number of synapses in the pair.
+//! Work per burst is proportional to activity, not to the number of synapses
+//! in a pair. Synapses from a neuron of A that fired in the window are
+//! updated at once (their rows are walked). The other updated synapses, s ->
+//! d with d in B fired and s in A not, are only ever depressed, and that by
+//! the same step each burst, so their depression is applied lazily: d counts
+//! the bursts in which it fired ("depression bursts"), each synapse keeps, in
+//! its stamp, the count it has already paid, and the difference is subtracted
+//! (saturating at 0) the next time the synapse's row is walked. A row is
+//! walked whenever its source fires, before it next propagates (W >= 1), so
+//! propagation always reads the exact weight; queries and exports apply the
+//! pending depression too ([`Stdp::pending_depression`], [`Stdp::settle`]).
 
 use feagi_types::memory::is_memory_neuron_id;
+use feagi_types::synapse::prefetch;
 use feagi_types::{AreaIndex, NeuronId, StdpRegistration, SynapseArray};
 
 use crate::{PlasticityContext, PlasticityError, PlasticityRule};
@@ -71,117 +79,163 @@ impl Marks {
     }
 }
 
-/// The synapses of one pair by target: for each neuron d of B, the (source,
-/// position in the source's row) of every A -> d synapse. Positions within a
-/// row are stable until a synapse is removed, which changes the synapse
-/// array's structure version and makes the index rebuild.
-#[derive(Clone, Debug, Default)]
-struct IncomingIndex {
-    built: bool,
-    /// Targets covered: `base .. base + start.len() - 1`.
-    base: NeuronId,
-    start: Vec<u32>,
-    entries: Vec<(NeuronId, u32)>,
-    /// Synapses appended since the build: a linked list per target.
-    extra_head: Vec<u32>,
-    extra: Vec<(NeuronId, u32, u32)>,
-}
-
-const NONE: u32 = u32::MAX;
-
-impl IncomingIndex {
-    fn rebuild(&mut self, synapses: &SynapseArray, area: &[AreaIndex], a: AreaIndex, b: AreaIndex) {
-        let (mut lo, mut hi) = (NeuronId::MAX, 0u32);
-        for (id, &ar) in area.iter().enumerate() {
-            if ar == b {
-                lo = lo.min(id as NeuronId);
-                hi = hi.max(id as NeuronId + 1);
-            }
-        }
-        if lo > hi {
-            lo = 0;
-            hi = 0;
-        }
-        let span = (hi - lo) as usize;
-        self.base = lo;
-        self.start.clear();
-        self.start.resize(span + 1, 0);
-        // Counting sort by target, sources ascending, rows in order.
-        for (s, &ar) in area.iter().enumerate() {
-            if ar != a {
-                continue;
-            }
-            for &d in synapses.row(s as NeuronId).target {
-                if area.get(d as usize) == Some(&b) {
-                    self.start[(d - lo) as usize + 1] += 1;
-                }
-            }
-        }
-        for i in 1..self.start.len() {
-            self.start[i] += self.start[i - 1];
-        }
-        let total = self.start[span] as usize;
-        self.entries.clear();
-        self.entries.resize(total, (0, 0));
-        let mut fill = self.start[..span].to_vec();
-        for (s, &ar) in area.iter().enumerate() {
-            if ar != a {
-                continue;
-            }
-            for (pos, &d) in synapses.row(s as NeuronId).target.iter().enumerate() {
-                if area.get(d as usize) == Some(&b) {
-                    let slot = &mut fill[(d - lo) as usize];
-                    self.entries[*slot as usize] = (s as NeuronId, pos as u32);
-                    *slot += 1;
-                }
-            }
-        }
-        self.extra_head.clear();
-        self.extra_head.resize(span, NONE);
-        self.extra.clear();
-        self.built = true;
-    }
-
-    /// Calls `f(source, position)` for every A -> `d` synapse.
-    #[inline]
-    fn for_each(&self, d: NeuronId, mut f: impl FnMut(NeuronId, u32)) {
-        let Some(i) = d.checked_sub(self.base).map(|i| i as usize) else {
-            return;
-        };
-        if i + 1 >= self.start.len() {
-            return;
-        }
-        for &(s, pos) in &self.entries[self.start[i] as usize..self.start[i + 1] as usize] {
-            f(s, pos);
-        }
-        let mut next = self.extra_head[i];
-        while next != NONE {
-            let (s, pos, link) = self.extra[next as usize];
-            f(s, pos);
-            next = link;
-        }
-    }
-
-    fn append(&mut self, d: NeuronId, s: NeuronId, pos: u32) {
-        let Some(i) = d.checked_sub(self.base).map(|i| i as usize) else {
-            self.built = false;
-            return;
-        };
-        if i >= self.extra_head.len() || self.extra.len() >= NONE as usize - 1 {
-            // Outside the range seen at build time: rebuild next burst.
-            self.built = false;
-            return;
-        }
-        self.extra.push((s, pos, self.extra_head[i]));
-        self.extra_head[i] = (self.extra.len() - 1) as u32;
-    }
+/// What a pair keeps per neuron of B, in one cache-friendly record: the
+/// window marks of the current pass, the depression bursts so far (see the
+/// module docs) and the fan-in from A.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    epoch: u32,
+    count: u32,
+    debt: u32,
+    fan_in: u32,
 }
 
 /// One registered pair and its per-pair state.
 #[derive(Clone, Debug)]
 struct Pair {
     registration: StdpRegistration,
-    incoming: IncomingIndex,
+    /// Whether `first` and `slots` describe the current synapses.
+    built: bool,
+    /// B's neurons lie in `first .. first + slots.len()`.
+    first: NeuronId,
+    /// True when every id of that range is a neuron of B (developed brains),
+    /// so that a range check alone tells whether a target is in B.
+    contiguous: bool,
+    slots: Vec<Slot>,
+    /// The current marking pass of `slots`.
+    epoch: u32,
+    /// Whether some synapse of the pair may owe depression.
+    owing: bool,
+}
+
+impl Pair {
+    fn new(registration: StdpRegistration) -> Self {
+        Pair {
+            registration,
+            built: false,
+            first: 0,
+            contiguous: true,
+            slots: Vec::new(),
+            epoch: 0,
+            owing: false,
+        }
+    }
+
+    fn d_plus(&self) -> u8 {
+        let r = &self.registration;
+        r.plasticity_constant
+            .saturating_mul(r.ltp_multiplier)
+            .clamp(0, 255) as u8
+    }
+
+    fn d_minus(&self) -> u8 {
+        let r = &self.registration;
+        r.plasticity_constant
+            .saturating_mul(r.ltd_multiplier)
+            .clamp(0, 255) as u8
+    }
+
+    /// The slot of neuron `d` of B, when `d` is one.
+    #[inline]
+    fn slot(&self, d: NeuronId, area_of: &[AreaIndex]) -> Option<usize> {
+        let i = d.wrapping_sub(self.first) as usize;
+        (i < self.slots.len()
+            && (self.contiguous
+                || area_of.get(d as usize) == Some(&self.registration.destination_area)))
+            .then_some(i)
+    }
+
+    /// What a synapse into slot `i` with `stamp` still owes, at `d_minus` per burst.
+    #[inline]
+    fn owed(slot: &Slot, stamp: u32, d_minus: u8) -> u8 {
+        let bursts = slot.debt.wrapping_sub(stamp);
+        u32::from(d_minus).saturating_mul(bursts).min(255) as u8
+    }
+
+    /// Starts a marking pass over B's slots.
+    fn begin(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            for slot in &mut self.slots {
+                slot.epoch = 0;
+            }
+            self.epoch = 1;
+        }
+    }
+
+    /// Frames of the window neuron `i` of B fired in, this pass.
+    #[inline]
+    fn count(&self, slot: &Slot) -> u32 {
+        if slot.epoch == self.epoch {
+            slot.count
+        } else {
+            0
+        }
+    }
+
+    /// Counts B's range and the fan-in from A. Stamps and debts restart at 0:
+    /// the caller has settled every owed depression first.
+    fn build(&mut self, synapses: &mut SynapseArray, area_of: &[AreaIndex]) {
+        let (a, b) = (self.registration.source_area, self.registration.destination_area);
+        let mut lo = NeuronId::MAX;
+        let mut hi = 0;
+        let mut members = 0usize;
+        for (id, &area) in area_of.iter().enumerate() {
+            if area == b {
+                lo = lo.min(id as NeuronId);
+                hi = hi.max(id as NeuronId + 1);
+                members += 1;
+            }
+        }
+        if lo > hi {
+            (lo, hi) = (0, 0);
+        }
+        self.first = lo;
+        let span = (hi - lo) as usize;
+        self.contiguous = members == span;
+        self.slots.clear();
+        self.slots.resize(span, Slot::default());
+        self.epoch = 0;
+        for (s, &area) in area_of.iter().enumerate() {
+            if area != a {
+                continue;
+            }
+            let (targets, _, stamps) = synapses.row_stamped_mut(s as NeuronId);
+            for (&d, stamp) in targets.iter().zip(stamps.iter_mut()) {
+                if let Some(i) = self.slot(d, area_of) {
+                    self.slots[i].fan_in += 1;
+                    *stamp = 0;
+                }
+            }
+        }
+        self.owing = false;
+        self.built = true;
+    }
+
+    /// Applies every owed depression and restarts debts and stamps at 0.
+    fn settle(&mut self, synapses: &mut SynapseArray, area_of: &[AreaIndex]) {
+        if !self.owing || !self.built {
+            return;
+        }
+        let a = self.registration.source_area;
+        let d_minus = self.d_minus();
+        for (s, &area) in area_of.iter().enumerate() {
+            if area != a {
+                continue;
+            }
+            let (targets, weights, stamps) = synapses.row_stamped_mut(s as NeuronId);
+            for ((&d, w), stamp) in targets.iter().zip(weights.iter_mut()).zip(stamps.iter_mut()) {
+                if let Some(i) = self.slot(d, area_of) {
+                    *w = w.saturating_sub(Self::owed(&self.slots[i], *stamp, d_minus));
+                    *stamp = 0;
+                }
+            }
+        }
+        for slot in &mut self.slots {
+            slot.debt = 0;
+        }
+        self.owing = false;
+    }
 }
 
 /// The built-in STDP rule of SPEC §6.1 over every registered pair.
@@ -195,7 +249,7 @@ pub struct Stdp {
     any_b: Vec<NeuronId>,
     all_a: Vec<NeuronId>,
     all_b: Vec<NeuronId>,
-    /// The synapse structure version the indexes were last in step with.
+    /// The synapse structure version the pairs were last in step with.
     known_version: Option<u64>,
 }
 
@@ -211,19 +265,18 @@ impl Stdp {
     }
 
     /// Registers (or replaces) the pair of `registration`; pairs stay in
-    /// ascending (A, B) order.
+    /// ascending (A, B) order. Settle ([`Stdp::settle`]) before replacing a
+    /// pair that has run, so that no owed depression is lost.
     pub fn register(&mut self, registration: StdpRegistration) {
         let key = (registration.source_area, registration.destination_area);
-        let pair = Pair {
-            registration,
-            incoming: IncomingIndex::default(),
-        };
+        let pair = Pair::new(registration);
         match self.pairs.binary_search_by_key(&key, |p| {
             (p.registration.source_area, p.registration.destination_area)
         }) {
             Ok(i) => self.pairs[i] = pair,
             Err(i) => self.pairs.insert(i, pair),
         }
+        self.known_version = None;
     }
 
     /// The registered pairs, ascending (A, B).
@@ -231,134 +284,209 @@ impl Stdp {
         self.pairs.iter().map(|p| &p.registration)
     }
 
+    /// Whether any pair is registered.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Whether some synapse still owes a lazily applied depression.
+    pub fn is_owing(&self) -> bool {
+        self.pairs.iter().any(|p| p.owing)
+    }
+
+    /// Applies every owed depression to the weights, so that the synapse
+    /// array holds the exact weights of SPEC §6.1. Call it before anything
+    /// that reads or changes weights or synapses outside this rule (the NPU
+    /// does). Work: the rows of the pairs' source areas, and only when some
+    /// depression is owed.
+    pub fn settle(&mut self, synapses: &mut SynapseArray, area_of: &[AreaIndex]) {
+        for pair in &mut self.pairs {
+            pair.settle(synapses, area_of);
+        }
+    }
+
+    /// The depression synapse `source -> target` (of stamp `stamp`, in the
+    /// pair (`source_area`, `area_of[target]`)) still owes: its exact weight is
+    /// its stored weight minus this, saturating at 0.
+    pub fn pending_depression(
+        &self,
+        source_area: AreaIndex,
+        target: NeuronId,
+        stamp: u32,
+        area_of: &[AreaIndex],
+    ) -> u8 {
+        let Some(&b) = area_of.get(target as usize) else {
+            return 0;
+        };
+        let Ok(p) = self.pairs.binary_search_by_key(&(source_area, b), |p| {
+            (p.registration.source_area, p.registration.destination_area)
+        }) else {
+            return 0;
+        };
+        let pair = &self.pairs[p];
+        match pair.slot(target, area_of) {
+            Some(i) if pair.owing && pair.built => Pair::owed(&pair.slots[i], stamp, pair.d_minus()),
+            _ => 0,
+        }
+    }
+
     /// Collects the distinct fired ids of `area`'s window into `out`
-    /// (ascending) and counts frames per neuron in `marks`. False when the
-    /// window is not available.
+    /// (ascending) and counts frames per neuron in `marks`.
     fn gather(
         ctx: &PlasticityContext<'_>,
         marks: &mut Marks,
         area: AreaIndex,
         window: usize,
         out: &mut Vec<NeuronId>,
-    ) -> bool {
+    ) {
         out.clear();
-        let Some(frames) = ctx.window(area, ctx.burst(), window) else {
-            return false;
-        };
-        for frame in frames {
-            for &id in frame {
-                if is_memory_neuron_id(id) {
-                    // Memory neurons never take part in STDP; they are last.
-                    break;
-                }
-                if marks.hit(id) {
-                    out.push(id);
+        if let Some(frames) = ctx.window(area, ctx.burst(), window) {
+            for frame in frames {
+                for &id in frame {
+                    if is_memory_neuron_id(id) {
+                        // Memory neurons never take part in STDP; they are last.
+                        break;
+                    }
+                    if marks.hit(id) {
+                        out.push(id);
+                    }
                 }
             }
         }
         out.sort_unstable();
-        true
     }
 
     fn update_pair(&mut self, p: usize, ctx: &mut PlasticityContext<'_>) {
-        let r = self.pairs[p].registration.clone();
-        let (a, b) = (r.source_area, r.destination_area);
-        let w = r.window.max(1) as usize;
-        let mut available = true;
-        self.marks.begin(ctx.neuron_count());
-        // Both windows are read before anything changes (SPEC §6.1).
+        let (a, b, w) = {
+            let r = &self.pairs[p].registration;
+            (r.source_area, r.destination_area, r.window.max(1) as usize)
+        };
+        // Skipped until both windows are available (SPEC §6.1).
         if ctx.window(a, ctx.burst(), w).is_none() || ctx.window(b, ctx.burst(), w).is_none() {
             return;
         }
-        available &= Self::gather(ctx, &mut self.marks, a, w, &mut self.any_a);
-        if a != b {
-            available &= Self::gather(ctx, &mut self.marks, b, w, &mut self.any_b);
-        } else {
-            self.any_b.clone_from(&self.any_a);
-        }
-        if !available {
-            return;
-        }
-        let d_plus = r
-            .plasticity_constant
-            .saturating_mul(r.ltp_multiplier)
-            .clamp(0, 255) as u8;
-        let d_minus = r
-            .plasticity_constant
-            .saturating_mul(r.ltd_multiplier)
-            .clamp(0, 255) as u8;
         let full = w as u32;
+        // B's window goes into the pair's slots; A's into the shared marks
+        // (the same slots when A = B).
+        {
+            let pair = &mut self.pairs[p];
+            pair.begin();
+            self.any_b.clear();
+            if let Some(frames) = ctx.window(b, ctx.burst(), w) {
+                for frame in frames {
+                    for &d in frame {
+                        if is_memory_neuron_id(d) {
+                            break; // Memory neurons never take part in STDP; they are last.
+                        }
+                        let i = d.wrapping_sub(pair.first) as usize;
+                        let Some(slot) = pair.slots.get_mut(i) else {
+                            continue;
+                        };
+                        if slot.epoch == pair.epoch {
+                            slot.count += 1;
+                        } else {
+                            slot.epoch = pair.epoch;
+                            slot.count = 1;
+                            self.any_b.push(d);
+                        }
+                    }
+                }
+            }
+            self.any_b.sort_unstable();
+        }
+        if a != b {
+            self.marks.begin(ctx.neuron_count());
+            Self::gather(ctx, &mut self.marks, a, w, &mut self.any_a);
+        } else {
+            self.any_a.clone_from(&self.any_b);
+        }
         let marks = &self.marks;
-        let incoming = &self.pairs[p].incoming;
+        let pair = &mut self.pairs[p];
+        let (d_plus, d_minus) = (pair.d_plus(), pair.d_minus());
         let (synapses, neurons, stats) = ctx.split();
         let area_of = neurons.area();
+        let source_count = |s: NeuronId| -> u32 {
+            if a == b {
+                let i = (s - pair.first) as usize;
+                pair.count(&pair.slots[i])
+            } else {
+                marks.count(s)
+            }
+        };
 
-        // Synapses from a neuron of A that fired in the window.
-        for &s in &self.any_a {
-            let s_all = marks.count(s) == full;
-            let (targets, weights) = synapses.row_targets_and_weights_mut(s);
-            for (&d, weight) in targets.iter().zip(weights.iter_mut()) {
-                if area_of.get(d as usize) != Some(&b) {
-                    continue;
+        // Synapses from a neuron of A that fired in the window: settle what
+        // they owe, apply this burst's update, and stamp them paid up
+        // including this burst's depression burst of their target.
+        let mut into_fired_b = 0u64;
+        for (k, &s) in self.any_a.iter().enumerate() {
+            if let Some(&ahead) = self.any_a.get(k + 4) {
+                synapses.prefetch_row_stamped(ahead);
+            }
+            let s_all = source_count(s) == full;
+            let (targets, weights, stamps) = synapses.row_stamped_mut(s);
+            for (j, ((&d, weight), stamp)) in targets
+                .iter()
+                .zip(weights.iter_mut())
+                .zip(stamps.iter_mut())
+                .enumerate()
+            {
+                if let Some(&ahead) = targets.get(j + 16) {
+                    let i = ahead.wrapping_sub(pair.first) as usize;
+                    if let Some(slot) = pair.slots.get(i) {
+                        prefetch(slot);
+                    }
                 }
-                if s_all && marks.count(d) == full {
+                let Some(i) = pair.slot(d, area_of) else {
+                    continue;
+                };
+                let slot = &pair.slots[i];
+                let mut value = weight.saturating_sub(Pair::owed(slot, *stamp, d_minus));
+                let d_count = pair.count(slot);
+                if s_all && d_count == full {
                     stats.potentiations += 1;
-                    let new = weight.saturating_add(d_plus);
-                    stats.weight_changes += u64::from(new != *weight);
-                    *weight = new;
+                    value = value.saturating_add(d_plus);
                 } else if d_minus > 0 {
                     stats.depressions += 1;
-                    let new = weight.saturating_sub(d_minus);
-                    stats.weight_changes += u64::from(new != *weight);
-                    *weight = new;
+                    value = value.saturating_sub(d_minus);
                 }
+                *weight = value;
+                let d_fired = d_count > 0;
+                into_fired_b += u64::from(d_fired);
+                *stamp = slot.debt.wrapping_add(u32::from(d_fired));
             }
         }
-        // Synapses into a neuron of B that fired, from a neuron of A that did not.
-        if d_minus > 0 {
-            for &d in &self.any_b {
-                incoming.for_each(d, |s, pos| {
-                    if marks.seen(s) {
-                        return; // s fired in the window: handled above.
-                    }
-                    if let Some(weight) = synapses.row_weights_mut(s).get_mut(pos as usize) {
-                        stats.depressions += 1;
-                        let new = weight.saturating_sub(d_minus);
-                        stats.weight_changes += u64::from(new != *weight);
-                        *weight = new;
-                    }
-                });
-            }
+        // Synapses into a neuron of B that fired, from a neuron of A that did
+        // not: one depression burst each, paid later.
+        let mut into = 0u64;
+        for &d in &self.any_b {
+            let slot = &mut pair.slots[(d - pair.first) as usize];
+            slot.debt = slot.debt.wrapping_add(1);
+            into += u64::from(slot.fan_in);
         }
-        if r.bidirectional {
-            self.create_synapses(p, ctx, &r, d_plus);
+        if d_minus > 0 && !self.any_b.is_empty() {
+            stats.depressions += into.saturating_sub(into_fired_b);
+            pair.owing = true;
+        }
+        if pair.registration.bidirectional {
+            self.create_synapses(p, ctx, d_plus);
         }
     }
 
     /// Appends s -> d for s in allA, d in allB without one (SPEC §6.1).
-    fn create_synapses(
-        &mut self,
-        p: usize,
-        ctx: &mut PlasticityContext<'_>,
-        r: &StdpRegistration,
-        d_plus: u8,
-    ) {
+    fn create_synapses(&mut self, p: usize, ctx: &mut PlasticityContext<'_>, d_plus: u8) {
+        let r = self.pairs[p].registration.clone();
         let full = r.window.max(1);
+        let pair = &self.pairs[p];
+        let b_count = |d: NeuronId| pair.count(&pair.slots[(d - pair.first) as usize]);
         let marks = &self.marks;
+        let same = r.source_area == r.destination_area;
+        let a_count = |s: NeuronId| if same { b_count(s) } else { marks.count(s) };
         self.all_a.clear();
-        self.all_a.extend(
-            self.any_a
-                .iter()
-                .copied()
-                .filter(|&s| marks.count(s) == full),
-        );
+        self.all_a
+            .extend(self.any_a.iter().copied().filter(|&s| a_count(s) == full));
         self.all_b.clear();
-        self.all_b.extend(
-            self.any_b
-                .iter()
-                .copied()
-                .filter(|&d| marks.count(d) == full),
-        );
+        self.all_b
+            .extend(self.any_b.iter().copied().filter(|&d| b_count(d) == full));
         if self.all_a.is_empty() || self.all_b.is_empty() {
             return;
         }
@@ -378,9 +506,18 @@ impl Stdp {
                     continue;
                 }
                 // Both are regular neurons of the brain, so this cannot fail.
-                if let Ok(pos) = ctx.add_synapse(s, d, d_plus, psp, r.synapse_type) {
-                    ctx.stats_mut().synapses_created += 1;
-                    self.pairs[p].incoming.append(d, s, pos);
+                let Ok(pos) = ctx.add_synapse(s, d, d_plus, psp, r.synapse_type) else {
+                    continue;
+                };
+                ctx.stats_mut().synapses_created += 1;
+                let pair = &mut self.pairs[p];
+                let slot = &mut pair.slots[(d - pair.first) as usize];
+                slot.fan_in += 1;
+                // Created after this burst's depression bursts: it owes nothing.
+                let debt = slot.debt;
+                let (synapses, _, _) = ctx.split();
+                if let Some(stamp) = synapses.row_stamped_mut(s).2.get_mut(pos as usize) {
+                    *stamp = debt;
                 }
             }
         }
@@ -409,22 +546,20 @@ impl PlasticityRule for Stdp {
         if self.pairs.is_empty() {
             return Ok(());
         }
-        let version = ctx.synapses().structure_version();
-        if self.known_version != Some(version) {
-            for pair in &mut self.pairs {
-                pair.incoming.built = false;
+        {
+            let (synapses, neurons, _) = ctx.split();
+            synapses.enable_stamps();
+            if self.known_version != Some(synapses.structure_version()) {
+                // Synapses or neurons changed outside this rule: settle what
+                // is owed (nothing, when the NPU settled before the change)
+                // and recount.
+                for pair in &mut self.pairs {
+                    pair.settle(synapses, neurons.area());
+                    pair.build(synapses, neurons.area());
+                }
             }
         }
         for p in 0..self.pairs.len() {
-            if !self.pairs[p].incoming.built {
-                let (a, b) = (
-                    self.pairs[p].registration.source_area,
-                    self.pairs[p].registration.destination_area,
-                );
-                self.pairs[p]
-                    .incoming
-                    .rebuild(ctx.synapses(), ctx.neurons().area(), a, b);
-            }
             self.update_pair(p, ctx);
         }
         self.known_version = Some(ctx.synapses().structure_version());

@@ -1310,7 +1310,7 @@ impl PyRustNpu {
     }
 
     /// What plasticity did in the last burst, as a dict of counters:
-    /// ``potentiations``, ``depressions``, ``weight_changes``,
+    /// ``potentiations``, ``depressions``,
     /// ``synapses_created``, ``memory_born``, ``memory_reactivated``,
     /// ``memory_died``, ``memory_long_term``, ``replay_injections``,
     /// ``patterns_ignored``.
@@ -1453,6 +1453,8 @@ impl PyRustNpu {
     fn export_connectome<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let mut g = self.lock(py);
         g.with(|npu| -> PyResult<Bound<'py, PyDict>> {
+            // Exact weights: apply the depressions STDP applies lazily.
+            npu.settled_synapses();
             let n = npu.neurons();
             let neurons = PyDict::new(py);
             neurons.set_item(

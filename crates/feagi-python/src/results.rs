@@ -225,7 +225,6 @@ pub fn stats_dict<'py>(
     let d = pyo3::types::PyDict::new(py);
     d.set_item("potentiations", s.potentiations)?;
     d.set_item("depressions", s.depressions)?;
-    d.set_item("weight_changes", s.weight_changes)?;
     d.set_item("synapses_created", s.synapses_created)?;
     d.set_item("memory_born", s.memory_born)?;
     d.set_item("memory_reactivated", s.memory_reactivated)?;

@@ -129,8 +129,13 @@ pub struct SynapseArray {
     garbage: usize,
     /// Bumped by every change that adds, removes or shifts synapses or adds
     /// sources (not by weight changes): lets an index over the rows (such as
-    /// STDP's incoming index) know when to rebuild.
+    /// STDP's per-pair counts) know when to rebuild.
     version: u64,
+    /// A u32 per synapse for a learning rule's bookkeeping (STDP's lazy
+    /// depression); empty until [`Self::enable_stamps`]. Moves with its synapse.
+    stamp: Vec<u32>,
+    /// Whether `stamp` is kept (it then has the arena's length).
+    stamped: bool,
 }
 
 impl SynapseArray {
@@ -148,6 +153,8 @@ impl SynapseArray {
             live: 0,
             garbage: 0,
             version: 0,
+            stamp: Vec::new(),
+            stamped: false,
         }
     }
 
@@ -203,6 +210,8 @@ impl SynapseArray {
             live: total,
             garbage: 0,
             version: 0,
+            stamp: Vec::new(),
+            stamped: false,
         }
     }
 
@@ -294,6 +303,9 @@ impl SynapseArray {
         self.weight[pos] = weight;
         self.psp[pos] = psp;
         self.synapse_type[pos] = ty;
+        if self.stamped {
+            self.stamp[pos] = 0;
+        }
         self.row_len[s] = len + 1;
         self.live += 1;
         self.version += 1;
@@ -348,6 +360,9 @@ impl SynapseArray {
             self.weight.copy_within(start..start + len, arena);
             self.psp.copy_within(start..start + len, arena);
             self.synapse_type.copy_within(start..start + len, arena);
+            if self.stamped {
+                self.stamp.copy_within(start..start + len, arena);
+            }
             self.row_start[s] = arena;
             self.row_cap[s] = new_cap as u32;
             self.garbage += cap;
@@ -359,6 +374,9 @@ impl SynapseArray {
         self.weight.resize(len, 0);
         self.psp.resize(len, 0);
         self.synapse_type.resize(len, SynapseType::Excitatory);
+        if self.stamped {
+            self.stamp.resize(len, 0);
+        }
     }
 
     /// Removes every synapse `source -> target`; returns how many there were.
@@ -378,6 +396,9 @@ impl SynapseArray {
                 self.weight[q] = self.weight[p];
                 self.psp[q] = self.psp[p];
                 self.synapse_type[q] = self.synapse_type[p];
+                if self.stamped {
+                    self.stamp[q] = self.stamp[p];
+                }
                 kept += 1;
             }
         }
@@ -422,6 +443,60 @@ impl SynapseArray {
         match (self.row_start.get(s), self.row_len.get(s)) {
             (Some(&start), Some(&len)) => &mut self.weight[start..start + len as usize],
             _ => &mut [],
+        }
+    }
+
+    /// Gives every synapse a stamp (0), kept from now on; see [`Self::row_stamped_mut`].
+    pub fn enable_stamps(&mut self) {
+        if !self.stamped {
+            self.stamp = vec![0; self.target.len()];
+            self.stamped = true;
+        }
+    }
+
+    /// Whether synapses carry stamps.
+    pub fn has_stamps(&self) -> bool {
+        self.stamped
+    }
+
+    /// The targets (read-only), weights and stamps (mutable) of `source`'s
+    /// row, in row order; empty for an unknown source or without stamps.
+    #[inline]
+    pub fn row_stamped_mut(&mut self, source: NeuronId) -> (&[NeuronId], &mut [u8], &mut [u32]) {
+        let s = source as usize;
+        match (self.row_start.get(s), self.row_len.get(s)) {
+            (Some(&start), Some(&len)) if self.stamped => {
+                let end = start + len as usize;
+                (
+                    &self.target[start..end],
+                    &mut self.weight[start..end],
+                    &mut self.stamp[start..end],
+                )
+            }
+            _ => (&[], &mut [], &mut []),
+        }
+    }
+
+    /// [`Self::prefetch_row`] for a learning rule: the targets, weights and
+    /// stamps of `source`'s row (a hint only).
+    #[inline]
+    pub fn prefetch_row_stamped(&self, source: NeuronId) {
+        let s = source as usize;
+        if self.stamped && s < self.row_len.len() && self.row_len[s] > 0 {
+            let start = self.row_start[s];
+            prefetch(self.target.as_ptr().wrapping_add(start));
+            prefetch(self.weight.as_ptr().wrapping_add(start));
+            prefetch(self.stamp.as_ptr().wrapping_add(start));
+        }
+    }
+
+    /// The stamps of `source`'s row (empty without stamps).
+    #[inline]
+    pub fn row_stamps(&self, source: NeuronId) -> &[u32] {
+        let s = source as usize;
+        match (self.row_start.get(s), self.row_len.get(s)) {
+            (Some(&start), Some(&len)) if self.stamped => &self.stamp[start..start + len as usize],
+            _ => &[],
         }
     }
 
@@ -482,8 +557,16 @@ impl SynapseArray {
             out.weight.extend_from_slice(row.weight);
             out.psp.extend_from_slice(row.psp);
             out.synapse_type.extend_from_slice(row.synapse_type);
+            if self.stamped {
+                let start = self.row_start[s];
+                out.stamp
+                    .extend_from_slice(&self.stamp[start..start + row.len()]);
+            }
         }
         out.live = self.live;
+        // Positions within rows are kept, but the version must still move on.
+        out.version = self.version + 1;
+        out.stamped = self.stamped;
         *self = out;
     }
 
