@@ -79,33 +79,37 @@ impl Marks {
     }
 }
 
-/// What a pair keeps per neuron of B, in one cache-friendly record: the
-/// window marks of the current pass, the depression bursts so far (see the
-/// module docs) and the fan-in from A.
-#[derive(Clone, Copy, Debug, Default)]
-struct Slot {
-    epoch: u32,
-    count: u32,
-    debt: u32,
-    fan_in: u32,
-}
-
-/// One registered pair and its per-pair state.
+/// One registered pair and its per-pair state, per neuron of B (slot `d -
+/// first`): its depression bursts so far (see the module docs), its fan-in
+/// from A, and two bits of the current pass, "fired in the window" and
+/// "fired in every frame of it". The bits are small enough to stay in cache
+/// while rows are walked; they are cleared through the list of fired neurons.
 #[derive(Clone, Debug)]
 struct Pair {
     registration: StdpRegistration,
-    /// Whether `first` and `slots` describe the current synapses.
+    /// Whether `first` and the per-slot columns describe the current synapses.
     built: bool,
-    /// B's neurons lie in `first .. first + slots.len()`.
+    /// B's neurons lie in `first .. first + debt.len()`.
     first: NeuronId,
     /// True when every id of that range is a neuron of B (developed brains),
     /// so that a range check alone tells whether a target is in B.
     contiguous: bool,
-    slots: Vec<Slot>,
-    /// The current marking pass of `slots`.
-    epoch: u32,
+    debt: Vec<u32>,
+    fan_in: Vec<u32>,
+    any_bits: Vec<u64>,
+    all_bits: Vec<u64>,
     /// Whether some synapse of the pair may owe depression.
     owing: bool,
+}
+
+#[inline]
+fn bit(bits: &[u64], i: usize) -> bool {
+    bits[i >> 6] >> (i & 63) & 1 == 1
+}
+
+#[inline]
+fn set_bit(bits: &mut [u64], i: usize) {
+    bits[i >> 6] |= 1 << (i & 63);
 }
 
 impl Pair {
@@ -115,8 +119,10 @@ impl Pair {
             built: false,
             first: 0,
             contiguous: true,
-            slots: Vec::new(),
-            epoch: 0,
+            debt: Vec::new(),
+            fan_in: Vec::new(),
+            any_bits: Vec::new(),
+            all_bits: Vec::new(),
             owing: false,
         }
     }
@@ -139,44 +145,26 @@ impl Pair {
     #[inline]
     fn slot(&self, d: NeuronId, area_of: &[AreaIndex]) -> Option<usize> {
         let i = d.wrapping_sub(self.first) as usize;
-        (i < self.slots.len()
+        (i < self.debt.len()
             && (self.contiguous
                 || area_of.get(d as usize) == Some(&self.registration.destination_area)))
-            .then_some(i)
+        .then_some(i)
     }
 
     /// What a synapse into slot `i` with `stamp` still owes, at `d_minus` per burst.
     #[inline]
-    fn owed(slot: &Slot, stamp: u32, d_minus: u8) -> u8 {
-        let bursts = slot.debt.wrapping_sub(stamp);
+    fn owed(&self, i: usize, stamp: u32, d_minus: u8) -> u8 {
+        let bursts = self.debt[i].wrapping_sub(stamp);
         u32::from(d_minus).saturating_mul(bursts).min(255) as u8
-    }
-
-    /// Starts a marking pass over B's slots.
-    fn begin(&mut self) {
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            for slot in &mut self.slots {
-                slot.epoch = 0;
-            }
-            self.epoch = 1;
-        }
-    }
-
-    /// Frames of the window neuron `i` of B fired in, this pass.
-    #[inline]
-    fn count(&self, slot: &Slot) -> u32 {
-        if slot.epoch == self.epoch {
-            slot.count
-        } else {
-            0
-        }
     }
 
     /// Counts B's range and the fan-in from A. Stamps and debts restart at 0:
     /// the caller has settled every owed depression first.
     fn build(&mut self, synapses: &mut SynapseArray, area_of: &[AreaIndex]) {
-        let (a, b) = (self.registration.source_area, self.registration.destination_area);
+        let (a, b) = (
+            self.registration.source_area,
+            self.registration.destination_area,
+        );
         let mut lo = NeuronId::MAX;
         let mut hi = 0;
         let mut members = 0usize;
@@ -193,9 +181,14 @@ impl Pair {
         self.first = lo;
         let span = (hi - lo) as usize;
         self.contiguous = members == span;
-        self.slots.clear();
-        self.slots.resize(span, Slot::default());
-        self.epoch = 0;
+        self.debt.clear();
+        self.debt.resize(span, 0);
+        self.fan_in.clear();
+        self.fan_in.resize(span, 0);
+        self.any_bits.clear();
+        self.any_bits.resize(span.div_ceil(64), 0);
+        self.all_bits.clear();
+        self.all_bits.resize(span.div_ceil(64), 0);
         for (s, &area) in area_of.iter().enumerate() {
             if area != a {
                 continue;
@@ -203,7 +196,7 @@ impl Pair {
             let (targets, _, stamps) = synapses.row_stamped_mut(s as NeuronId);
             for (&d, stamp) in targets.iter().zip(stamps.iter_mut()) {
                 if let Some(i) = self.slot(d, area_of) {
-                    self.slots[i].fan_in += 1;
+                    self.fan_in[i] += 1;
                     *stamp = 0;
                 }
             }
@@ -224,16 +217,18 @@ impl Pair {
                 continue;
             }
             let (targets, weights, stamps) = synapses.row_stamped_mut(s as NeuronId);
-            for ((&d, w), stamp) in targets.iter().zip(weights.iter_mut()).zip(stamps.iter_mut()) {
+            for ((&d, w), stamp) in targets
+                .iter()
+                .zip(weights.iter_mut())
+                .zip(stamps.iter_mut())
+            {
                 if let Some(i) = self.slot(d, area_of) {
-                    *w = w.saturating_sub(Self::owed(&self.slots[i], *stamp, d_minus));
+                    *w = w.saturating_sub(self.owed(i, *stamp, d_minus));
                     *stamp = 0;
                 }
             }
         }
-        for slot in &mut self.slots {
-            slot.debt = 0;
-        }
+        self.debt.fill(0);
         self.owing = false;
     }
 }
@@ -325,7 +320,7 @@ impl Stdp {
         };
         let pair = &self.pairs[p];
         match pair.slot(target, area_of) {
-            Some(i) if pair.owing && pair.built => Pair::owed(&pair.slots[i], stamp, pair.d_minus()),
+            Some(i) if pair.owing && pair.built => pair.owed(i, stamp, pair.d_minus()),
             _ => 0,
         }
     }
@@ -366,53 +361,29 @@ impl Stdp {
             return;
         }
         let full = w as u32;
-        // B's window goes into the pair's slots; A's into the shared marks
-        // (the same slots when A = B).
-        {
-            let pair = &mut self.pairs[p];
-            pair.begin();
-            self.any_b.clear();
-            if let Some(frames) = ctx.window(b, ctx.burst(), w) {
-                for frame in frames {
-                    for &d in frame {
-                        if is_memory_neuron_id(d) {
-                            break; // Memory neurons never take part in STDP; they are last.
-                        }
-                        let i = d.wrapping_sub(pair.first) as usize;
-                        let Some(slot) = pair.slots.get_mut(i) else {
-                            continue;
-                        };
-                        if slot.epoch == pair.epoch {
-                            slot.count += 1;
-                        } else {
-                            slot.epoch = pair.epoch;
-                            slot.count = 1;
-                            self.any_b.push(d);
-                        }
-                    }
-                }
-            }
-            self.any_b.sort_unstable();
-        }
+        // A and B are disjoint (or equal), so one marking pass counts both.
+        self.marks.begin(ctx.neuron_count());
+        Self::gather(ctx, &mut self.marks, b, w, &mut self.any_b);
         if a != b {
-            self.marks.begin(ctx.neuron_count());
             Self::gather(ctx, &mut self.marks, a, w, &mut self.any_a);
         } else {
             self.any_a.clone_from(&self.any_b);
         }
         let marks = &self.marks;
         let pair = &mut self.pairs[p];
+        for &d in &self.any_b {
+            if let Some(i) = d.checked_sub(pair.first).map(|i| i as usize) {
+                if i < pair.debt.len() {
+                    set_bit(&mut pair.any_bits, i);
+                    if marks.count(d) == full {
+                        set_bit(&mut pair.all_bits, i);
+                    }
+                }
+            }
+        }
         let (d_plus, d_minus) = (pair.d_plus(), pair.d_minus());
         let (synapses, neurons, stats) = ctx.split();
         let area_of = neurons.area();
-        let source_count = |s: NeuronId| -> u32 {
-            if a == b {
-                let i = (s - pair.first) as usize;
-                pair.count(&pair.slots[i])
-            } else {
-                marks.count(s)
-            }
-        };
 
         // Synapses from a neuron of A that fired in the window: settle what
         // they owe, apply this burst's update, and stamp them paid up
@@ -422,7 +393,7 @@ impl Stdp {
             if let Some(&ahead) = self.any_a.get(k + 4) {
                 synapses.prefetch_row_stamped(ahead);
             }
-            let s_all = source_count(s) == full;
+            let s_all = marks.count(s) == full;
             let (targets, weights, stamps) = synapses.row_stamped_mut(s);
             for (j, ((&d, weight), stamp)) in targets
                 .iter()
@@ -431,18 +402,16 @@ impl Stdp {
                 .enumerate()
             {
                 if let Some(&ahead) = targets.get(j + 16) {
-                    let i = ahead.wrapping_sub(pair.first) as usize;
-                    if let Some(slot) = pair.slots.get(i) {
-                        prefetch(slot);
+                    if let Some(debt) = pair.debt.get(ahead.wrapping_sub(pair.first) as usize) {
+                        prefetch(debt);
                     }
                 }
                 let Some(i) = pair.slot(d, area_of) else {
                     continue;
                 };
-                let slot = &pair.slots[i];
-                let mut value = weight.saturating_sub(Pair::owed(slot, *stamp, d_minus));
-                let d_count = pair.count(slot);
-                if s_all && d_count == full {
+                let mut value = weight.saturating_sub(pair.owed(i, *stamp, d_minus));
+                let d_fired = bit(&pair.any_bits, i);
+                if s_all && d_fired && bit(&pair.all_bits, i) {
                     stats.potentiations += 1;
                     value = value.saturating_add(d_plus);
                 } else if d_minus > 0 {
@@ -450,18 +419,17 @@ impl Stdp {
                     value = value.saturating_sub(d_minus);
                 }
                 *weight = value;
-                let d_fired = d_count > 0;
                 into_fired_b += u64::from(d_fired);
-                *stamp = slot.debt.wrapping_add(u32::from(d_fired));
+                *stamp = pair.debt[i].wrapping_add(u32::from(d_fired));
             }
         }
         // Synapses into a neuron of B that fired, from a neuron of A that did
         // not: one depression burst each, paid later.
         let mut into = 0u64;
         for &d in &self.any_b {
-            let slot = &mut pair.slots[(d - pair.first) as usize];
-            slot.debt = slot.debt.wrapping_add(1);
-            into += u64::from(slot.fan_in);
+            let i = (d - pair.first) as usize;
+            pair.debt[i] = pair.debt[i].wrapping_add(1);
+            into += u64::from(pair.fan_in[i]);
         }
         if d_minus > 0 && !self.any_b.is_empty() {
             stats.depressions += into.saturating_sub(into_fired_b);
@@ -470,23 +438,34 @@ impl Stdp {
         if pair.registration.bidirectional {
             self.create_synapses(p, ctx, d_plus);
         }
+        // Clear this pass's bits through the fired list (work: fired neurons).
+        let pair = &mut self.pairs[p];
+        for &d in &self.any_b {
+            let i = (d - pair.first) as usize;
+            pair.any_bits[i >> 6] = 0;
+            pair.all_bits[i >> 6] = 0;
+        }
     }
 
     /// Appends s -> d for s in allA, d in allB without one (SPEC §6.1).
     fn create_synapses(&mut self, p: usize, ctx: &mut PlasticityContext<'_>, d_plus: u8) {
         let r = self.pairs[p].registration.clone();
         let full = r.window.max(1);
-        let pair = &self.pairs[p];
-        let b_count = |d: NeuronId| pair.count(&pair.slots[(d - pair.first) as usize]);
         let marks = &self.marks;
-        let same = r.source_area == r.destination_area;
-        let a_count = |s: NeuronId| if same { b_count(s) } else { marks.count(s) };
         self.all_a.clear();
-        self.all_a
-            .extend(self.any_a.iter().copied().filter(|&s| a_count(s) == full));
+        self.all_a.extend(
+            self.any_a
+                .iter()
+                .copied()
+                .filter(|&s| marks.count(s) == full),
+        );
         self.all_b.clear();
-        self.all_b
-            .extend(self.any_b.iter().copied().filter(|&d| b_count(d) == full));
+        self.all_b.extend(
+            self.any_b
+                .iter()
+                .copied()
+                .filter(|&d| marks.count(d) == full),
+        );
         if self.all_a.is_empty() || self.all_b.is_empty() {
             return;
         }
@@ -511,10 +490,10 @@ impl Stdp {
                 };
                 ctx.stats_mut().synapses_created += 1;
                 let pair = &mut self.pairs[p];
-                let slot = &mut pair.slots[(d - pair.first) as usize];
-                slot.fan_in += 1;
+                let i = (d - pair.first) as usize;
+                pair.fan_in[i] += 1;
                 // Created after this burst's depression bursts: it owes nothing.
-                let debt = slot.debt;
+                let debt = pair.debt[i];
                 let (synapses, _, _) = ctx.split();
                 if let Some(stamp) = synapses.row_stamped_mut(s).2.get_mut(pos as usize) {
                     *stamp = debt;

@@ -615,6 +615,40 @@ mod tests {
     }
 
     #[test]
+    fn stamps_move_with_their_synapses() {
+        let mut a = SynapseArray::default();
+        a.ensure_sources(3);
+        a.enable_stamps();
+        let stamp = |a: &mut SynapseArray, s: u32, pos: usize, v: u32| {
+            a.row_stamped_mut(s).2[pos] = v;
+        };
+        for t in 0..3 {
+            a.push(0, t, 1, 1, SynapseType::Excitatory);
+            stamp(&mut a, 0, t as usize, 10 + t);
+        }
+        a.push(1, 0, 1, 1, SynapseType::Excitatory);
+        stamp(&mut a, 1, 0, 99);
+        // Row 0 grows past its capacity: it moves, stamps with it.
+        for t in 0..3 {
+            a.push(0, t, 1, 1, SynapseType::Excitatory);
+        }
+        assert_eq!(a.row_stamps(0), [10, 11, 12, 0, 0, 0]);
+        let v0 = a.structure_version();
+        assert_eq!(a.remove(0, 1), 2);
+        assert_eq!(a.row_stamps(0), [10, 12, 0, 0]);
+        assert!(a.structure_version() > v0);
+        let v1 = a.structure_version();
+        a.compact();
+        assert_eq!(a.row_stamps(0), [10, 12, 0, 0]);
+        assert_eq!(a.row_stamps(1), [99]);
+        assert!(
+            a.structure_version() > v1,
+            "compaction moves rows: a new version"
+        );
+        assert!(a.has_stamps());
+    }
+
+    #[test]
     fn from_list_keeps_creation_order_per_source() {
         let mut l = SynapseList::default();
         l.push(2, 0, 1, 1, SynapseType::Excitatory);
