@@ -88,38 +88,31 @@ impl Plasticity {
             stats,
             ..
         } = self;
-        let mut ctx = PlasticityContext::new(ContextParts {
-            burst,
-            fired,
-            ledger,
-            neurons,
-            areas,
-            synapses,
-            memory,
-            forced,
-            replay,
-            stats,
-        });
+        macro_rules! context {
+            () => {
+                PlasticityContext::new(ContextParts {
+                    burst,
+                    fired,
+                    ledger,
+                    neurons,
+                    areas,
+                    synapses: &mut *synapses,
+                    memory: &mut *memory,
+                    forced: &mut *forced,
+                    replay: &mut *replay,
+                    stats: &mut *stats,
+                })
+            };
+        }
         if *enabled {
+            let mut ctx = context!();
             stdp.after_burst(&mut ctx)?;
             memory_rule.after_burst(&mut ctx)?;
         }
         if !plugins.is_empty() {
             // Plugins read and change weights directly: give them exact ones.
-            drop(ctx);
             stdp.settle(synapses, neurons.area());
-            let mut ctx = PlasticityContext::new(ContextParts {
-                burst,
-                fired,
-                ledger,
-                neurons,
-                areas,
-                synapses,
-                memory,
-                forced,
-                replay,
-                stats,
-            });
+            let mut ctx = context!();
             for plugin in plugins.iter_mut() {
                 plugin.after_burst(&mut ctx)?;
             }
