@@ -483,10 +483,15 @@ impl SynapseArray {
     pub fn prefetch_row_stamped(&self, source: NeuronId) {
         let s = source as usize;
         if self.stamped && s < self.row_len.len() && self.row_len[s] > 0 {
-            let start = self.row_start[s];
-            prefetch(self.target.as_ptr().wrapping_add(start));
-            prefetch(self.weight.as_ptr().wrapping_add(start));
-            prefetch(self.stamp.as_ptr().wrapping_add(start));
+            // Every cache line of the row: it is walked in full right after.
+            let (start, len) = (self.row_start[s], self.row_len[s] as usize);
+            for k in (0..len).step_by(16) {
+                prefetch(self.target.as_ptr().wrapping_add(start + k));
+                prefetch(self.stamp.as_ptr().wrapping_add(start + k));
+            }
+            for k in (0..len).step_by(64) {
+                prefetch(self.weight.as_ptr().wrapping_add(start + k));
+            }
         }
     }
 
