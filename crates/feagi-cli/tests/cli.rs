@@ -709,7 +709,7 @@ fn the_learning_genome_learns_only_with_plasticity() {
     ]));
     assert!(
         table.contains("plasticity        on: 8 STDP pairs, 0 memory areas")
-            && table.contains("weight changes")
+            && table.contains("weight updates")
             && table.contains("memory neurons"),
         "{table}"
     );
