@@ -108,7 +108,8 @@ pub enum WarningKind {
     MirroredRule,
     /// Several rules register STDP for the same area pair; the last one wins (SPEC §6.1).
     DuplicateStdp,
-    /// Plasticity or memory genes are present but inactive in milestone M1 (SPEC §6).
+    /// Plasticity or memory genes are present but plasticity is switched off
+    /// (SPEC §6, M1 semantics); see `Genome::warnings_for`.
     PlasticityInactive,
     /// A memory gene refers to something that does not exist (no twin area, an
     /// `episodic_memory` rule into a non-memory area).
