@@ -298,6 +298,19 @@ impl PyRustNpu {
         }
     }
 
+    /// The NPU lock and two area arguments resolved under it.
+    fn lock_two_areas<'a>(
+        &'a self,
+        py: Python<'_>,
+        first: &Bound<'_, PyAny>,
+        second: &Bound<'_, PyAny>,
+    ) -> PyResult<(PyGuard<'a>, AreaIndex, AreaIndex)> {
+        let (first, second) = (AreaArg::extract(first)?, AreaArg::extract(second)?);
+        let mut g = self.lock(py);
+        let (a, b) = (g.resolve(&first)?, g.resolve(&second)?);
+        Ok((g, a, b))
+    }
+
     /// The NPU lock. When it is busy (a burst loop or `run` in another
     /// thread), the GIL is released while waiting, so nothing deadlocks and
     /// other Python threads keep running.
@@ -1262,9 +1275,7 @@ impl PyRustNpu {
         source: &Bound<'py, PyAny>,
         destination: &Bound<'py, PyAny>,
     ) -> PyResult<PairArrays<'py>> {
-        let (a, b) = (AreaArg::extract(source)?, AreaArg::extract(destination)?);
-        let mut g = self.lock(py);
-        let (a, b) = (g.resolve(&a)?, g.resolve(&b)?);
+        let (mut g, a, b) = self.lock_two_areas(py, source, destination)?;
         let pair = g.call(|npu| npu.synapse_weights_between(a, b))?;
         Ok((
             PyArray1::from_vec(py, pair.source),
@@ -1322,6 +1333,9 @@ impl PyRustNpu {
     /// Registers STDP for areas ``source`` -> ``destination`` (SPEC 6.1) on a
     /// hand-built NPU, replacing an earlier registration of the pair. The
     /// ledger windows of both areas are raised to ``window`` when smaller.
+    /// ``bidirectional=True`` makes it an ``associative_memory`` pair, which
+    /// also creates synapses (type ``synapse_type``; their PSP is the source
+    /// area's current PSP, as SPEC 6.1 says, so ``psp`` is only recorded).
     #[pyo3(signature = (
         source, destination, window=1, plasticity_constant=1, ltp_multiplier=1,
         ltd_multiplier=1, bidirectional=false, psp=1, synapse_type=None
@@ -1340,15 +1354,13 @@ impl PyRustNpu {
         psp: i64,
         synapse_type: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let (a, b) = (AreaArg::extract(source)?, AreaArg::extract(destination)?);
         let window = bounded(window, "window", MAX_LEDGER_WINDOW)? as u32;
         let psp = to_u8(psp, "psp")?;
         let ty = synapse_type
             .map(synapse_type_arg)
             .transpose()?
             .unwrap_or_default();
-        let mut g = self.lock(py);
-        let (a, b) = (g.resolve(&a)?, g.resolve(&b)?);
+        let (mut g, a, b) = self.lock_two_areas(py, source, destination)?;
         g.call(|npu| {
             npu.add_stdp_pair(StdpRegistration {
                 source_area: a,
@@ -1406,9 +1418,7 @@ impl PyRustNpu {
         upstream: &Bound<'_, PyAny>,
         memory_area: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let (u, m) = (AreaArg::extract(upstream)?, AreaArg::extract(memory_area)?);
-        let mut g = self.lock(py);
-        let (u, m) = (g.resolve(&u)?, g.resolve(&m)?);
+        let (mut g, u, m) = self.lock_two_areas(py, upstream, memory_area)?;
         g.call(|npu| {
             npu.add_memory_relation(MemoryRelation {
                 upstream: u,
@@ -1424,9 +1434,7 @@ impl PyRustNpu {
         twin: &Bound<'_, PyAny>,
         of: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let (t, o) = (AreaArg::extract(twin)?, AreaArg::extract(of)?);
-        let mut g = self.lock(py);
-        let (t, o) = (g.resolve(&t)?, g.resolve(&o)?);
+        let (mut g, t, o) = self.lock_two_areas(py, twin, of)?;
         g.call(|npu| npu.add_memory_twin(MemoryTwin { twin: t, of: o }))
     }
 
