@@ -497,8 +497,9 @@ impl RustNPU {
             Ok(i) => self.stdp[i] = registration.clone(),
             Err(i) => self.stdp.insert(i, registration.clone()),
         }
-        self.settle_plasticity();
-        self.plasticity.stdp.register(registration);
+        self.plasticity
+            .stdp
+            .register(registration, &mut self.synapses, self.neurons.area());
         self.meet_ledger_requirements()
     }
 

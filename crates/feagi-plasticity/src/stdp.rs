@@ -250,19 +250,30 @@ pub struct Stdp {
 
 impl Stdp {
     /// The rule over `registrations` (at most one per pair; a later one for
-    /// the same pair replaces the earlier).
+    /// the same pair replaces the earlier), before any burst has run.
     pub fn new(registrations: &[StdpRegistration]) -> Self {
         let mut stdp = Stdp::default();
         for r in registrations {
-            stdp.register(r.clone());
+            stdp.insert(r.clone());
         }
         stdp
     }
 
-    /// Registers (or replaces) the pair of `registration`; pairs stay in
-    /// ascending (A, B) order. Settle ([`Stdp::settle`]) before replacing a
-    /// pair that has run, so that no owed depression is lost.
-    pub fn register(&mut self, registration: StdpRegistration) {
+    /// Registers (or replaces) the pair of `registration` on a brain that may
+    /// have run: every owed depression is applied to `synapses` first (a
+    /// replaced pair would otherwise lose it). Pairs stay in ascending (A, B)
+    /// order.
+    pub fn register(
+        &mut self,
+        registration: StdpRegistration,
+        synapses: &mut SynapseArray,
+        area_of: &[AreaIndex],
+    ) {
+        self.settle(synapses, area_of);
+        self.insert(registration);
+    }
+
+    fn insert(&mut self, registration: StdpRegistration) {
         let key = (registration.source_area, registration.destination_area);
         let pair = Pair::new(registration);
         match self.pairs.binary_search_by_key(&key, |p| {
