@@ -193,12 +193,8 @@ pub struct RustNPU {
     scratch: Vec<dynamics::Output>,
     /// Event buckets of parallel propagation, reused every burst.
     buckets: injection::Buckets,
-    /// The registrations as loaded or added (what export and queries show).
-    stdp: Vec<StdpRegistration>,
-    memory_relations: Vec<MemoryRelation>,
-    memory_areas: Vec<MemoryAreaGenes>,
-    memory_twins: Vec<MemoryTwin>,
-    /// The rules built from them, plugins, memory neurons and scheduled input.
+    /// The plasticity rules (which hold the registrations), plugins, memory
+    /// neurons and scheduled input.
     plasticity: Plasticity,
     timings: PhaseTimings,
 }
@@ -370,10 +366,6 @@ impl RustNPU {
             burst: 0,
             scratch: Vec::new(),
             buckets: injection::Buckets::default(),
-            stdp: Vec::new(),
-            memory_relations: Vec::new(),
-            memory_areas: Vec::new(),
-            memory_twins: Vec::new(),
             plasticity: Plasticity {
                 enabled: config.plasticity,
                 ..Plasticity::default()
@@ -430,10 +422,6 @@ impl RustNPU {
         npu.plasticity.stdp = Stdp::new(&stdp);
         npu.plasticity.memory_rule =
             MemoryAreas::new(&memory_areas, &memory_relations, &memory_twins);
-        npu.stdp = stdp;
-        npu.memory_relations = memory_relations;
-        npu.memory_areas = memory_areas;
-        npu.memory_twins = memory_twins;
         npu.meet_ledger_requirements()?;
         Ok(npu)
     }
@@ -489,14 +477,6 @@ impl RustNPU {
         if registration.window == 0 {
             return Err(invalid("STDP window", 0, "must be at least 1"));
         }
-        let key = (registration.source_area, registration.destination_area);
-        match self
-            .stdp
-            .binary_search_by_key(&key, |r| (r.source_area, r.destination_area))
-        {
-            Ok(i) => self.stdp[i] = registration.clone(),
-            Err(i) => self.stdp.insert(i, registration.clone()),
-        }
         self.plasticity
             .stdp
             .register(registration, &mut self.synapses, self.neurons.area());
@@ -512,13 +492,6 @@ impl RustNPU {
         if genes.temporal_depth == 0 {
             return Err(invalid("temporal_depth", 0, "must be at least 1"));
         }
-        match self
-            .memory_areas
-            .binary_search_by_key(&genes.area, |g| g.area)
-        {
-            Ok(i) => self.memory_areas[i] = genes.clone(),
-            Err(i) => self.memory_areas.insert(i, genes.clone()),
-        }
         self.plasticity.memory_rule.add_area(genes);
         self.meet_ledger_requirements()
     }
@@ -527,21 +500,14 @@ impl RustNPU {
     pub fn add_memory_relation(&mut self, relation: MemoryRelation) -> Result<()> {
         self.areas.get(relation.upstream)?;
         self.areas.get(relation.memory_area)?;
-        if !self
-            .memory_areas
-            .iter()
-            .any(|g| g.area == relation.memory_area)
-        {
+        let memory_area = relation.memory_area;
+        if !self.plasticity.memory_rule.add_relation(relation) {
             return Err(invalid(
                 "memory relation",
-                relation.memory_area,
+                memory_area,
                 "names an area that is not a memory area (add_memory_area first)",
             ));
         }
-        if !self.memory_relations.contains(&relation) {
-            self.memory_relations.push(relation.clone());
-        }
-        self.plasticity.memory_rule.add_relation(relation);
         self.meet_ledger_requirements()
     }
 
@@ -549,10 +515,6 @@ impl RustNPU {
     pub fn add_memory_twin(&mut self, twin: MemoryTwin) -> Result<()> {
         self.areas.get(twin.twin)?;
         self.areas.get(twin.of)?;
-        if !self.memory_twins.contains(&twin) {
-            self.memory_twins.push(twin);
-            self.memory_twins.sort_by_key(|t| (t.of, t.twin));
-        }
         self.plasticity.memory_rule.add_twin(twin);
         Ok(())
     }
@@ -610,13 +572,13 @@ impl RustNPU {
     }
 
     /// Memory genes of every memory area, ascending area.
-    pub fn memory_areas(&self) -> &[MemoryAreaGenes] {
-        &self.memory_areas
+    pub fn memory_areas(&self) -> impl ExactSizeIterator<Item = &MemoryAreaGenes> {
+        self.plasticity.memory_rule.genes()
     }
 
     /// Twin relations, ascending (of, twin).
     pub fn memory_twins(&self) -> &[MemoryTwin] {
-        &self.memory_twins
+        self.plasticity.memory_rule.twins()
     }
 
     /// What plasticity did in the last burst.
@@ -1245,21 +1207,19 @@ impl RustNPU {
     /// order. Scans every synapse; meant for inspection, not for bursts.
     pub fn incoming(&self, id: NeuronId) -> Result<Vec<SynapseInfo>> {
         self.check_neuron(id)?;
-        let mut out = Vec::new();
-        for s in 0..self.synapses.source_count() as NeuronId {
-            let row = self.synapses.row(s);
-            for i in 0..row.len() {
-                if row.target[i] == id {
-                    out.push(SynapseInfo {
-                        peer: s,
-                        weight: self.exact_weight(s, i),
-                        psp: row.psp[i],
-                        synapse_type: row.synapse_type[i],
-                    });
+        Ok(self
+            .synapses
+            .incoming(id)
+            .map(|(s, i)| {
+                let row = self.synapses.row(s);
+                SynapseInfo {
+                    peer: s,
+                    weight: self.exact_weight(s, i),
+                    psp: row.psp[i],
+                    synapse_type: row.synapse_type[i],
                 }
-            }
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// The index of the area with this canonical id.
@@ -1337,13 +1297,13 @@ impl RustNPU {
 
     /// The STDP registrations (SPEC §6.1), ascending (A, B): from the genome
     /// and `add_stdp_pair`; they learn while plasticity is on.
-    pub fn stdp_registrations(&self) -> &[StdpRegistration] {
-        &self.stdp
+    pub fn stdp_registrations(&self) -> impl ExactSizeIterator<Item = &StdpRegistration> {
+        self.plasticity.stdp.registrations()
     }
 
     /// The `episodic_memory` relations (SPEC §6.2): upstream area -> memory area.
     pub fn memory_relations(&self) -> &[MemoryRelation] {
-        &self.memory_relations
+        self.plasticity.memory_rule.relations()
     }
 
     // ----- runtime parameter updates (SPEC §4.6) ---------------------------
@@ -1551,17 +1511,7 @@ mod tests {
     fn an_stdp_registration_naming_a_missing_area() {
         let mut c = valid();
         let areas = c.areas.len() as AreaIndex;
-        c.stdp.push(StdpRegistration {
-            source_area: 3,
-            destination_area: areas,
-            plasticity_constant: 1,
-            ltp_multiplier: 1,
-            ltd_multiplier: 1,
-            window: 1,
-            bidirectional: false,
-            psp: 1,
-            synapse_type: SynapseType::Excitatory,
-        });
+        c.stdp.push(StdpRegistration::between(3, areas));
         rejected(c, "STDP registration");
     }
 

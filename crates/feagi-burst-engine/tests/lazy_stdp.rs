@@ -11,31 +11,9 @@ mod support;
 use feagi_burst_engine::{AreaIndex, NeuronId, NeuronParams, RustNPU, SynapseType};
 use feagi_types::rng::SplitMix64;
 use feagi_types::StdpRegistration;
-use support::{area, core_npu};
+use support::{area, core_npu, stdp};
 
 const EXC: SynapseType = SynapseType::Excitatory;
-
-fn reg(
-    a: AreaIndex,
-    b: AreaIndex,
-    w: u32,
-    c: i64,
-    lp: i64,
-    ld: i64,
-    bidi: bool,
-) -> StdpRegistration {
-    StdpRegistration {
-        source_area: a,
-        destination_area: b,
-        plasticity_constant: c,
-        ltp_multiplier: lp,
-        ltd_multiplier: ld,
-        window: w,
-        bidirectional: bidi,
-        psp: 1,
-        synapse_type: EXC,
-    }
-}
 
 /// Eager model: rows[s] = [(target, weight)] in creation order.
 struct Model {
@@ -229,10 +207,10 @@ fn random_run(seed: u64, bursts: usize, mutate: bool) {
         w.add_synapse(s, d, (rng.below(256)) as u8);
     }
     let (a, b, c) = (w.areas[0], w.areas[1], w.areas[2]);
-    w.pair(reg(a, b, 1, 1, 2, 3, false));
-    w.pair(reg(c, b, 2, 2, 1, 1, false)); // shares destination B
-    w.pair(reg(a, a, 1, 1, 1, 2, true)); // A = B, bidirectional
-    w.pair(reg(b, c, 3, 1, 3, 1, true));
+    w.pair(stdp(a, b, 1, 1, 2, 3, false));
+    w.pair(stdp(c, b, 2, 2, 1, 1, false)); // shares destination B
+    w.pair(stdp(a, a, 1, 1, 1, 2, true)); // A = B, bidirectional
+    w.pair(stdp(b, c, 3, 1, 3, 1, true));
     for k in 0..bursts {
         let ids = w.regular();
         let fire: Vec<NeuronId> = ids
@@ -288,7 +266,7 @@ fn random_run(seed: u64, bursts: usize, mutate: bool) {
                     w.areas[rng.below(3) as usize],
                     w.areas[rng.below(3) as usize],
                 );
-                let r = reg(
+                let r = stdp(
                     x,
                     y,
                     1 + rng.below(3) as u32,
@@ -362,9 +340,9 @@ fn plugin_run(seed: u64) {
         w.add_synapse(s, d, (rng.below(256)) as u8);
     }
     let (a, b, c) = (w.areas[0], w.areas[1], w.areas[2]);
-    w.pair(reg(a, b, 1, 1, 2, 3, false));
-    w.pair(reg(c, b, 2, 2, 1, 1, false));
-    w.pair(reg(a, a, 1, 1, 1, 2, true));
+    w.pair(stdp(a, b, 1, 1, 2, 3, false));
+    w.pair(stdp(c, b, 2, 2, 1, 1, false));
+    w.pair(stdp(a, a, 1, 1, 1, 2, true));
     w.npu
         .add_plasticity_rule(Box::new(Meddler { ids: ids.clone() }))
         .unwrap();
@@ -413,10 +391,10 @@ fn second_pair_after_bursts() {
     w.add_synapse(a1, b0, 100);
     w.add_synapse(c0, b1, 100);
     let (a, b, c) = (w.areas[0], w.areas[1], w.areas[2]);
-    w.pair(reg(a, b, 1, 1, 1, 5, false));
+    w.pair(stdp(a, b, 1, 1, 1, 5, false));
     w.burst(&[b0], "1");
     w.burst(&[b0], "2");
-    w.pair(reg(c, b, 1, 1, 1, 5, false));
+    w.pair(stdp(c, b, 1, 1, 1, 5, false));
     w.burst(&[b0, b1], "3");
     w.burst(&[a0], "4");
 }

@@ -9,32 +9,10 @@ use feagi_burst_engine::{
     PlasticityError, PlasticityRule, RustNPU, SynapseType,
 };
 use feagi_plasticity::PlasticityContext;
-use feagi_types::{MemoryAreaGenes, MemoryRelation, MemoryTwin, StdpRegistration};
-use support::{area, core_npu};
+use feagi_types::{MemoryAreaGenes, MemoryRelation, MemoryTwin};
+use support::{area, core_npu, stdp};
 
 const EXC: SynapseType = SynapseType::Excitatory;
-
-fn stdp(
-    a: AreaIndex,
-    b: AreaIndex,
-    w: u32,
-    c: i64,
-    lp: i64,
-    ld: i64,
-    bidi: bool,
-) -> StdpRegistration {
-    StdpRegistration {
-        source_area: a,
-        destination_area: b,
-        plasticity_constant: c,
-        ltp_multiplier: lp,
-        ltd_multiplier: ld,
-        window: w,
-        bidirectional: bidi,
-        psp: 1,
-        synapse_type: EXC,
-    }
-}
 
 /// A core NPU plus areas of `n` neurons each (n x 1 x 1, one per voxel),
 /// threshold 1, no refractory period; returns the areas' indices and ids.
@@ -203,7 +181,7 @@ fn memory_brain(
 
 #[test]
 fn item_42_memory_patterns_neurons_lifespans() {
-    let (mut npu, u, m, un) = memory_brain(|m| MemoryAreaGenes {
+    let (mut npu, _u, m, un) = memory_brain(|m| MemoryAreaGenes {
         area: m,
         temporal_depth: 1,
         longterm_mem_threshold: 8,
@@ -253,7 +231,6 @@ fn item_42_memory_patterns_neurons_lifespans() {
     // The second neuron, never seen again, dies at lifespan 0 and its pattern is forgotten.
     assert!(!npu.memory_store().get(first + 1).unwrap().alive);
     assert_eq!(npu.memory_pattern_count(m).unwrap(), 1);
-    let _ = u;
 }
 
 #[test]

@@ -58,15 +58,9 @@ fn steady_state(parallel: bool, plastic: bool) {
             for &a in &areas {
                 for &b in &areas {
                     npu.add_stdp_pair(feagi_types::StdpRegistration {
-                        source_area: a,
-                        destination_area: b,
-                        plasticity_constant: 1,
                         ltp_multiplier: 2,
-                        ltd_multiplier: 1,
                         window: 2,
-                        bidirectional: false,
-                        psp: 1,
-                        synapse_type: feagi_burst_engine::SynapseType::Excitatory,
+                        ..feagi_types::StdpRegistration::between(a, b)
                     })
                     .unwrap();
                 }

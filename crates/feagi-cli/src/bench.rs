@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
 use feagi_burst_engine::synthetic::{self, Driver, SyntheticSpec, Targets};
-use feagi_burst_engine::{
-    BurstResult, Genome, NpuConfig, PhaseTimings, PlasticityStats, RustNPU, SynapseType,
-};
+use feagi_burst_engine::{BurstResult, Genome, NpuConfig, PhaseTimings, PlasticityStats, RustNPU};
 use feagi_types::synapse::prefetch;
 use feagi_types::StdpRegistration;
 
@@ -326,17 +324,7 @@ fn plastic_pair(npu: &RustNPU) -> Result<StdpRegistration> {
             )))
         }
     };
-    Ok(StdpRegistration {
-        source_area: area,
-        destination_area: area,
-        plasticity_constant: 1,
-        ltp_multiplier: 1,
-        ltd_multiplier: 1,
-        window: 1,
-        bidirectional: false,
-        psp: 1,
-        synapse_type: SynapseType::Excitatory,
-    })
+    Ok(StdpRegistration::between(area, area))
 }
 
 fn synthetic(

@@ -114,7 +114,6 @@ fn plastic_rows(
 ) -> (Vec<StdpRow>, Vec<MemoryRow>) {
     let stdp = npu
         .stdp_registrations()
-        .iter()
         .map(|r| StdpRow {
             source: area_name(npu, r.source_area),
             destination: area_name(npu, r.destination_area),
@@ -138,7 +137,6 @@ fn plastic_rows(
         .collect();
     let memory = npu
         .memory_areas()
-        .iter()
         .map(|g| {
             let upstream: Vec<AreaIndex> = npu
                 .memory_relations()
@@ -188,7 +186,6 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
     // A -> B synapse counts of the registered STDP pairs.
     let mut pair_synapses: std::collections::BTreeMap<(AreaIndex, AreaIndex), u64> = npu
         .stdp_registrations()
-        .iter()
         .map(|r| ((r.source_area, r.destination_area), 0))
         .collect();
     for s in 0..npu.neurons().len() {

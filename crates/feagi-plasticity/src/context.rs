@@ -66,16 +66,6 @@ impl ReplayQueue {
             .map_or(&[], |v| v.as_slice())
     }
 
-    /// How many entries are pending.
-    pub fn len(&self) -> usize {
-        self.slots.iter().map(Vec::len).sum()
-    }
-
-    /// True when nothing is pending.
-    pub fn is_empty(&self) -> bool {
-        self.slots.iter().all(Vec::is_empty)
-    }
-
     /// Every pending entry as (delay, neuron, potential), in delivery order.
     pub fn entries(&self) -> impl Iterator<Item = (usize, NeuronId, f32)> + '_ {
         self.slots

@@ -30,12 +30,13 @@ struct MemoryArea {
 pub struct MemoryAreas {
     /// Ascending area index.
     areas: Vec<MemoryArea>,
+    /// The relations, in the order they were added (each area's `upstream`
+    /// is their index by memory area).
+    relations: Vec<MemoryRelation>,
     /// Twin relations, ascending (of, twin).
     twins: Vec<MemoryTwin>,
     /// The byte buffer hashed per pattern (reused).
     buffer: Vec<u8>,
-    /// True once a pattern was ignored for lack of memory ids.
-    exhausted: bool,
 }
 
 impl MemoryAreas {
@@ -91,6 +92,7 @@ impl MemoryAreas {
                 let up = &mut self.areas[i].upstream;
                 if let Err(j) = up.binary_search(&relation.upstream) {
                     up.insert(j, relation.upstream);
+                    self.relations.push(relation);
                 }
                 true
             }
@@ -107,15 +109,13 @@ impl MemoryAreas {
     }
 
     /// The memory areas' genes, ascending area.
-    pub fn genes(&self) -> impl Iterator<Item = &MemoryAreaGenes> {
+    pub fn genes(&self) -> impl ExactSizeIterator<Item = &MemoryAreaGenes> {
         self.areas.iter().map(|a| &a.genes)
     }
 
-    /// The upstream areas of memory area `area`, ascending.
-    pub fn upstream(&self, area: AreaIndex) -> &[AreaIndex] {
-        self.areas
-            .binary_search_by_key(&area, |a| a.genes.area)
-            .map_or(&[], |i| self.areas[i].upstream.as_slice())
+    /// The relations (upstream -> memory area), in the order they were added.
+    pub fn relations(&self) -> &[MemoryRelation] {
+        &self.relations
     }
 
     /// The twin relations, ascending (of, twin).
@@ -128,11 +128,6 @@ impl MemoryAreas {
         self.areas
             .binary_search_by_key(&area, |a| a.genes.area)
             .map_or(0, |i| self.areas[i].patterns.len())
-    }
-
-    /// Whether a new pattern was ever ignored because memory ids ran out.
-    pub fn ids_exhausted(&self) -> bool {
-        self.exhausted
     }
 
     /// Step 1: long-term conversion, then aging and death.
@@ -228,7 +223,6 @@ impl MemoryAreas {
                         ctx.memory_mut()
                             .create(genes.area, h, i64::from(genes.init_lifespan), t);
                     let Some(id) = created else {
-                        self.exhausted = true;
                         ctx.stats_mut().patterns_ignored += 1;
                         continue;
                     };

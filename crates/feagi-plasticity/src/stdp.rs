@@ -286,18 +286,8 @@ impl Stdp {
     }
 
     /// The registered pairs, ascending (A, B).
-    pub fn registrations(&self) -> impl Iterator<Item = &StdpRegistration> {
+    pub fn registrations(&self) -> impl ExactSizeIterator<Item = &StdpRegistration> {
         self.pairs.iter().map(|p| &p.registration)
-    }
-
-    /// Whether any pair is registered.
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
-
-    /// Whether some synapse still owes a lazily applied depression.
-    pub fn is_owing(&self) -> bool {
-        self.pairs.iter().any(|p| p.owing)
     }
 
     /// Applies every owed depression to the weights, so that the synapse
@@ -337,29 +327,32 @@ impl Stdp {
     }
 
     /// Collects the distinct fired ids of `area`'s window into `out`
-    /// (ascending) and counts frames per neuron in `marks`.
+    /// (ascending) and counts frames per neuron in `marks`; false when the
+    /// window is not available.
     fn gather(
         ctx: &PlasticityContext<'_>,
         marks: &mut Marks,
         area: AreaIndex,
         window: usize,
         out: &mut Vec<NeuronId>,
-    ) {
+    ) -> bool {
         out.clear();
-        if let Some(frames) = ctx.window(area, ctx.burst(), window) {
-            for frame in frames {
-                for &id in frame {
-                    if is_memory_neuron_id(id) {
-                        // Memory neurons never take part in STDP; they are last.
-                        break;
-                    }
-                    if marks.hit(id) {
-                        out.push(id);
-                    }
+        let Some(frames) = ctx.window(area, ctx.burst(), window) else {
+            return false;
+        };
+        for frame in frames {
+            for &id in frame {
+                if is_memory_neuron_id(id) {
+                    // Memory neurons never take part in STDP; they are last.
+                    break;
+                }
+                if marks.hit(id) {
+                    out.push(id);
                 }
             }
         }
         out.sort_unstable();
+        true
     }
 
     fn update_pair(&mut self, p: usize, ctx: &mut PlasticityContext<'_>) {
@@ -367,18 +360,18 @@ impl Stdp {
             let r = &self.pairs[p].registration;
             (r.source_area, r.destination_area, r.window.max(1) as usize)
         };
-        // Skipped until both windows are available (SPEC §6.1).
-        if ctx.window(a, ctx.burst(), w).is_none() || ctx.window(b, ctx.burst(), w).is_none() {
-            return;
-        }
         let full = w as u32;
         // A and B are disjoint (or equal), so one marking pass counts both.
+        // The pair is skipped until both windows are available (SPEC §6.1);
+        // marks of a skipped pass are never read.
         self.marks.begin(ctx.neuron_count());
-        Self::gather(ctx, &mut self.marks, b, w, &mut self.any_b);
-        if a != b {
-            Self::gather(ctx, &mut self.marks, a, w, &mut self.any_a);
-        } else {
+        if !Self::gather(ctx, &mut self.marks, b, w, &mut self.any_b) {
+            return;
+        }
+        if a == b {
             self.any_a.clone_from(&self.any_b);
+        } else if !Self::gather(ctx, &mut self.marks, a, w, &mut self.any_a) {
+            return;
         }
         let marks = &self.marks;
         let pair = &mut self.pairs[p];

@@ -167,6 +167,17 @@ fn synapse_list(py: Python<'_>, synapses: Vec<SynapseInfo>) -> PyResult<Bound<'_
     Ok(list)
 }
 
+/// The NPU configuration as `get_config()` and the export give it.
+fn config_dict<'py>(py: Python<'py>, config: &NpuConfig) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("seed", config.seed)?;
+    d.set_item("power_amount", config.power_amount)?;
+    d.set_item("fire_ledger_window", config.fire_ledger_window)?;
+    d.set_item("fatigue_active", config.fatigue_active)?;
+    d.set_item("plasticity", config.plasticity)?;
+    Ok(d)
+}
+
 fn stdp_list<'py>(py: Python<'py>, npu: &RustNPU) -> PyResult<Bound<'py, PyList>> {
     let list = PyList::empty(py);
     for r in npu.stdp_registrations() {
@@ -325,22 +336,20 @@ impl PyRustNpu {
     fn load(py: Python<'_>, source: GenomeSource, config: NpuConfig) -> PyResult<Self> {
         let outcome = py.detach(move || {
             catch_unwind(AssertUnwindSafe(
-                move || -> Result<(RustNPU, Vec<GenomeWarning>), LoadFailure> {
+                move || -> Result<NpuHandle, LoadFailure> {
                     let genome = match source {
                         GenomeSource::Path(p) => Genome::from_path(p),
                         GenomeSource::Json(s) => Genome::from_json_str(&s),
                         GenomeSource::Bytes(b) => Genome::from_json_slice(&b),
                     }
                     .map_err(LoadFailure::Genome)?;
-                    let plasticity = config.plasticity;
-                    let npu = RustNPU::from_genome(&genome, config).map_err(LoadFailure::Load)?;
-                    Ok((npu, genome.warnings_for(plasticity)))
+                    NpuHandle::from_genome(&genome, config).map_err(LoadFailure::Load)
                 },
             ))
             .unwrap_or_else(|payload| Err(LoadFailure::Panic(internal_panic(payload.as_ref()))))
         });
         match outcome {
-            Ok((npu, warnings)) => Ok(Self::wrap(NpuHandle::with_warnings(npu, warnings))),
+            Ok(handle) => Ok(Self::wrap(handle)),
             Err(LoadFailure::Genome(e)) => Err(genome_error(py, &e)),
             Err(LoadFailure::Load(e)) => Err(load_error(py, &e)),
             Err(LoadFailure::Panic(e)) => Err(e),
@@ -498,16 +507,11 @@ impl PyRustNpu {
         Ok(list)
     }
 
-    /// The NPU configuration: ``seed``, ``power_amount``, ``fire_ledger_window``, ``fatigue_active``.
+    /// The NPU configuration: ``seed``, ``power_amount``, ``fire_ledger_window``,
+    /// ``fatigue_active``, ``plasticity``.
     fn get_config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let config = self.lock(py).with(|npu| npu.config().clone())?;
-        let d = PyDict::new(py);
-        d.set_item("seed", config.seed)?;
-        d.set_item("power_amount", config.power_amount)?;
-        d.set_item("fire_ledger_window", config.fire_ledger_window)?;
-        d.set_item("fatigue_active", config.fatigue_active)?;
-        d.set_item("plasticity", config.plasticity)?;
-        Ok(d)
+        config_dict(py, &config)
     }
 
     /// Sets the potential the power neuron receives each burst.
@@ -1529,13 +1533,6 @@ impl PyRustNpu {
             fire_queue.set_item("neuron_ids", PyArray1::from_slice(py, &fq.neuron_ids))?;
             fire_queue.set_item("potentials", PyArray1::from_slice(py, &fq.potentials))?;
 
-            let config = npu.config();
-            let config_dict = PyDict::new(py);
-            config_dict.set_item("seed", config.seed)?;
-            config_dict.set_item("power_amount", config.power_amount)?;
-            config_dict.set_item("fire_ledger_window", config.fire_ledger_window)?;
-            config_dict.set_item("fatigue_active", config.fatigue_active)?;
-
             let power_neuron = npu.power_neuron();
 
             let out = PyDict::new(py);
@@ -1544,7 +1541,7 @@ impl PyRustNpu {
             out.set_item("areas", areas_list(py, npu)?)?;
             out.set_item("fire_queue", fire_queue)?;
             out.set_item("burst", npu.burst_count())?;
-            out.set_item("config", config_dict)?;
+            out.set_item("config", config_dict(py, npu.config())?)?;
             out.set_item("power_neuron", power_neuron)?;
             out.set_item("plasticity", plasticity_export(py, npu)?)?;
             Ok(out)

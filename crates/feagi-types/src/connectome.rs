@@ -54,6 +54,25 @@ pub struct StdpRegistration {
     pub synapse_type: SynapseType,
 }
 
+impl StdpRegistration {
+    /// The smallest rule between areas `source` and `destination`: C = Lp =
+    /// Ld = 1, W = 1, not bidirectional, PSP 1, excitatory. Change fields with
+    /// struct update syntax.
+    pub fn between(source: AreaIndex, destination: AreaIndex) -> Self {
+        StdpRegistration {
+            source_area: source,
+            destination_area: destination,
+            plasticity_constant: 1,
+            ltp_multiplier: 1,
+            ltd_multiplier: 1,
+            window: 1,
+            bidirectional: false,
+            psp: 1,
+            synapse_type: SynapseType::Excitatory,
+        }
+    }
+}
+
 /// An `episodic_memory` relation (SPEC §6.2): `upstream` feeds memory area `memory_area`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MemoryRelation {

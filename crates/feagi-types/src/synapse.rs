@@ -505,20 +505,6 @@ impl SynapseArray {
         }
     }
 
-    /// The targets (read-only) and weights (mutable) of `source`'s row, in
-    /// row order (empty for an unknown source): what a learning rule walks.
-    #[inline]
-    pub fn row_targets_and_weights_mut(&mut self, source: NeuronId) -> (&[NeuronId], &mut [u8]) {
-        let s = source as usize;
-        match (self.row_start.get(s), self.row_len.get(s)) {
-            (Some(&start), Some(&len)) => {
-                let end = start + len as usize;
-                (&self.target[start..end], &mut self.weight[start..end])
-            }
-            _ => (&[], &mut []),
-        }
-    }
-
     /// Sets the PSP of every synapse leaving `source`.
     pub fn set_row_psp(&mut self, source: NeuronId, psp: u8) {
         let s = source as usize;
@@ -528,25 +514,16 @@ impl SynapseArray {
         }
     }
 
-    /// Every synapse ending at `target` as (source, weight, psp, type), sources
-    /// ascending and, per source, in creation order. Scans all rows: a query,
-    /// not a burst-path operation.
-    pub fn incoming(&self, target: NeuronId) -> Vec<(NeuronId, u8, u8, SynapseType)> {
-        let mut out = Vec::new();
-        for s in 0..self.row_len.len() {
-            let row = self.row(s as NeuronId);
-            for i in 0..row.len() {
-                if row.target[i] == target {
-                    out.push((
-                        s as NeuronId,
-                        row.weight[i],
-                        row.psp[i],
-                        row.synapse_type[i],
-                    ));
-                }
-            }
-        }
-        out
+    /// Every synapse ending at `target` as (source, position in its row),
+    /// sources ascending and, per source, in creation order. Scans all rows: a
+    /// query, not a burst-path operation.
+    pub fn incoming(&self, target: NeuronId) -> impl Iterator<Item = (NeuronId, usize)> + '_ {
+        (0..self.row_len.len() as NeuronId).flat_map(move |s| {
+            let row = self.row(s);
+            (0..row.len())
+                .filter(move |&i| row.target[i] == target)
+                .map(move |i| (s, i))
+        })
     }
 
     /// Rewrites the arena with rows in source order and no slack.
@@ -668,8 +645,15 @@ mod tests {
         assert_eq!(a.len(), 4);
         assert_eq!(a.outgoing_count(2), 2);
         assert_eq!(a.row(2).synapse_type[1], SynapseType::Inhibitory);
+        let incoming: Vec<_> = a
+            .incoming(1)
+            .map(|(s, i)| {
+                let r = a.row(s);
+                (s, r.weight[i], r.psp[i], r.synapse_type[i])
+            })
+            .collect();
         assert_eq!(
-            a.incoming(1),
+            incoming,
             vec![
                 (0, 2, 1, SynapseType::Excitatory),
                 (2, 3, 1, SynapseType::Inhibitory)

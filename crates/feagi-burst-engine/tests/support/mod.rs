@@ -6,7 +6,28 @@ pub mod random_network;
 
 use feagi_burst_engine::{
     AreaIndex, AreaKind, CorticalArea, CorticalId, NeuronId, NeuronParams, RustNPU,
+    StdpRegistration,
 };
+
+/// STDP on areas `a` -> `b` with window `w`, C, Lp, Ld and bidirectional.
+pub fn stdp(
+    a: AreaIndex,
+    b: AreaIndex,
+    w: u32,
+    c: i64,
+    lp: i64,
+    ld: i64,
+    bidirectional: bool,
+) -> StdpRegistration {
+    StdpRegistration {
+        plasticity_constant: c,
+        ltp_multiplier: lp,
+        ltd_multiplier: ld,
+        window: w,
+        bidirectional,
+        ..StdpRegistration::between(a, b)
+    }
+}
 
 pub fn area(id: &str, dims: [u32; 3]) -> CorticalArea {
     CorticalArea::new(

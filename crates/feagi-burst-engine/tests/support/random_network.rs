@@ -90,15 +90,12 @@ pub fn make_plastic(npu: &mut RustNPU, seed: u64) {
     let mut rng = SplitMix64::new(seed ^ 0x51D9);
     for (a, b, bidirectional) in [(4, 5, false), (5, 6, true), (6, 6, false), (4, 6, false)] {
         npu.add_stdp_pair(StdpRegistration {
-            source_area: a,
-            destination_area: b,
             plasticity_constant: 1 + rng.below(3) as i64,
             ltp_multiplier: 1 + rng.below(4) as i64,
             ltd_multiplier: rng.below(3) as i64,
             window: 1 + rng.below(3) as u32,
             bidirectional,
-            psp: 1,
-            synapse_type: SynapseType::Excitatory,
+            ..StdpRegistration::between(a, b)
         })
         .unwrap();
     }
