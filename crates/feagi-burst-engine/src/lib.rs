@@ -29,7 +29,6 @@ pub mod config;
 pub mod error;
 mod genome;
 pub mod npu;
-mod parallel;
 mod phases;
 mod plasticity;
 pub mod synthetic;

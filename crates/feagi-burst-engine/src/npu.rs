@@ -17,10 +17,10 @@ use roaring::RoaringBitmap;
 use crate::areas::AreaTable;
 use crate::config::NpuConfig;
 use crate::error::{invalid, NpuError, Result};
-use crate::parallel;
 use crate::phases::{archival, dynamics, injection, memory, reset};
 use crate::plasticity::Plasticity;
 use crate::timing::{PhaseTimings, Stopwatch};
+use feagi_types::parallel;
 
 /// What one burst did. Borrowed from the NPU: the fired ids are FQ(t) itself,
 /// so a burst allocates nothing. Copy what you keep before the next call.
@@ -863,12 +863,15 @@ impl RustNPU {
             .first_neuron()
     }
 
-    fn threads_for(&self, work: usize) -> usize {
-        if self.config.parallel && work >= self.config.parallel_min_work {
-            parallel::threads()
-        } else {
-            1
+    fn parallelism(&self) -> parallel::Parallelism {
+        parallel::Parallelism {
+            enabled: self.config.parallel,
+            min_work: self.config.parallel_min_work,
         }
+    }
+
+    fn threads_for(&self, work: usize) -> usize {
+        self.parallelism().threads_for(work)
     }
 
     /// Runs one burst (SPEC §4.1). With `None` the power neuron receives the
@@ -952,6 +955,7 @@ impl RustNPU {
         )?;
         self.timings.archival = clock.lap();
         self.burst = burst;
+        let parallelism = self.parallelism();
         let learned = self.plasticity.run(
             burst,
             &self.fire_queue.neuron_ids,
@@ -959,6 +963,7 @@ impl RustNPU {
             &self.neurons,
             &self.areas,
             &mut self.synapses,
+            parallelism,
         );
         self.timings.plasticity = clock.lap();
         learned?;

@@ -5,6 +5,7 @@ use feagi_plasticity::{
     ContextParts, MemoryAreas, PlasticityContext, PlasticityError, PlasticityRule, PlasticityStats,
     ReplayQueue, Stdp,
 };
+use feagi_types::parallel::Parallelism;
 use feagi_types::{AreaIndex, FireLedger, MemoryNeurons, NeuronArray, NeuronId, SynapseArray};
 
 use crate::areas::AreaTable;
@@ -72,6 +73,7 @@ impl Plasticity {
         neurons: &NeuronArray,
         areas: &AreaTable,
         synapses: &mut SynapseArray,
+        parallelism: Parallelism,
     ) -> Result<(), PlasticityError> {
         self.stats = PlasticityStats::default();
         if !self.enabled && self.plugins.is_empty() {
@@ -101,6 +103,7 @@ impl Plasticity {
                     forced: &mut *forced,
                     replay: &mut *replay,
                     stats: &mut *stats,
+                    parallelism,
                 })
             };
         }

@@ -200,6 +200,10 @@ impl World {
 fn random_run(seed: u64, bursts: usize, mutate: bool) {
     let mut rng = SplitMix64::new(seed);
     let mut w = world(&[5, 4, 3]);
+    if seed % 2 == 1 {
+        // Split the row walk over the pool's threads whatever the work.
+        w.npu.set_parallel(true, 0);
+    }
     let ids = w.regular();
     for _ in 0..40 {
         let s = ids[rng.below(ids.len() as u64) as usize];
@@ -333,6 +337,10 @@ impl feagi_burst_engine::PlasticityRule for Meddler {
 fn plugin_run(seed: u64) {
     let mut rng = SplitMix64::new(seed);
     let mut w = world(&[5, 4, 3]);
+    if seed % 2 == 1 {
+        // Split the row walk over the pool's threads whatever the work.
+        w.npu.set_parallel(true, 0);
+    }
     let ids = w.regular();
     for _ in 0..30 {
         let s = ids[rng.below(ids.len() as u64) as usize];

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use feagi_types::memory::is_memory_neuron_id;
+use feagi_types::parallel::Parallelism;
 use feagi_types::{
     AreaIndex, CorticalArea, FireLedger, MemoryNeurons, NeuronArray, NeuronId, SynapseArray,
     SynapseRow, SynapseType,
@@ -107,6 +108,8 @@ pub struct ContextParts<'a> {
     pub replay: &'a mut ReplayQueue,
     /// This burst's counters.
     pub stats: &'a mut PlasticityStats,
+    /// How the burst may split work over threads (rules may ignore it).
+    pub parallelism: Parallelism,
 }
 
 impl<'a> PlasticityContext<'a> {
@@ -138,6 +141,13 @@ impl<'a> PlasticityContext<'a> {
     ) -> Option<impl ExactSizeIterator<Item = &'a [NeuronId]> + Clone + 'a> {
         let frames = self.p.ledger.window_frames(area, end, depth).ok()?;
         Some(frames.map(|f| f.neuron_ids.as_slice()))
+    }
+
+    /// How many threads a rule may use for `work` units (synapse updates):
+    /// the engine's own rule, so that small bursts stay on one thread.
+    /// Results must not depend on it.
+    pub fn threads_for(&self, work: usize) -> usize {
+        self.p.parallelism.threads_for(work)
     }
 
     /// The number of regular neurons (ids `0..neuron_count()`).

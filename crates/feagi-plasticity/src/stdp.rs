@@ -13,12 +13,25 @@
 //! walked whenever its source fires, before it next propagates (W >= 1), so
 //! propagation always reads the exact weight; queries and exports apply the
 //! pending depression too ([`Stdp::pending_depression`], [`Stdp::settle`]).
+//!
+//! The walk over the fired sources' rows is the hot loop. Each synapse's new
+//! weight depends only on itself, its source's marks and one state word of
+//! its target (depression count and this burst's "fired" bits together), all
+//! read-only while rows are walked, so the rows are split by arena position
+//! over the burst's threads ([`feagi_types::StampedRowsMut`]) with results
+//! independent of the split; the counters are sums.
 
 use feagi_types::memory::is_memory_neuron_id;
+use feagi_types::parallel;
 use feagi_types::synapse::prefetch;
-use feagi_types::{AreaIndex, NeuronId, StdpRegistration, SynapseArray};
+use feagi_types::{AreaIndex, NeuronId, StampedRowsMut, StdpRegistration, SynapseArray};
 
 use crate::{PlasticityContext, PlasticityError, PlasticityRule};
+
+/// How many fired sources ahead the row walk prefetches whole rows.
+const ROWS_AHEAD: usize = 4;
+/// How many synapses ahead it prefetches target state words.
+const WORDS_AHEAD: usize = 16;
 
 /// Per neuron, how many frames of the current window it fired in, valid
 /// while its epoch equals the current pass. A neuron is in one area, so one
@@ -79,37 +92,72 @@ impl Marks {
     }
 }
 
+/// Bits of a slot's state word: "fired in every frame of the window" and
+/// "fired in the window" (this pass only), above the depression count.
+const ALL_BIT: u32 = 1 << 30;
+const ANY_BIT: u32 = 1 << 31;
+/// The depression count of a slot (and a synapse's stamp) runs modulo 2^30.
+const DEBT_MASK: u32 = ALL_BIT - 1;
+/// Past this count the pair settles every synapse and restarts at 0, so
+/// that no stamp can fall 2^30 depression bursts behind (once in a billion
+/// bursts of one neuron at most).
+const DEBT_LIMIT: u32 = DEBT_MASK - 1;
+
 /// One registered pair and its per-pair state, per neuron of B (slot `d -
-/// first`): its depression bursts so far (see the module docs), its fan-in
-/// from A, and two bits of the current pass, "fired in the window" and
-/// "fired in every frame of it". The bits are small enough to stay in cache
-/// while rows are walked; they are cleared through the list of fired neurons.
+/// first`): its fan-in from A and one state word: its depression bursts so
+/// far (see the module docs) and two bits of the current pass, "fired in the
+/// window" and "fired in every frame of it", so that updating a synapse
+/// reads one word of its target. The bits are cleared through the list of
+/// fired neurons.
 #[derive(Clone, Debug)]
 struct Pair {
     registration: StdpRegistration,
     /// Whether `first` and the per-slot columns describe the current synapses.
     built: bool,
-    /// B's neurons lie in `first .. first + debt.len()`.
+    /// B's neurons lie in `first .. first + state.len()`.
     first: NeuronId,
     /// True when every id of that range is a neuron of B (developed brains),
     /// so that a range check alone tells whether a target is in B.
     contiguous: bool,
-    debt: Vec<u32>,
+    state: Vec<u32>,
     fan_in: Vec<u32>,
-    any_bits: Vec<u64>,
-    all_bits: Vec<u64>,
     /// Whether some synapse of the pair may owe depression.
     owing: bool,
 }
 
-#[inline]
-fn bit(bits: &[u64], i: usize) -> bool {
-    bits[i >> 6] >> (i & 63) & 1 == 1
+/// What walking some rows of a pair did.
+#[derive(Clone, Copy, Debug, Default)]
+struct RowCounts {
+    /// Synapses into B updated.
+    updated: u64,
+    potentiated: u64,
+    /// Of the updated synapses, those whose target fired in the window.
+    into_fired: u64,
 }
 
+impl std::ops::Add for RowCounts {
+    type Output = RowCounts;
+    fn add(self, o: RowCounts) -> RowCounts {
+        RowCounts {
+            updated: self.updated + o.updated,
+            potentiated: self.potentiated + o.potentiated,
+            into_fired: self.into_fired + o.into_fired,
+        }
+    }
+}
+
+/// Depression owed for `bursts` depression bursts at `d_minus` each.
 #[inline]
-fn set_bit(bits: &mut [u64], i: usize) {
-    bits[i >> 6] |= 1 << (i & 63);
+fn owed(bursts: u32, d_minus: u8) -> u8 {
+    (bursts.min(255) * u32::from(d_minus)).min(255) as u8
+}
+
+/// Counts one depression burst in a slot's state word, keeping its bits;
+/// true once the count has reached [`DEBT_LIMIT`] (the pair must settle).
+#[inline]
+fn count_depression_burst(word: &mut u32) -> bool {
+    *word = (*word & !DEBT_MASK) | (word.wrapping_add(1) & DEBT_MASK);
+    (*word & DEBT_MASK) >= DEBT_LIMIT
 }
 
 impl Pair {
@@ -119,10 +167,8 @@ impl Pair {
             built: false,
             first: 0,
             contiguous: true,
-            debt: Vec::new(),
+            state: Vec::new(),
             fan_in: Vec::new(),
-            any_bits: Vec::new(),
-            all_bits: Vec::new(),
             owing: false,
         }
     }
@@ -145,7 +191,7 @@ impl Pair {
     #[inline]
     fn slot(&self, d: NeuronId, area_of: &[AreaIndex]) -> Option<usize> {
         let i = d.wrapping_sub(self.first) as usize;
-        (i < self.debt.len()
+        (i < self.state.len()
             && (self.contiguous
                 || area_of.get(d as usize) == Some(&self.registration.destination_area)))
         .then_some(i)
@@ -154,8 +200,7 @@ impl Pair {
     /// What a synapse into slot `i` with `stamp` still owes, at `d_minus` per burst.
     #[inline]
     fn owed(&self, i: usize, stamp: u32, d_minus: u8) -> u8 {
-        let bursts = self.debt[i].wrapping_sub(stamp);
-        u32::from(d_minus).saturating_mul(bursts).min(255) as u8
+        owed(self.state[i].wrapping_sub(stamp) & DEBT_MASK, d_minus)
     }
 
     /// Counts B's range and the fan-in from A. Stamps and debts restart at 0:
@@ -181,14 +226,10 @@ impl Pair {
         self.first = lo;
         let span = (hi - lo) as usize;
         self.contiguous = members == span;
-        self.debt.clear();
-        self.debt.resize(span, 0);
+        self.state.clear();
+        self.state.resize(span, 0);
         self.fan_in.clear();
         self.fan_in.resize(span, 0);
-        self.any_bits.clear();
-        self.any_bits.resize(span.div_ceil(64), 0);
-        self.all_bits.clear();
-        self.all_bits.resize(span.div_ceil(64), 0);
         for (s, &area) in area_of.iter().enumerate() {
             if area != a {
                 continue;
@@ -228,8 +269,110 @@ impl Pair {
                 }
             }
         }
-        self.debt.fill(0);
+        for word in &mut self.state {
+            *word &= !DEBT_MASK;
+        }
         self.owing = false;
+    }
+
+    /// Updates the synapses into B of the rows of `sources` that `rows`
+    /// holds (the others are another part's): settles what each owes,
+    /// applies this burst's step and stamps it paid up, including this
+    /// burst's depression burst of its target. `s_all(s)` tells whether
+    /// source s fired in every frame of the window. The slot bits of this
+    /// pass are set and the debts not yet counted up.
+    fn walk_rows<const CONTIGUOUS: bool>(
+        &self,
+        rows: &mut StampedRowsMut<'_>,
+        sources: &[NeuronId],
+        s_all: &impl Fn(NeuronId) -> bool,
+        area_of: &[AreaIndex],
+    ) -> RowCounts {
+        let (d_plus, d_minus) = (self.d_plus(), self.d_minus());
+        let (first, state) = (self.first, &self.state[..]);
+        let b = self.registration.destination_area;
+        let mut counts = RowCounts::default();
+        for (k, &s) in sources.iter().enumerate() {
+            if let Some(&ahead) = sources.get(k + ROWS_AHEAD) {
+                rows.prefetch_row(ahead);
+            }
+            let all = u32::from(s_all(s));
+            let Some((targets, weights, stamps)) = rows.row(s) else {
+                continue;
+            };
+            for (j, ((&d, weight), stamp)) in targets
+                .iter()
+                .zip(weights.iter_mut())
+                .zip(stamps)
+                .enumerate()
+            {
+                // Target words are random reads: ask for them a little ahead.
+                if let Some(&ahead) = targets.get(j + WORDS_AHEAD) {
+                    if let Some(word) = state.get(ahead.wrapping_sub(first) as usize) {
+                        prefetch(word);
+                    }
+                }
+                let i = d.wrapping_sub(first) as usize;
+                let Some(&word) = state.get(i) else {
+                    continue;
+                };
+                if !CONTIGUOUS && area_of.get(d as usize) != Some(&b) {
+                    continue;
+                }
+                // Branch-free: this loop runs once per synapse of every
+                // fired source.
+                let debt = word & DEBT_MASK;
+                let value =
+                    weight.saturating_sub(owed(debt.wrapping_sub(*stamp) & DEBT_MASK, d_minus));
+                let fired = word >> 31;
+                let both = all & (word >> 30);
+                *weight = if both == 1 {
+                    value.saturating_add(d_plus)
+                } else {
+                    value.saturating_sub(d_minus)
+                };
+                *stamp = (debt + fired) & DEBT_MASK;
+                counts.updated += 1;
+                counts.potentiated += u64::from(both);
+                counts.into_fired += u64::from(fired);
+            }
+        }
+        counts
+    }
+
+    /// [`Self::walk_rows`] over every row of `sources`, split over up to
+    /// `threads` threads by arena position. Each synapse's update depends only
+    /// on itself and the read-only slot words, so the split cannot change a
+    /// result, and the counts are sums.
+    fn walk_rows_split<const CONTIGUOUS: bool>(
+        &self,
+        mut rows: StampedRowsMut<'_>,
+        sources: &[NeuronId],
+        s_all: &(impl Fn(NeuronId) -> bool + Sync),
+        area_of: &[AreaIndex],
+        threads: usize,
+    ) -> RowCounts {
+        if threads <= 1 || sources.len() < 2 {
+            return self.walk_rows::<CONTIGUOUS>(&mut rows, sources, s_all, area_of);
+        }
+        // Cut the arena at the row of the middle source (or the nearest one
+        // this part holds); each side skips the sources the other holds.
+        let mid = sources.len() / 2;
+        let Some(cut) = sources[mid..]
+            .iter()
+            .chain(sources[..mid].iter().rev())
+            .copied()
+            .find(|&s| rows.holds(s))
+        else {
+            return RowCounts::default();
+        };
+        let (low, high) = rows.split_at_row(cut);
+        let left = threads / 2;
+        let (a, b) = parallel::join(
+            || self.walk_rows_split::<CONTIGUOUS>(low, sources, s_all, area_of, left),
+            || self.walk_rows_split::<CONTIGUOUS>(high, sources, s_all, area_of, threads - left),
+        );
+        a + b
     }
 }
 
@@ -376,84 +519,69 @@ impl Stdp {
         let marks = &self.marks;
         let pair = &mut self.pairs[p];
         for &d in &self.any_b {
-            if let Some(i) = d.checked_sub(pair.first).map(|i| i as usize) {
-                if i < pair.debt.len() {
-                    set_bit(&mut pair.any_bits, i);
-                    if marks.count(d) == full {
-                        set_bit(&mut pair.all_bits, i);
-                    }
+            if let Some(word) = d
+                .checked_sub(pair.first)
+                .and_then(|i| pair.state.get_mut(i as usize))
+            {
+                *word |= ANY_BIT;
+                if marks.count(d) == full {
+                    *word |= ALL_BIT;
                 }
             }
         }
-        let (d_plus, d_minus) = (pair.d_plus(), pair.d_minus());
+        let d_minus = pair.d_minus();
+        // Synapses from a neuron of A that fired in the window, on as many
+        // threads as their number allows.
+        let work: usize = self
+            .any_a
+            .iter()
+            .map(|&s| ctx.synapses().outgoing_count(s) as usize)
+            .sum();
+        let threads = ctx.threads_for(work);
         let (synapses, neurons, stats) = ctx.split();
         let area_of = neurons.area();
-
-        // Synapses from a neuron of A that fired in the window: settle what
-        // they owe, apply this burst's update, and stamp them paid up
-        // including this burst's depression burst of their target.
-        let mut into_fired_b = 0u64;
-        for (k, &s) in self.any_a.iter().enumerate() {
-            if let Some(&ahead) = self.any_a.get(k + 4) {
-                synapses.prefetch_row_stamped(ahead);
-            }
-            let s_all = marks.count(s) == full;
-            let (targets, weights, stamps) = synapses.row_stamped_mut(s);
-            for (j, ((&d, weight), stamp)) in targets
-                .iter()
-                .zip(weights.iter_mut())
-                .zip(stamps.iter_mut())
-                .enumerate()
-            {
-                if let Some(&ahead) = targets.get(j + 16) {
-                    if let Some(debt) = pair.debt.get(ahead.wrapping_sub(pair.first) as usize) {
-                        prefetch(debt);
-                    }
-                }
-                let Some(i) = pair.slot(d, area_of) else {
-                    continue;
-                };
-                let mut value = weight.saturating_sub(pair.owed(i, *stamp, d_minus));
-                let d_fired = bit(&pair.any_bits, i);
-                if s_all && d_fired && bit(&pair.all_bits, i) {
-                    stats.potentiations += 1;
-                    value = value.saturating_add(d_plus);
-                } else if d_minus > 0 {
-                    stats.depressions += 1;
-                    value = value.saturating_sub(d_minus);
-                }
-                *weight = value;
-                into_fired_b += u64::from(d_fired);
-                *stamp = pair.debt[i].wrapping_add(u32::from(d_fired));
-            }
+        let s_all = |s: NeuronId| marks.count(s) == full;
+        let rows = synapses.stamped_rows_mut();
+        let counts = if pair.contiguous {
+            pair.walk_rows_split::<true>(rows, &self.any_a, &s_all, area_of, threads)
+        } else {
+            pair.walk_rows_split::<false>(rows, &self.any_a, &s_all, area_of, threads)
+        };
+        stats.potentiations += counts.potentiated;
+        if d_minus > 0 {
+            stats.depressions += counts.updated - counts.potentiated;
         }
         // Synapses into a neuron of B that fired, from a neuron of A that did
         // not: one depression burst each, paid later.
         let mut into = 0u64;
+        let mut limit = false;
         for &d in &self.any_b {
             let i = (d - pair.first) as usize;
-            pair.debt[i] = pair.debt[i].wrapping_add(1);
+            limit |= count_depression_burst(&mut pair.state[i]);
             into += u64::from(pair.fan_in[i]);
         }
         if d_minus > 0 && !self.any_b.is_empty() {
-            stats.depressions += into.saturating_sub(into_fired_b);
+            stats.depressions += into.saturating_sub(counts.into_fired);
             pair.owing = true;
         }
         if pair.registration.bidirectional {
-            self.create_synapses(p, ctx, d_plus);
+            self.create_synapses(p, ctx);
         }
         // Clear this pass's bits through the fired list (work: fired neurons).
         let pair = &mut self.pairs[p];
         for &d in &self.any_b {
-            let i = (d - pair.first) as usize;
-            pair.any_bits[i >> 6] = 0;
-            pair.all_bits[i >> 6] = 0;
+            pair.state[(d - pair.first) as usize] &= DEBT_MASK;
+        }
+        if limit {
+            let (synapses, neurons, _) = ctx.split();
+            pair.settle(synapses, neurons.area());
         }
     }
 
     /// Appends s -> d for s in allA, d in allB without one (SPEC §6.1).
-    fn create_synapses(&mut self, p: usize, ctx: &mut PlasticityContext<'_>, d_plus: u8) {
+    fn create_synapses(&mut self, p: usize, ctx: &mut PlasticityContext<'_>) {
         let r = self.pairs[p].registration.clone();
+        let d_plus = self.pairs[p].d_plus();
         let full = r.window.max(1);
         let marks = &self.marks;
         self.all_a.clear();
@@ -497,7 +625,7 @@ impl Stdp {
                 let i = (d - pair.first) as usize;
                 pair.fan_in[i] += 1;
                 // Created after this burst's depression bursts: it owes nothing.
-                let debt = pair.debt[i];
+                let debt = pair.state[i] & DEBT_MASK;
                 let (synapses, _, _) = ctx.split();
                 if let Some(stamp) = synapses.row_stamped_mut(s).2.get_mut(pos as usize) {
                     *stamp = debt;
@@ -547,5 +675,37 @@ impl PlasticityRule for Stdp {
         }
         self.known_version = Some(ctx.synapses().structure_version());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depression_counts_keep_the_bits_and_stop_at_the_limit() {
+        let mut word = ANY_BIT | ALL_BIT | 7;
+        assert!(!count_depression_burst(&mut word));
+        assert_eq!(word, ANY_BIT | ALL_BIT | 8);
+        let mut word = ANY_BIT | (DEBT_LIMIT - 2);
+        assert!(!count_depression_burst(&mut word));
+        assert!(count_depression_burst(&mut word));
+        assert_eq!(word, ANY_BIT | DEBT_LIMIT);
+        // Past the limit (only when nothing is owed, d_minus = 0) it wraps
+        // inside the count, never into the bits.
+        let mut word = ANY_BIT | DEBT_MASK;
+        count_depression_burst(&mut word);
+        assert_eq!(word, ANY_BIT);
+    }
+
+    #[test]
+    fn owed_depression_saturates_and_reads_counts_modulo_2_30() {
+        assert_eq!(owed(0, 5), 0);
+        assert_eq!(owed(3, 5), 15);
+        assert_eq!(owed(51, 5), 255);
+        assert_eq!(owed(u32::MAX, 255), 255);
+        // A stamp taken just before the count wrapped still owes the bursts since.
+        let (debt, stamp) = (2u32, DEBT_MASK - 1);
+        assert_eq!(debt.wrapping_sub(stamp) & DEBT_MASK, 4);
     }
 }

@@ -29,6 +29,7 @@ pub mod fire;
 pub mod grid;
 pub mod memory;
 pub mod neuron;
+pub mod parallel;
 pub mod rng;
 pub mod synapse;
 pub mod units;
@@ -42,7 +43,7 @@ pub use fire::{FireCandidateList, FireLedger, FireQueue, LedgerError, FCL_SHARD_
 pub use grid::NeuronGrid;
 pub use memory::{MemoryNeuron, MemoryNeurons, ReplayFrame};
 pub use neuron::{NeuronArray, NeuronColumnsMut, NeuronParams};
-pub use synapse::{SynapseArray, SynapseList, SynapseRow, SynapseType};
+pub use synapse::{StampedRowsMut, SynapseArray, SynapseList, SynapseRow, SynapseType};
 
 /// A neuron id: dense, assigned in creation order, never reused (SPEC §2.2).
 pub type NeuronId = u32;

@@ -477,21 +477,18 @@ impl SynapseArray {
         }
     }
 
-    /// [`Self::prefetch_row`] for a learning rule: the targets, weights and
-    /// stamps of `source`'s row (a hint only).
-    #[inline]
-    pub fn prefetch_row_stamped(&self, source: NeuronId) {
-        let s = source as usize;
-        if self.stamped && s < self.row_len.len() && self.row_len[s] > 0 {
-            // Every cache line of the row: it is walked in full right after.
-            let (start, len) = (self.row_start[s], self.row_len[s] as usize);
-            for k in (0..len).step_by(16) {
-                prefetch(self.target.as_ptr().wrapping_add(start + k));
-                prefetch(self.stamp.as_ptr().wrapping_add(start + k));
-            }
-            for k in (0..len).step_by(64) {
-                prefetch(self.weight.as_ptr().wrapping_add(start + k));
-            }
+    /// Every row's targets, weights and stamps as a view that can be split
+    /// into disjoint parts of the arena, so that threads can update the rows
+    /// of different sources at once (see [`StampedRowsMut`]). Empty without stamps.
+    pub fn stamped_rows_mut(&mut self) -> StampedRowsMut<'_> {
+        let n = if self.stamped { self.target.len() } else { 0 };
+        StampedRowsMut {
+            row_start: &self.row_start,
+            row_len: &self.row_len,
+            offset: 0,
+            target: &self.target[..n],
+            weight: &mut self.weight[..n],
+            stamp: &mut self.stamp[..n],
         }
     }
 
@@ -561,6 +558,93 @@ impl SynapseArray {
         } else {
             false
         }
+    }
+}
+
+/// The targets (read-only), weights and stamps (mutable) of the rows that lie
+/// in one part of the synapse arena. [`Self::split_at_row`] cuts a view in
+/// two at a row boundary; rows never overlap, so each part can be handed to a
+/// different thread, which then updates the rows it holds.
+#[derive(Debug)]
+pub struct StampedRowsMut<'a> {
+    row_start: &'a [usize],
+    row_len: &'a [u32],
+    /// Arena position of this part's first element.
+    offset: usize,
+    target: &'a [NeuronId],
+    weight: &'a mut [u8],
+    stamp: &'a mut [u32],
+}
+
+impl<'a> StampedRowsMut<'a> {
+    /// The arena range of `source`'s row relative to this part, when the
+    /// row is non-empty and lies inside it.
+    #[inline]
+    fn local(&self, source: NeuronId) -> Option<std::ops::Range<usize>> {
+        let s = source as usize;
+        let start = self.row_start.get(s)?.checked_sub(self.offset)?;
+        let len = *self.row_len.get(s)? as usize;
+        (len > 0 && start + len <= self.target.len()).then(|| start..start + len)
+    }
+
+    /// Targets, weights and stamps of `source`'s row, in row order, when the
+    /// row is non-empty and held by this part.
+    #[inline]
+    pub fn row(&mut self, source: NeuronId) -> Option<(&[NeuronId], &mut [u8], &mut [u32])> {
+        let r = self.local(source)?;
+        Some((
+            &self.target[r.clone()],
+            &mut self.weight[r.clone()],
+            &mut self.stamp[r],
+        ))
+    }
+
+    /// Whether this part holds `source`'s (non-empty) row.
+    #[inline]
+    pub fn holds(&self, source: NeuronId) -> bool {
+        self.local(source).is_some()
+    }
+
+    /// Prefetches every cache line of `source`'s row (a hint only).
+    #[inline]
+    pub fn prefetch_row(&self, source: NeuronId) {
+        if let Some(r) = self.local(source) {
+            for k in r.clone().step_by(16) {
+                prefetch(self.target.as_ptr().wrapping_add(k));
+                prefetch(self.stamp.as_ptr().wrapping_add(k));
+            }
+            for k in r.step_by(64) {
+                prefetch(self.weight.as_ptr().wrapping_add(k));
+            }
+        }
+    }
+
+    /// Splits at the start of `source`'s row: the first part holds the rows
+    /// before it, the second that row and the rows after it. When this part
+    /// does not hold that row, the first part is everything and the second empty.
+    pub fn split_at_row(self, source: NeuronId) -> (StampedRowsMut<'a>, StampedRowsMut<'a>) {
+        let at = self.local(source).map_or(self.target.len(), |r| r.start);
+        let (t0, t1) = self.target.split_at(at);
+        let (w0, w1) = self.weight.split_at_mut(at);
+        let (s0, s1) = self.stamp.split_at_mut(at);
+        (
+            StampedRowsMut {
+                row_start: self.row_start,
+                row_len: self.row_len,
+                offset: self.offset,
+                target: t0,
+                weight: w0,
+                stamp: s0,
+            },
+            StampedRowsMut {
+                row_start: self.row_start,
+                row_len: self.row_len,
+                offset: self.offset + at,
+                target: t1,
+                weight: w1,
+                stamp: s1,
+            },
+        )
     }
 }
 
@@ -708,5 +792,33 @@ mod tests {
                 prop_assert_eq!(a.len(), model.iter().map(Vec::len).sum::<usize>());
             }
         }
+    }
+
+    #[test]
+    fn split_views_hold_disjoint_rows() {
+        let mut a = SynapseArray::with_capacity(4, 8);
+        a.ensure_sources(4);
+        for (s, d) in [(0, 1), (2, 3), (0, 2), (3, 0), (1, 1), (2, 2)] {
+            a.push(s, d, 10, 1, SynapseType::Excitatory);
+        }
+        a.enable_stamps();
+        let rows = a.stamped_rows_mut();
+        let (mut low, mut high) = rows.split_at_row(2);
+        // Every non-empty row is in exactly one part, whole.
+        for s in 0..4 {
+            assert!(low.holds(s) != high.holds(s), "row {s}");
+        }
+        let (_, w, st) = high.row(2).expect("row 2 starts the high part");
+        w.fill(7);
+        st.fill(5);
+        assert!(low.row(2).is_none());
+        let (_, w, _) = low.row(0).or_else(|| high.row(0)).expect("row 0");
+        w[0] = 1;
+        assert_eq!(a.row(2).weight, [7, 7]);
+        assert_eq!(a.row_stamps(2), [5, 5]);
+        assert_eq!(a.row(0).weight, [1, 10]);
+        // A split at a row the view does not hold keeps everything low.
+        let (low, high) = a.stamped_rows_mut().split_at_row(99);
+        assert!((0..4).all(|s| low.holds(s) && !high.holds(s)));
     }
 }

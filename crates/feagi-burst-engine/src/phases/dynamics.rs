@@ -11,7 +11,7 @@ use feagi_types::rng::excitability_random;
 use feagi_types::units::is_capped;
 use feagi_types::{FireCandidateList, FireQueue, NeuronArray, NeuronId};
 
-use crate::parallel;
+use feagi_types::parallel;
 
 /// Per-neuron parameters the dynamics only read.
 struct Params<'a> {

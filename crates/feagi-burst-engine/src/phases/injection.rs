@@ -19,7 +19,7 @@ use feagi_types::{
 use feagi_types::units::OutgoingDivisor;
 
 use crate::areas::{FLAG_MP_DRIVEN_PSP, FLAG_PSP_UNIFORM};
-use crate::parallel;
+use feagi_types::parallel;
 
 /// How many fired sources ahead propagation prefetches synapse rows.
 const PREFETCH_AHEAD: usize = 4;
