@@ -4,7 +4,6 @@
 //! `wasm32-unknown-unknown`.
 
 /// Runs `a` and `b`, in parallel when the feature is on.
-#[cfg(feature = "parallel")]
 pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA + Send,
@@ -12,19 +11,14 @@ where
     RA: Send,
     RB: Send,
 {
-    rayon::join(a, b)
-}
-
-/// Runs `a` and `b`, in parallel when the feature is on.
-#[cfg(not(feature = "parallel"))]
-pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
-where
-    A: FnOnce() -> RA + Send,
-    B: FnOnce() -> RB + Send,
-    RA: Send,
-    RB: Send,
-{
-    (a(), b())
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
 }
 
 /// Threads available to a burst (1 without the `parallel` feature).
