@@ -1,7 +1,7 @@
 //! NPU configuration that does not come from the genome (SPEC §0).
 
 /// Settings of a [`crate::RustNPU`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NpuConfig {
     /// Seed of synaptogenesis (attractivity and `randomizer`, SPEC §7.2).
     pub seed: u64,

@@ -31,6 +31,7 @@ mod genome;
 pub mod npu;
 mod phases;
 mod plasticity;
+pub mod snapshot;
 pub mod synthetic;
 mod timing;
 
@@ -42,6 +43,7 @@ pub use genome::LoadError;
 pub use npu::{
     AreaInfo, AreaUpdate, BurstResult, FiredNeuron, NeuronState, PairSynapses, RustNPU, SynapseInfo,
 };
+pub use snapshot::SnapshotError;
 pub use timing::PhaseTimings;
 
 pub use feagi_types::{

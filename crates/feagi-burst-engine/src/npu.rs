@@ -177,26 +177,28 @@ pub struct PairSynapses {
 /// The FEAGI neural processing unit.
 #[derive(Debug)]
 pub struct RustNPU {
-    config: NpuConfig,
-    areas: AreaTable,
-    neurons: NeuronArray,
-    synapses: SynapseArray,
-    fcl: FireCandidateList,
+    pub(crate) config: NpuConfig,
+    pub(crate) areas: AreaTable,
+    pub(crate) neurons: NeuronArray,
+    pub(crate) synapses: SynapseArray,
+    pub(crate) fcl: FireCandidateList,
     /// FQ of the last burst; read by the next burst's propagation.
-    fire_queue: FireQueue,
-    ledger: FireLedger,
-    staged: Vec<(NeuronId, f32)>,
+    pub(crate) fire_queue: FireQueue,
+    pub(crate) ledger: FireLedger,
+    pub(crate) staged: Vec<(NeuronId, f32)>,
     /// Neurons an API call left with a potential to reset at the next burst.
-    pending_reset: Vec<NeuronId>,
-    burst: u64,
+    pub(crate) pending_reset: Vec<NeuronId>,
+    pub(crate) burst: u64,
     /// Per-thread outputs of parallel dynamics, reused every burst.
-    scratch: Vec<dynamics::Output>,
+    pub(crate) scratch: Vec<dynamics::Output>,
     /// Event buckets of parallel propagation, reused every burst.
-    buckets: injection::Buckets,
+    pub(crate) buckets: injection::Buckets,
     /// The plasticity rules (which hold the registrations), plugins, memory
     /// neurons and scheduled input.
-    plasticity: Plasticity,
-    timings: PhaseTimings,
+    pub(crate) plasticity: Plasticity,
+    pub(crate) timings: PhaseTimings,
+    /// The genome text this NPU was developed from, when known (kept in snapshots).
+    pub(crate) genome_source: Option<String>,
 }
 
 /// Candidates per unit of `parallel_min_work` for the dynamics phase
@@ -372,6 +374,7 @@ impl RustNPU {
             },
             config,
             timings: PhaseTimings::default(),
+            genome_source: None,
         })
     }
 
@@ -449,6 +452,17 @@ impl RustNPU {
             .map(|(_, w)| w)
             .max()
             .unwrap_or(0)
+    }
+
+    /// The genome text this NPU was developed from, when the caller recorded
+    /// it ([`Self::set_genome_source`]); snapshots keep it.
+    pub fn genome_source(&self) -> Option<&str> {
+        self.genome_source.as_deref()
+    }
+
+    /// Records the genome text this NPU was developed from (or forgets it).
+    pub fn set_genome_source(&mut self, source: Option<String>) {
+        self.genome_source = source;
     }
 
     // ----- plasticity (SPEC §6) --------------------------------------------
@@ -1276,7 +1290,7 @@ impl RustNPU {
     }
 
     /// Applies the depressions STDP owes (nothing when none is owed).
-    fn settle_plasticity(&mut self) {
+    pub(crate) fn settle_plasticity(&mut self) {
         self.plasticity
             .stdp
             .settle(&mut self.synapses, self.neurons.area());

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use feagi_types::memory::is_memory_neuron_id;
-use feagi_types::{AreaIndex, MemoryAreaGenes, MemoryRelation, MemoryTwin, NeuronId, ReplayFrame};
+use feagi_types::{
+    AreaIndex, MemoryAreaGenes, MemoryNeurons, MemoryRelation, MemoryTwin, NeuronId, ReplayFrame,
+};
 
 use crate::{PlasticityContext, PlasticityError, PlasticityRule};
 
@@ -106,6 +108,37 @@ impl MemoryAreas {
         if let Err(i) = self.twins.binary_search_by_key(&key, |t| (t.of, t.twin)) {
             self.twins.insert(i, twin);
         }
+    }
+
+    /// Rebuilds what each memory area remembers from the memory neurons
+    /// (a restored brain): every alive neuron's pattern, and which are not
+    /// yet long-term. Fails, changing nothing, when an alive neuron belongs
+    /// to an area without memory genes or two share a pattern in one area.
+    pub fn restore(&mut self, memory: &MemoryNeurons) -> Result<(), String> {
+        let mut areas = self.areas.clone();
+        for area in &mut areas {
+            area.patterns.clear();
+            area.young.clear();
+        }
+        for (id, n) in memory.iter().filter(|(_, n)| n.alive) {
+            let Ok(i) = areas.binary_search_by_key(&n.area, |a| a.genes.area) else {
+                return Err(format!(
+                    "memory neuron {id} belongs to area {}, which is not a memory area",
+                    n.area
+                ));
+            };
+            if areas[i].patterns.insert(n.pattern, id).is_some() {
+                return Err(format!(
+                    "two alive memory neurons of area {} remember pattern {:#018x}",
+                    n.area, n.pattern
+                ));
+            }
+            if !n.long_term {
+                areas[i].young.push(id);
+            }
+        }
+        self.areas = areas;
+        Ok(())
     }
 
     /// The memory areas' genes, ascending area.

@@ -8,7 +8,7 @@ use crate::NeuronId;
 
 /// The kind of a cortical area (SPEC §1.3). Informational except for CORE
 /// areas and memory areas.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum AreaKind {
     /// One of the three core areas `___death`, `___power`, `___fatig` (one
@@ -43,7 +43,7 @@ impl AreaKind {
 /// The area-level genes that decide neuron parameters and propagation, already
 /// converted to internal units (EXC applied, leak clamped). Runtime updates of
 /// SPEC §4.6 change these and re-derive every neuron of the area from them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AreaProperties {
     /// Base firing threshold T (gene `firing_threshold`, default 1.0); a
     /// neuron's threshold adds the voxel gradient (SPEC §2.3).
@@ -133,9 +133,10 @@ impl AreaProperties {
 }
 
 /// A cortical area as the NPU knows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CorticalArea {
     /// Canonical 8-byte cortical id (SPEC §1.3).
+    #[serde(with = "crate::cortical_id::as_bytes")]
     pub id: CorticalId,
     /// Human-readable name (gene `cortical_name` / `__name`), empty when
     /// absent; no NPU effect.

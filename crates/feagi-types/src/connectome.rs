@@ -11,7 +11,7 @@ use crate::{AreaIndex, NeuronId};
 /// One area of a developed brain. Its neurons are the ids
 /// `first_neuron .. first_neuron + neuron_count`, laid out on
 /// [`DevelopedArea::grid`] (SPEC §2.2).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DevelopedArea {
     /// The area and its genes.
     pub area: CorticalArea,
@@ -29,7 +29,7 @@ impl DevelopedArea {
 }
 
 /// An STDP registration (SPEC §6.1), kept for the plasticity milestone.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StdpRegistration {
     /// A: index of the area whose synapses leave (the pre-synaptic side).
     pub source_area: AreaIndex,
@@ -74,7 +74,7 @@ impl StdpRegistration {
 }
 
 /// An `episodic_memory` relation (SPEC §6.2): `upstream` feeds memory area `memory_area`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryRelation {
     /// U: index of the area whose fire-ledger window forms the patterns.
     pub upstream: AreaIndex,
@@ -83,7 +83,7 @@ pub struct MemoryRelation {
 }
 
 /// The memory genes of a memory area (SPEC §6.2), in the units the rule uses.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryAreaGenes {
     /// M: index of the memory area.
     pub area: AreaIndex,
@@ -98,7 +98,7 @@ pub struct MemoryAreaGenes {
 }
 
 /// `twin` replays the activity remembered from `of` (`memory_twin_of`, SPEC §6.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryTwin {
     /// The area that receives the replay.
     pub twin: AreaIndex,

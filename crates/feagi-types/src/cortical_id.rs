@@ -70,6 +70,23 @@ impl serde::Serialize for CorticalId {
     }
 }
 
+/// Serde for a [`CorticalId`] as its 8 raw bytes (`#[serde(with = ...)]`):
+/// exact for any id, where the default form is its text.
+pub mod as_bytes {
+    use super::CorticalId;
+
+    /// Writes the 8 bytes.
+    pub fn serialize<S: serde::Serializer>(id: &CorticalId, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&id.0, s)
+    }
+
+    /// Reads 8 bytes.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<CorticalId, D::Error> {
+        let bytes: [u8; 8] = serde::Deserialize::deserialize(d)?;
+        Ok(CorticalId(bytes))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -193,7 +193,7 @@ impl FireCandidateList {
 
 /// FQ(t): the neurons that fired in burst `timestep`, ascending id, each with
 /// its potential at the moment of firing (SPEC §4.5).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FireQueue {
     /// t: the burst that produced this queue (0 before the first burst).
     pub timestep: u64,
@@ -281,7 +281,7 @@ pub enum LedgerError {
 }
 
 /// One ledger frame: the neurons of an area that fired at `timestep`, ascending.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LedgerFrame {
     /// t: the burst this frame records.
     pub timestep: u64,
@@ -356,6 +356,62 @@ impl FireLedger {
             }
         }
         Ok(())
+    }
+
+    /// Every tracked area as (area, window, frames oldest first), ascending area.
+    pub fn tracked(&self) -> impl Iterator<Item = (AreaIndex, usize, &VecDeque<LedgerFrame>)> {
+        self.areas
+            .iter()
+            .enumerate()
+            .filter_map(|(a, l)| l.as_ref().map(|l| (a as AreaIndex, l.window, &l.frames)))
+    }
+
+    /// A ledger as [`Self::tracked`] and [`Self::last_timestep`] describe it,
+    /// checked: windows >= 1, at most `window` frames per area, frames of
+    /// consecutive timesteps ending at `last_timestep` (or none), ids ascending.
+    pub fn restore(
+        last_timestep: u64,
+        tracked: Vec<(AreaIndex, usize, Vec<LedgerFrame>)>,
+    ) -> Result<Self, String> {
+        let mut ledger = FireLedger {
+            areas: Vec::new(),
+            last_timestep,
+        };
+        for (area, window, frames) in tracked {
+            let a = area as usize;
+            if window == 0 || frames.len() > window {
+                return Err(format!(
+                    "area {area}: {} ledger frames for a window of {window}",
+                    frames.len()
+                ));
+            }
+            let first = (last_timestep + 1).checked_sub(frames.len() as u64);
+            for (k, f) in frames.iter().enumerate() {
+                if first.map(|t| t + k as u64) != Some(f.timestep) || f.timestep == 0 {
+                    return Err(format!(
+                        "area {area}: ledger frame {k} is for burst {}, not part of a window ending at burst {last_timestep}",
+                        f.timestep
+                    ));
+                }
+                if f.neuron_ids.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(format!(
+                        "area {area}: the ledger frame of burst {} is not ascending",
+                        f.timestep
+                    ));
+                }
+            }
+            if ledger.areas.len() <= a {
+                ledger.areas.resize(a + 1, None);
+            }
+            if ledger.areas[a].is_some() {
+                return Err(format!("area {area} is tracked twice in the ledger"));
+            }
+            ledger.areas[a] = Some(AreaLedger {
+                window,
+                frames: frames.into(),
+            });
+        }
+        Ok(ledger)
     }
 
     /// Stops tracking `area` and drops its frames.

@@ -42,7 +42,7 @@ pub use cortical_id::CorticalId;
 pub use fire::{FireCandidateList, FireLedger, FireQueue, LedgerError, FCL_SHARD_ALIGN};
 pub use grid::NeuronGrid;
 pub use memory::{MemoryNeuron, MemoryNeurons, ReplayFrame};
-pub use neuron::{NeuronArray, NeuronColumnsMut, NeuronParams};
+pub use neuron::{NeuronArray, NeuronColumns, NeuronColumnsMut, NeuronParams};
 pub use synapse::{StampedRowsMut, SynapseArray, SynapseList, SynapseRow, SynapseType};
 
 /// A neuron id: dense, assigned in creation order, never reused (SPEC §2.2).

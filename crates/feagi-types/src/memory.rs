@@ -19,7 +19,7 @@ pub fn is_memory_neuron_id(id: NeuronId) -> bool {
 
 /// One remembered frame of one upstream area: the distinct voxels of the
 /// area's fired neurons at `offset` bursts into the pattern's window.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReplayFrame {
     /// U: the upstream area.
     pub upstream: AreaIndex,
@@ -30,7 +30,7 @@ pub struct ReplayFrame {
 }
 
 /// A memory neuron and what it remembers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryNeuron {
     /// M: the memory area it belongs to.
     pub area: AreaIndex,
@@ -126,6 +126,17 @@ impl MemoryNeurons {
     #[inline]
     pub fn area_of(&self, id: NeuronId) -> Option<AreaIndex> {
         self.get(id).map(|n| n.area)
+    }
+
+    /// A store holding `neurons` (ids from [`MEMORY_NEURON_ID_BASE`] in
+    /// order), as [`Self::iter`] lists them; `None` when there are more than
+    /// the id range holds.
+    pub fn from_neurons(neurons: Vec<MemoryNeuron>) -> Option<Self> {
+        let range = (MEMORY_NEURON_ID_END - MEMORY_NEURON_ID_BASE) as usize;
+        (neurons.len() <= range).then(|| MemoryNeurons {
+            alive: neurons.iter().filter(|n| n.alive).count(),
+            neurons,
+        })
     }
 
     /// Every memory neuron with its id, ascending.

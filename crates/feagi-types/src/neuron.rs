@@ -168,7 +168,77 @@ pub struct NeuronColumnsMut<'a> {
     pub area: &'a [AreaIndex],
 }
 
+/// Every column of a [`NeuronArray`], owned: the form a saved brain is read
+/// back into ([`NeuronArray::from_columns`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(missing_docs)] // The columns of NeuronArray, documented on its getters.
+pub struct NeuronColumns {
+    pub membrane_potential: Vec<f32>,
+    pub threshold: Vec<f32>,
+    pub threshold_limit: Vec<f32>,
+    pub leak: Vec<f32>,
+    pub excitability: Vec<f32>,
+    pub refractory_period: Vec<u16>,
+    pub refractory_countdown: Vec<u16>,
+    pub consecutive_fire_limit: Vec<u16>,
+    pub consecutive_fire_count: Vec<u16>,
+    pub snooze_period: Vec<u16>,
+    pub mp_charge_accumulation: Vec<bool>,
+    pub area: Vec<AreaIndex>,
+    pub x: Vec<u32>,
+    pub y: Vec<u32>,
+    pub z: Vec<u32>,
+}
+
 impl NeuronArray {
+    /// The array of `columns`, which must all have the same length (the
+    /// column values are taken as they are, e.g. a threshold limit of +inf
+    /// for "none"); otherwise the length that differs.
+    pub fn from_columns(c: NeuronColumns) -> Result<Self, String> {
+        let n = c.membrane_potential.len();
+        let lengths = [
+            c.threshold.len(),
+            c.threshold_limit.len(),
+            c.leak.len(),
+            c.excitability.len(),
+            c.refractory_period.len(),
+            c.refractory_countdown.len(),
+            c.consecutive_fire_limit.len(),
+            c.consecutive_fire_count.len(),
+            c.snooze_period.len(),
+            c.mp_charge_accumulation.len(),
+            c.area.len(),
+            c.x.len(),
+            c.y.len(),
+            c.z.len(),
+        ];
+        if let Some(bad) = lengths.iter().find(|&&l| l != n) {
+            return Err(format!("neuron columns of {n} and {bad} entries"));
+        }
+        Ok(NeuronArray {
+            membrane_potential: c.membrane_potential,
+            threshold: c.threshold,
+            threshold_limit: c.threshold_limit,
+            leak: c.leak,
+            excitability: c.excitability,
+            refractory_period: c.refractory_period,
+            refractory_countdown: c.refractory_countdown,
+            consecutive_fire_limit: c.consecutive_fire_limit,
+            consecutive_fire_count: c.consecutive_fire_count,
+            snooze_period: c.snooze_period,
+            mp_charge_accumulation: c.mp_charge_accumulation,
+            area: c.area,
+            x: c.x,
+            y: c.y,
+            z: c.z,
+        })
+    }
+
+    /// The x, y and z columns.
+    pub fn voxel_columns(&self) -> [&[u32]; 3] {
+        [&self.x, &self.y, &self.z]
+    }
+
     /// Reserves room for `additional` more neurons in every column, or fails
     /// without changing the array's contents.
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {

@@ -19,7 +19,9 @@
 use crate::NeuronId;
 
 /// Excitatory synapses add their contribution, inhibitory ones subtract it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum SynapseType {
     /// Adds its contribution to the target's FCL sum (API code 0).
@@ -168,6 +170,53 @@ impl SynapseArray {
         let _ = self.weight.try_reserve(synapses);
         let _ = self.psp.try_reserve(synapses);
         let _ = self.synapse_type.try_reserve(synapses);
+    }
+
+    /// The array whose rows are given in source order: `row_len[s]`
+    /// synapses for each source s, their columns concatenated (what
+    /// [`Self::row`] gives, source by source). Every target must be below
+    /// `neurons`; otherwise what is wrong.
+    pub fn from_rows(
+        row_len: Vec<u32>,
+        target: Vec<NeuronId>,
+        weight: Vec<u8>,
+        psp: Vec<u8>,
+        synapse_type: Vec<SynapseType>,
+        neurons: usize,
+    ) -> Result<Self, String> {
+        let total: u64 = row_len.iter().map(|&l| u64::from(l)).sum();
+        let n = target.len();
+        if total != n as u64 || weight.len() != n || psp.len() != n || synapse_type.len() != n {
+            return Err(format!(
+                "rows of {total} synapses for columns of {n}, {}, {} and {}",
+                weight.len(),
+                psp.len(),
+                synapse_type.len()
+            ));
+        }
+        if let Some(&t) = target.iter().find(|&&t| t as usize >= neurons) {
+            return Err(format!("a synapse targets neuron {t} of {neurons}"));
+        }
+        let mut row_start = Vec::with_capacity(row_len.len());
+        let mut next = 0usize;
+        for &len in &row_len {
+            row_start.push(next);
+            next += len as usize;
+        }
+        Ok(SynapseArray {
+            row_start,
+            row_cap: row_len.clone(),
+            row_len,
+            target,
+            weight,
+            psp,
+            synapse_type,
+            live: n,
+            garbage: 0,
+            version: 0,
+            stamp: Vec::new(),
+            stamped: false,
+        })
     }
 
     /// Builds rows from a creation-ordered list with a stable counting sort by
