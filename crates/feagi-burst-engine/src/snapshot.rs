@@ -7,7 +7,9 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut npu = RustNPU::from_genome(&Genome::default_genome(), NpuConfig::default())?;
-//! npu.run(5)?;
+//! for _ in 0..5 {
+//!     npu.process_burst(None)?;
+//! }
 //! let mut bytes = Vec::new();
 //! npu.save_to(&mut bytes)?;
 //! let mut resumed = RustNPU::load_from(bytes.as_slice())?;
