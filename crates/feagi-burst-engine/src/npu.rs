@@ -472,6 +472,16 @@ impl RustNPU {
         self.plasticity.enabled
     }
 
+    /// Switches the built-in plasticity on or off from the next burst (off =
+    /// M1 semantics; registrations stay). Owed depressions are applied first,
+    /// and switching on raises ledger windows to what the rules read.
+    pub fn set_plasticity_enabled(&mut self, enabled: bool) -> Result<()> {
+        self.settle_plasticity();
+        self.plasticity.enabled = enabled;
+        self.config.plasticity = enabled;
+        self.meet_ledger_requirements()
+    }
+
     /// Registers a plasticity rule (a plugin) that runs after the built-in
     /// rules in phase 3 of every burst; the ledger windows it needs are raised.
     pub fn add_plasticity_rule(&mut self, rule: Box<dyn PlasticityRule>) -> Result<()> {

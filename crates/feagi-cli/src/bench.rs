@@ -70,6 +70,10 @@ pub enum Workload {
         /// area onto itself) with W = 1, C = Lp = Ld = 1, not bidirectional.
         #[arg(long)]
         plastic: bool,
+        /// After the bursts, save the brain to FILE and load it back (three
+        /// times each) and report the median save and load times and sizes.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
     },
     /// The machine's limit for the same work: a bare compressed-row scatter-add
     /// of the same events plus one pass over the candidates.
@@ -119,6 +123,57 @@ pub struct BenchReport {
     pub ideal_median_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine_to_ideal: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotFigures>,
+}
+
+/// `--snapshot`: what saving and loading the brain cost.
+#[derive(Debug, serde::Serialize)]
+pub struct SnapshotFigures {
+    pub save_s: f64,
+    pub load_s: f64,
+    pub file_bytes: u64,
+    /// The neuron columns, synapse columns and row table in memory (stamps
+    /// included when STDP keeps them).
+    pub arrays_bytes: u64,
+}
+
+/// Saves `npu` to `path` and loads it back, three times each; medians.
+fn snapshot_figures(npu: &mut RustNPU, path: &std::path::Path) -> Result<SnapshotFigures> {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut saves, mut loads) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let t = Instant::now();
+        npu.save(path)?;
+        saves.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let back = RustNPU::load(path)?;
+        loads.push(t.elapsed().as_secs_f64());
+        if back.burst_count() != npu.burst_count() || back.synapse_count() != npu.synapse_count() {
+            return Err(CliError::Usage(
+                "the loaded brain differs from the saved one".into(),
+            ));
+        }
+    }
+    let file_bytes = std::fs::metadata(path)
+        .map_err(|e| CliError::write(path, e))?
+        .len();
+    let n = npu.neuron_count() as u64;
+    let per_synapse = if npu.synapses().has_stamps() { 11 } else { 7 };
+    // Per neuron: 5 f32 + 5 u16 + bool + area u32 + x, y, z; a row table
+    // entry (start usize, length and capacity u32).
+    let arrays_bytes = n * 47
+        + npu.synapses().source_count() as u64 * 16
+        + npu.synapse_count() as u64 * per_synapse;
+    Ok(SnapshotFigures {
+        save_s: median(saves),
+        load_s: median(loads),
+        file_bytes,
+        arrays_bytes,
+    })
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
@@ -229,6 +284,7 @@ impl Samples {
             peak_rss_mib: peak_rss_mib(),
             ideal_median_ms: None,
             engine_to_ideal: None,
+            snapshot: None,
         }
     }
 }
@@ -332,6 +388,7 @@ fn synthetic(
     a: &SyntheticArgs,
     plastic: bool,
     with_ideal: bool,
+    snapshot: Option<&std::path::Path>,
 ) -> Result<BenchReport> {
     let spec = spec_of(a)?;
     let t0 = Instant::now();
@@ -386,6 +443,9 @@ fn synthetic(
         let ideal_ms = run_ideal(&mut ideal, &fired_log);
         report.ideal_median_ms = Some(ideal_ms);
         report.engine_to_ideal = Some(report.median_ms / ideal_ms.max(1e-9));
+    }
+    if let Some(path) = snapshot {
+        report.snapshot = Some(snapshot_figures(&mut npu, path)?);
     }
     Ok(report)
 }
@@ -489,7 +549,11 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         return Err(CliError::Usage("--bursts must be at least 1".into()));
     }
     let report = match &args.workload {
-        Workload::Synthetic { net, plastic } => synthetic(&args, net, *plastic, true)?,
+        Workload::Synthetic {
+            net,
+            plastic,
+            snapshot,
+        } => synthetic(&args, net, *plastic, true, snapshot.as_deref())?,
         Workload::Ideal(a) => ideal_only(&args, a)?,
         Workload::Genome {
             genome: path,
@@ -534,6 +598,16 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
     println!("peak memory       {:.1} MiB", r.peak_rss_mib);
     if let (Some(i), Some(ratio)) = (r.ideal_median_ms, r.engine_to_ideal) {
         println!("ideal kernel      median {i:.3} ms -> engine / ideal = {ratio:.2}");
+    }
+    if let Some(s) = &r.snapshot {
+        println!(
+            "snapshot          save {:.2} s, load {:.2} s, file {:.1} MiB = {:.2} x the arrays in memory ({:.1} MiB)",
+            s.save_s,
+            s.load_s,
+            s.file_bytes as f64 / 1048576.0,
+            s.file_bytes as f64 / s.arrays_bytes.max(1) as f64,
+            s.arrays_bytes as f64 / 1048576.0
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use feagi_burst_engine::{GenomeError, LoadError, NpuError};
+use feagi_burst_engine::{GenomeError, LoadError, NpuError, SnapshotError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -14,6 +14,8 @@ pub enum CliError {
     Genome(#[from] GenomeError),
     #[error("{0}")]
     Npu(#[from] NpuError),
+    #[error("{0}")]
+    Snapshot(#[from] SnapshotError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,

@@ -2,10 +2,12 @@
 //! what can learn in it (SPEC §6): the STDP pairs and memory areas the NPU
 //! registered after development, i.e. what actually runs.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use feagi_burst_engine::snapshot::{SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC};
 use feagi_burst_engine::{AreaIndex, NpuConfig, RustNPU, SynapseType};
 
 use crate::error::Result;
@@ -13,7 +15,8 @@ use crate::run::load_genome;
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// Genome JSON file (the embedded default genome when omitted).
+    /// Genome JSON file or snapshot (`run --save`); the embedded default
+    /// genome when omitted.
     pub genome: Option<PathBuf>,
     /// Seed of synaptogenesis.
     #[arg(long, default_value_t = 0)]
@@ -171,7 +174,165 @@ fn plastic_rows(
     (stdp, memory)
 }
 
+/// Whether `path` starts like a snapshot (`feagi-npu run --save`).
+fn is_snapshot(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == SNAPSHOT_MAGIC
+}
+
+/// What `inspect` shows of a snapshot.
+#[derive(serde::Serialize)]
+struct SnapshotReport {
+    snapshot: String,
+    format_version: u32,
+    burst: u64,
+    seed: u64,
+    plasticity: bool,
+    has_genome: bool,
+    neurons: usize,
+    synapses: usize,
+    areas: Vec<SnapshotArea>,
+    stdp_pairs: Vec<StdpRow>,
+    memory_areas: Vec<MemoryRow>,
+    memory_neurons_created: usize,
+    memory_neurons_alive: usize,
+    memory_neurons_long_term: usize,
+}
+
+#[derive(serde::Serialize)]
+struct SnapshotArea {
+    index: u32,
+    cortical_id: String,
+    name: String,
+    kind: &'static str,
+    dimensions: [u32; 3],
+    neurons: usize,
+    memory_neurons: usize,
+}
+
+fn inspect_snapshot(path: &Path, json: bool) -> Result<ExitCode> {
+    let npu = RustNPU::load(path)?;
+    let memory: Vec<_> = npu.memory_store().iter().collect();
+    let alive = memory.iter().filter(|(_, n)| n.alive).count();
+    let long_term = memory
+        .iter()
+        .filter(|(_, n)| n.alive && n.long_term)
+        .count();
+    let (stdp_pairs, memory_areas) = plastic_rows(&npu, &pair_synapse_counts(&npu));
+    let report = SnapshotReport {
+        snapshot: path.display().to_string(),
+        format_version: SNAPSHOT_FORMAT_VERSION,
+        burst: npu.burst_count(),
+        seed: npu.config().seed,
+        plasticity: npu.plasticity_enabled(),
+        has_genome: npu.genome_source().is_some(),
+        neurons: npu.neuron_count(),
+        synapses: npu.synapse_count(),
+        areas: npu
+            .areas()
+            .map(|a| SnapshotArea {
+                index: a.index,
+                cortical_id: a.area.id.to_string(),
+                name: a.area.name.clone(),
+                kind: a.area.kind.as_str(),
+                dimensions: a.area.dimensions,
+                neurons: a.neuron_count,
+                memory_neurons: memory
+                    .iter()
+                    .filter(|(_, n)| n.alive && n.area == a.index)
+                    .count(),
+            })
+            .collect(),
+        stdp_pairs,
+        memory_areas,
+        memory_neurons_created: memory.len(),
+        memory_neurons_alive: alive,
+        memory_neurons_long_term: long_term,
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "snapshot  {} (format version {})",
+        report.snapshot, report.format_version
+    );
+    println!(
+        "burst     {} (seed {}, plasticity {}, genome {})",
+        report.burst,
+        report.seed,
+        if report.plasticity { "on" } else { "off" },
+        if report.has_genome {
+            "included"
+        } else {
+            "not recorded"
+        }
+    );
+    println!();
+    println!(
+        "{:>5} {:<10} {:<24} {:<7} {:<14} {:>9} {:>9}",
+        "index", "id", "name", "kind", "dimensions", "neurons", "memory"
+    );
+    for a in &report.areas {
+        let dims = format!(
+            "{}x{}x{}",
+            a.dimensions[0], a.dimensions[1], a.dimensions[2]
+        );
+        let name: String = a.name.chars().take(24).collect();
+        println!(
+            "{:>5} {:<10} {:<24} {:<7} {:<14} {:>9} {:>9}",
+            a.index, a.cortical_id, name, a.kind, dims, a.neurons, a.memory_neurons
+        );
+    }
+    println!();
+    print_stdp(&report.stdp_pairs);
+    print_memory(&report.memory_areas);
+    println!(
+        "learned state: {} STDP pairs, {} memory neurons alive ({} long-term, {} ever created)",
+        report.stdp_pairs.len(),
+        report.memory_neurons_alive,
+        report.memory_neurons_long_term,
+        report.memory_neurons_created
+    );
+    println!(
+        "total: {} areas, {} neurons, {} synapses",
+        report.areas.len(),
+        report.neurons,
+        report.synapses
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A -> B synapse counts of the registered STDP pairs.
+fn pair_synapse_counts(npu: &RustNPU) -> std::collections::BTreeMap<(AreaIndex, AreaIndex), u64> {
+    let area_of = npu.neurons().area();
+    let mut pairs: std::collections::BTreeMap<(AreaIndex, AreaIndex), u64> = npu
+        .stdp_registrations()
+        .map(|r| ((r.source_area, r.destination_area), 0))
+        .collect();
+    if pairs.is_empty() {
+        return pairs;
+    }
+    for s in 0..npu.neurons().len() {
+        for &t in npu.synapses().row(s as u32).target {
+            if let Some(n) = pairs.get_mut(&(area_of[s], area_of[t as usize])) {
+                *n += 1;
+            }
+        }
+    }
+    pairs
+}
+
 pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
+    if let Some(path) = args.genome.as_deref().filter(|p| is_snapshot(p)) {
+        return inspect_snapshot(path, args.json);
+    }
     let (genome, label) = load_genome(args.genome.as_ref())?;
     let npu = RustNPU::from_genome(
         &genome,
@@ -183,24 +344,14 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
     let area_of = npu.neurons().area();
     let mut outgoing = vec![0u64; npu.area_count()];
     let mut incoming = vec![0u64; npu.area_count()];
-    // A -> B synapse counts of the registered STDP pairs.
-    let mut pair_synapses: std::collections::BTreeMap<(AreaIndex, AreaIndex), u64> = npu
-        .stdp_registrations()
-        .map(|r| ((r.source_area, r.destination_area), 0))
-        .collect();
     for s in 0..npu.neurons().len() {
         let row = npu.synapses().row(s as u32);
         outgoing[area_of[s] as usize] += row.len() as u64;
         for &t in row.target {
-            let b = area_of[t as usize];
-            incoming[b as usize] += 1;
-            if !pair_synapses.is_empty() {
-                if let Some(n) = pair_synapses.get_mut(&(area_of[s], b)) {
-                    *n += 1;
-                }
-            }
+            incoming[area_of[t as usize] as usize] += 1;
         }
     }
+    let pair_synapses = pair_synapse_counts(&npu);
     let (stdp_pairs, memory_areas) = plastic_rows(&npu, &pair_synapses);
     let areas: Vec<AreaRow> = npu
         .areas()
@@ -304,16 +455,21 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
 
 /// The STDP pairs and memory areas, as tables (nothing when there are none).
 fn print_plastic(report: &Report) {
-    if !report.stdp_pairs.is_empty() {
+    print_stdp(&report.stdp_pairs);
+    print_memory(&report.memory_areas);
+}
+
+fn print_stdp(stdp_pairs: &[StdpRow]) {
+    if !stdp_pairs.is_empty() {
         println!(
             "STDP pairs ({}, as registered after development):",
-            report.stdp_pairs.len()
+            stdp_pairs.len()
         );
         println!(
             "  {:<10}    {:<10} {:>5} {:>5} {:>5} {:>7}  {:<13} {:>9}",
             "source", "destination", "C", "Lp", "Ld", "window", "bidirectional", "synapses"
         );
-        for p in &report.stdp_pairs {
+        for p in stdp_pairs {
             println!(
                 "  {:<10} -> {:<10} {:>5} {:>5} {:>5} {:>7}  {:<13} {:>9}",
                 p.source,
@@ -328,8 +484,11 @@ fn print_plastic(report: &Report) {
         }
         println!();
     }
-    if !report.memory_areas.is_empty() {
-        println!("memory areas ({}):", report.memory_areas.len());
+}
+
+fn print_memory(memory_areas: &[MemoryRow]) {
+    if !memory_areas.is_empty() {
+        println!("memory areas ({}):", memory_areas.len());
         println!(
             "  {:<10} {:>5} {:>14} {:>13} {:>20} {:>22}  upstream; twins",
             "id",
@@ -339,7 +498,7 @@ fn print_plastic(report: &Report) {
             "lifespan_growth_rate",
             "longterm_mem_threshold"
         );
-        for m in &report.memory_areas {
+        for m in memory_areas {
             let twins: Vec<String> = m
                 .twins
                 .iter()

@@ -20,8 +20,21 @@ use crate::summary::{quantile_ms, AreaActivity, PlasticitySummary, RunSummary};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Genome JSON file. Without it, the embedded default genome runs.
+    /// Genome JSON file. Without it (and without --resume), the embedded
+    /// default genome runs.
+    #[arg(conflicts_with = "resume")]
     pub genome: Option<PathBuf>,
+    /// Continue a saved brain (a snapshot from --save) instead of developing a
+    /// genome: burst numbers, learned weights and memory carry on.
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub resume: Option<PathBuf>,
+    /// Save the whole brain to FILE when the run ends (also on Ctrl-C),
+    /// atomically: the file is either the old snapshot or the new one.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// Also save every N bursts (to the --save file).
+    #[arg(long, value_name = "N", requires = "save")]
+    pub save_every: Option<u64>,
     /// Number of bursts to run.
     #[arg(long, default_value_t = 1000)]
     pub bursts: u64,
@@ -94,13 +107,41 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             })
         })
         .transpose()?;
-    let (genome, label) = load_genome(args.genome.as_ref())?;
-    let config = NpuConfig {
-        seed: args.seed,
-        plasticity: !args.no_plasticity,
-        ..NpuConfig::default()
+    if args.save_every == Some(0) {
+        return Err(CliError::Usage(
+            "--save-every must be at least 1 burst".to_string(),
+        ));
+    }
+    let (mut npu, label) = match &args.resume {
+        Some(path) => {
+            let mut npu = RustNPU::load(path)?;
+            if args.no_plasticity {
+                npu.set_plasticity_enabled(false)?;
+            }
+            let label = format!(
+                "{} (resumed at burst {})",
+                path.display(),
+                npu.burst_count()
+            );
+            (npu, label)
+        }
+        None => {
+            let (genome, label) = load_genome(args.genome.as_ref())?;
+            let config = NpuConfig {
+                seed: args.seed,
+                plasticity: !args.no_plasticity,
+                ..NpuConfig::default()
+            };
+            let mut npu = RustNPU::from_genome(&genome, config)?;
+            npu.set_genome_source(Some(match &args.genome {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?,
+                None => feagi_genome::default_genome_json().to_string(),
+            }));
+            (npu, label)
+        }
     };
-    let mut npu = RustNPU::from_genome(&genome, config)?;
+    let first_burst = npu.burst_count();
 
     let mut stimuli = Vec::new();
     for spec in &args.stimulate {
@@ -151,7 +192,8 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let mut pacer = period.map(|p| Pacer::new(p, start));
     let mut done = 0u64;
     while done < args.bursts && !stop.load(Ordering::SeqCst) {
-        let burst = done + 1;
+        // Burst numbers carry on across --resume.
+        let burst = first_burst + done + 1;
         for s in &mut stimuli {
             s.stage(&mut npu, burst, &mut voxels)?;
         }
@@ -180,10 +222,15 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
                 )?;
             }
             if let Some(r) = raster.as_mut() {
-                r.mark(burst, f.area as usize, f.id);
+                r.mark(done + 1, f.area as usize, f.id);
             }
         }
-        done = burst;
+        done += 1;
+        if let (Some(path), Some(every)) = (&args.save, args.save_every) {
+            if done.is_multiple_of(every) && done < args.bursts {
+                npu.save(path)?;
+            }
+        }
         if show_progress && progress.is_hidden() && start.elapsed() > Duration::from_secs(1) {
             progress.set_draw_target(ProgressDrawTarget::stderr());
         }
@@ -199,6 +246,14 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     }
     let wall = start.elapsed();
     progress.finish_and_clear();
+    if let Some(path) = &args.save {
+        npu.save(path)?;
+        eprintln!(
+            "saved the brain at burst {} to {}",
+            npu.burst_count(),
+            path.display()
+        );
+    }
 
     if let Some(rec) = recorder {
         rec.finish()?;

@@ -27,10 +27,13 @@ pub enum Stimulus {
         fraction: f64,
         potential: f32,
         hold: u64,
-        state: SplitMix64,
-        /// The voxels drawn last, and the burst at which to draw again.
+        /// Seed of the pattern; draw k uses its own stream from it, so the
+        /// input at a burst does not depend on where the run started
+        /// (`--resume` continues the same input).
+        seed: u64,
+        /// The voxels of the current draw, and its index.
         held: Voxels,
-        next_draw: u64,
+        draw: Option<u64>,
     },
     /// A one-voxel-wide plane sweeping along x, one step per burst.
     Bar {
@@ -142,17 +145,16 @@ impl Stimulus {
                         ))
                     })?,
                 };
-                let state =
-                    SplitMix64::new(seed ^ u64::from_le_bytes(*npu.area(area)?.id.as_bytes()));
+                let seed = seed ^ u64::from_le_bytes(*npu.area(area)?.id.as_bytes());
                 Ok(Stimulus::Random {
                     area,
                     dims: npu.area(area)?.dimensions,
                     fraction,
                     potential: default_potential(npu, area)?,
                     hold,
-                    state,
+                    seed,
                     held: Voxels::default(),
-                    next_draw: 0,
+                    draw: None,
                 })
             }
             ["bar", id] => {
@@ -187,13 +189,15 @@ impl Stimulus {
                 fraction,
                 potential,
                 hold,
-                state,
+                seed,
                 held,
-                next_draw,
+                draw,
             } => {
-                // A new draw at the first burst, then every `hold` bursts.
-                if burst >= *next_draw {
-                    *next_draw = burst.saturating_add(*hold);
+                // Draw k covers bursts k*hold+1 ..= (k+1)*hold.
+                let k = burst.saturating_sub(1) / *hold;
+                if *draw != Some(k) {
+                    *draw = Some(k);
+                    let mut state = SplitMix64::new(*seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                     held.clear();
                     let threshold = (*fraction * u64::MAX as f64) as u64;
                     for (x, y, z) in all_voxels(*dims) {
