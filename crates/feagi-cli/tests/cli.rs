@@ -374,12 +374,14 @@ fn errors_are_one_clear_line_and_non_zero() {
 }
 
 #[test]
-fn ctrl_c_stops_cleanly_and_still_writes_outputs() {
+fn ctrl_c_stops_cleanly_and_still_writes_outputs_and_the_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("r.csv");
     let png = dir.path().join("r.png");
+    let snap = dir.path().join("r.snap");
     let child = bin()
         .args(["run", "--bursts", "100000", "--hz", "100", "--json"])
+        .args(["--save", snap.to_str().unwrap()])
         .args([
             "--record",
             rec.to_str().unwrap(),
@@ -404,6 +406,9 @@ fn ctrl_c_stops_cleanly_and_still_writes_outputs() {
     let rows = std::fs::read_to_string(&rec).unwrap().lines().count() as u64 - 1;
     assert_eq!(rows, s["total_fired"].as_u64().unwrap());
     assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    // --save also saves on Ctrl-C: the brain as it stopped.
+    let saved = json(&run(&["inspect", snap.to_str().unwrap(), "--json"]));
+    assert_eq!(saved["burst"].as_u64(), Some(bursts));
 }
 
 #[test]
