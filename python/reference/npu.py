@@ -40,6 +40,7 @@ __all__ = [
     "F32_0_999",
 ]
 
+F32_MAX = float(np.finfo(np.float32).max)
 F32 = np.float32
 U16_MAX = 65535
 # f32(0.999): the excitability at and above which a neuron always fires (0x3f7fbe77).
@@ -323,6 +324,8 @@ class ReferenceNPU:
         if len(ids) and (ids.min() < 0 or ids.max() >= self.n):
             raise IndexError("neuron id out of range")
         keep = np.isfinite(p) & (p != 0)
+        # SPEC 4.2: staged potentials are clamped to [-1e30, 1e30].
+        p = np.clip(p, F32(-1e30), F32(1e30)).astype(np.float32)
         if self.stats is not None:
             self.stats["staged"] += int(keep.sum())
             self.stats["staged_skipped"] += int((~keep).sum())
@@ -499,6 +502,8 @@ class ReferenceNPU:
         active = ~refractory
         a_ids = cand[active]
         v = V[a_ids] + sums[active]  # float32 + float32
+        # SPEC 4.4: V saturates at the finite f32 range.
+        v = np.clip(v, F32(-F32_MAX), F32(F32_MAX)).astype(np.float32)
         above = (v >= self.threshold[a_ids]) & (v <= self.threshold_limit[a_ids])
         capped = self.capped[a_ids]
         cnt = cnt_all[a_ids]

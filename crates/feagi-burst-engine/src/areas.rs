@@ -203,6 +203,14 @@ impl AreaEntry {
     /// Calls `f` for every neuron of voxel (x, y, z), ascending id. Voxels
     /// outside the area have no neurons.
     #[inline]
+    /// How many neurons voxel (x, y, z) holds (0 outside the area).
+    pub(crate) fn neuron_count_at(&self, x: u32, y: u32, z: u32) -> usize {
+        match &self.voxels {
+            VoxelLayout::Grid(grid) => grid.neurons_at([x, y, z]).map_or(0, |ids| ids.len()),
+            VoxelLayout::Sparse(map) => map.get(&[x, y, z]).map_or(0, Vec::len),
+        }
+    }
+
     pub(crate) fn for_each_neuron_at(&self, x: u32, y: u32, z: u32, f: impl FnMut(NeuronId)) {
         match &self.voxels {
             VoxelLayout::Grid(grid) => {

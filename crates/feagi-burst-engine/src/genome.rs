@@ -21,6 +21,14 @@ pub enum LoadError {
     Npu(#[from] NpuError),
 }
 
+/// At most 100 characters of `s` for an error message (input may be huge).
+fn bounded(s: &str) -> String {
+    match s.char_indices().nth(100) {
+        Some((end, _)) => format!("{}...", &s[..end]),
+        None => s.to_string(),
+    }
+}
+
 impl RustNPU {
     /// Develops `genome` (SPEC §2, §3, with `config.seed`) into a new NPU.
     pub fn from_genome(genome: &Genome, config: NpuConfig) -> Result<Self, LoadError> {
@@ -45,10 +53,11 @@ impl RustNPU {
                 return Ok(index);
             }
         }
+        // Core areas have empty names: an empty string names nothing.
         self.areas()
-            .find(|a| a.area.name == id_or_name)
+            .find(|a| !id_or_name.is_empty() && a.area.name == id_or_name)
             .map(|a| a.index)
-            .ok_or_else(|| NpuError::UnknownAreaName(id_or_name.to_string()))
+            .ok_or_else(|| NpuError::UnknownAreaName(bounded(id_or_name)))
     }
 
     /// Stages sensory input by cortical id or name (see [`RustNPU::stage_sensory`]).

@@ -201,6 +201,21 @@ pub struct RustNPU {
     pub(crate) genome_source: Option<String>,
 }
 
+/// Most (neuron, potential) entries staged for one burst (1 GiB of them):
+/// more is refused with `CapacityExceeded` rather than exhausting memory.
+pub const MAX_STAGED_ENTRIES: usize = 1 << 27;
+
+/// Largest magnitude of one staged potential; larger ones are clamped to it.
+/// With at most [`MAX_STAGED_ENTRIES`] entries, an FCL sum stays finite
+/// (2^27 x 1e30 < f32::MAX), so no sum can become infinite or NaN.
+pub const MAX_STAGED_POTENTIAL: f32 = 1e30;
+
+/// A staged potential as the FCL receives it: `None` for 0 and non-finite
+/// values (skipped, SPEC §4.2), the rest clamped to +-[`MAX_STAGED_POTENTIAL`].
+fn staged_potential(p: f32) -> Option<f32> {
+    (p != 0.0 && p.is_finite()).then(|| p.clamp(-MAX_STAGED_POTENTIAL, MAX_STAGED_POTENTIAL))
+}
+
 /// Candidates per unit of `parallel_min_work` for the dynamics phase
 /// (measured: splitting pays above ~250,000 candidates on the reference machine).
 const DYNAMICS_WORK_DIVISOR: usize = 12;
@@ -663,11 +678,12 @@ impl RustNPU {
         if area.neurons_per_voxel == 0 {
             return Err(invalid("neurons per voxel", 0, "must be at least 1"));
         }
+        // The ledger must take the new area before anything changes.
+        let next = self.areas.len() as AreaIndex;
+        self.ledger
+            .check_track(next, self.config.fire_ledger_window)?;
         let index = self.areas.register(area)?;
-        if let Err(e) = self.ledger.track(index, self.config.fire_ledger_window) {
-            // Cannot happen with a checked window, but keep the table consistent.
-            return Err(e.into());
-        }
+        self.ledger.track(index, self.config.fire_ledger_window)?;
         Ok(index)
     }
 
@@ -791,12 +807,29 @@ impl RustNPU {
 
     // ----- input ----------------------------------------------------------
 
+    /// Makes room for `more` staged entries, or fails with `CapacityExceeded`
+    /// when the total would pass [`MAX_STAGED_ENTRIES`] or memory runs out.
+    fn reserve_staged(&mut self, more: usize) -> Result<()> {
+        let total = self.staged.len().saturating_add(more);
+        if total > MAX_STAGED_ENTRIES {
+            return Err(NpuError::CapacityExceeded(format!(
+                "staged input of {total} (neuron, potential) entries for one burst: the limit is \
+                 {MAX_STAGED_ENTRIES}"
+            )));
+        }
+        self.staged.try_reserve(more).map_err(|_| {
+            NpuError::CapacityExceeded(format!("staged input of {total} entries: out of memory"))
+        })
+    }
+
     /// Stages potential for one neuron in the next burst. Zero or non-finite
-    /// potentials are skipped, as for sensory input (SPEC §4.2).
+    /// potentials are skipped, as for sensory input, and the rest clamped to
+    /// +-[`MAX_STAGED_POTENTIAL`] (SPEC §4.2).
     pub fn stage_input(&mut self, id: NeuronId, potential: f32) -> Result<()> {
         self.check_neuron(id)?;
-        if potential != 0.0 && potential.is_finite() {
-            self.staged.push((id, potential));
+        if let Some(p) = staged_potential(potential) {
+            self.reserve_staged(1)?;
+            self.staged.push((id, p));
         }
         Ok(())
     }
@@ -813,12 +846,12 @@ impl RustNPU {
         for &id in ids {
             self.check_neuron(id)?;
         }
+        self.reserve_staged(ids.len())?;
         let before = self.staged.len();
         self.staged.extend(
             ids.iter()
                 .zip(potentials)
-                .filter(|(_, p)| **p != 0.0 && p.is_finite())
-                .map(|(i, p)| (*i, *p)),
+                .filter_map(|(&i, &p)| Some((i, staged_potential(p)?))),
         );
         Ok(self.staged.len() - before)
     }
@@ -844,13 +877,21 @@ impl RustNPU {
             )));
         }
         let entry = self.areas.get(area)?;
+        // Count first: a voxel may hold many neurons, and the total must fit.
+        let mut more = 0usize;
+        for i in 0..n {
+            if staged_potential(ps[i]).is_some() {
+                more = more.saturating_add(entry.neuron_count_at(xs[i], ys[i], zs[i]));
+            }
+        }
+        self.reserve_staged(more)?;
+        let entry = self.areas.get(area)?;
         let before = self.staged.len();
         let staged = &mut self.staged;
         for i in 0..n {
-            let p = ps[i];
-            if p == 0.0 || !p.is_finite() {
+            let Some(p) = staged_potential(ps[i]) else {
                 continue;
-            }
+            };
             entry.for_each_neuron_at(xs[i], ys[i], zs[i], |id| staged.push((id, p)));
         }
         Ok(self.staged.len() - before)

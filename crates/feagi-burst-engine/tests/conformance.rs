@@ -614,8 +614,20 @@ fn item_38_fire_ledger_frames_windows_and_errors() {
 
 #[test]
 fn huge_capacity_hints_and_windows_do_not_abort() {
-    // Hints beyond memory are reserved as far as possible, never fatal.
+    // Hints beyond memory are reserved as far as possible, never fatal; a
+    // window beyond the ledger's frame budget is refused, not an abort later.
     let mut npu = RustNPU::new(usize::MAX / 2, usize::MAX / 2, 1_000_000_000).unwrap();
+    assert!(matches!(
+        npu.register_area(area("cHuge___", [1, 1, 1])),
+        Err(NpuError::Ledger(LedgerError::TooManyFrames { .. }))
+    ));
+    assert_eq!(npu.area_count(), 0);
+    let mut npu = RustNPU::new(
+        usize::MAX / 2,
+        usize::MAX / 2,
+        feagi_types::MAX_LEDGER_FRAMES,
+    )
+    .unwrap();
     let a = npu.register_area(area("cHuge___", [1, 1, 1])).unwrap();
     let id = npu
         .add_neuron(a, NeuronParams::default(), [0, 0, 0])

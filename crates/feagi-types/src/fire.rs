@@ -269,6 +269,16 @@ pub enum LedgerError {
         /// Last requested timestep.
         end: u64,
     },
+    /// The windows of all tracked areas together would exceed
+    /// [`MAX_LEDGER_FRAMES`] frames (areas x window).
+    #[error(
+        "the fire ledger would keep {frames} frames (the windows of all tracked areas together); \
+         the limit is {MAX_LEDGER_FRAMES}: use smaller windows or track fewer areas"
+    )]
+    TooManyFrames {
+        /// The total the change asked for.
+        frames: u64,
+    },
     /// [`FireLedger::archive`] got a timestep not strictly after the last
     /// archived one.
     #[error("timestep {timestep} is not after the last archived timestep {last}")]
@@ -279,6 +289,11 @@ pub enum LedgerError {
         last: u64,
     },
 }
+
+/// Most frames the ledger keeps over all tracked areas together (their
+/// windows summed): 16.7 million, about half a GiB of frames even when every
+/// one is empty. Windows that would pass it are refused.
+pub const MAX_LEDGER_FRAMES: usize = 1 << 24;
 
 /// One ledger frame: the neurons of an area that fired at `timestep`, ascending.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -316,6 +331,8 @@ impl AreaLedger {
 pub struct FireLedger {
     areas: Vec<Option<AreaLedger>>,
     last_timestep: u64,
+    /// The windows of all tracked areas, summed (bounded by [`MAX_LEDGER_FRAMES`]).
+    windows: u64,
 }
 
 impl FireLedger {
@@ -328,13 +345,12 @@ impl FireLedger {
     /// Shrinking drops the oldest frames; growing keeps what is held. A newly
     /// tracked area gets empty frames for the last `window` archived timesteps.
     pub fn track(&mut self, area: AreaIndex, window: usize) -> Result<(), LedgerError> {
-        if window == 0 {
-            return Err(LedgerError::ZeroWindow);
-        }
+        let frames = self.check_track(area, window)?;
         let a = area as usize;
         if self.areas.len() <= a {
             self.areas.resize(a + 1, None);
         }
+        self.windows = frames;
         match &mut self.areas[a] {
             Some(l) => {
                 l.window = window;
@@ -373,9 +389,16 @@ impl FireLedger {
         last_timestep: u64,
         tracked: Vec<(AreaIndex, usize, Vec<LedgerFrame>)>,
     ) -> Result<Self, String> {
+        let frames = tracked
+            .iter()
+            .fold(0u64, |sum, (_, w, _)| sum.saturating_add(*w as u64));
+        if frames > MAX_LEDGER_FRAMES as u64 {
+            return Err(LedgerError::TooManyFrames { frames }.to_string());
+        }
         let mut ledger = FireLedger {
             areas: Vec::new(),
             last_timestep,
+            windows: frames,
         };
         for (area, window, frames) in tracked {
             let a = area as usize;
@@ -414,10 +437,26 @@ impl FireLedger {
         Ok(ledger)
     }
 
+    /// Whether [`Self::track`] would accept `window` for `area`; the windows'
+    /// total it would make.
+    pub fn check_track(&self, area: AreaIndex, window: usize) -> Result<u64, LedgerError> {
+        if window == 0 {
+            return Err(LedgerError::ZeroWindow);
+        }
+        let others = self.windows - self.window(area).unwrap_or(0) as u64;
+        let frames = others.saturating_add(window as u64);
+        if frames > MAX_LEDGER_FRAMES as u64 {
+            return Err(LedgerError::TooManyFrames { frames });
+        }
+        Ok(frames)
+    }
+
     /// Stops tracking `area` and drops its frames.
     pub fn untrack(&mut self, area: AreaIndex) {
         if let Some(slot) = self.areas.get_mut(area as usize) {
-            *slot = None;
+            if let Some(l) = slot.take() {
+                self.windows -= l.window as u64;
+            }
         }
     }
 

@@ -39,7 +39,9 @@ pub use connectome::{
     Connectome, DevelopedArea, MemoryAreaGenes, MemoryRelation, MemoryTwin, StdpRegistration,
 };
 pub use cortical_id::CorticalId;
-pub use fire::{FireCandidateList, FireLedger, FireQueue, LedgerError, FCL_SHARD_ALIGN};
+pub use fire::{
+    FireCandidateList, FireLedger, FireQueue, LedgerError, FCL_SHARD_ALIGN, MAX_LEDGER_FRAMES,
+};
 pub use grid::NeuronGrid;
 pub use memory::{MemoryNeuron, MemoryNeurons, ReplayFrame};
 pub use neuron::{NeuronArray, NeuronColumns, NeuronColumnsMut, NeuronParams};

@@ -52,9 +52,16 @@ pub fn is_capped(cap: u16) -> bool {
 }
 
 /// Threshold of the neuron at voxel (x, y, z): ((T + x*ix) + y*iy) + z*iz, every
-/// step rounded to f32 (SPEC §2.3).
+/// step rounded to f32 (SPEC §2.3), saturated to the finite f32 range.
 pub fn threshold_at(base: f32, increment: [f32; 3], x: u32, y: u32, z: u32) -> f32 {
-    ((base + x as f32 * increment[0]) + y as f32 * increment[1]) + z as f32 * increment[2]
+    let t = ((base + x as f32 * increment[0]) + y as f32 * increment[1]) + z as f32 * increment[2];
+    // Finite genes can still overflow here: thresholds stay finite, and an
+    // undefined one (inf - inf) never lets the neuron fire.
+    if t.is_nan() {
+        f32::MAX
+    } else {
+        t.clamp(-f32::MAX, f32::MAX)
+    }
 }
 
 /// Division of synaptic contributions by a source's outgoing count (SPEC

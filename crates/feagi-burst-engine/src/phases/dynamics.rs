@@ -101,7 +101,8 @@ fn update(p: &Params<'_>, s: &mut State<'_>, id: NeuronId, input: f32, burst: u6
         }
         return Update::Refractory;
     }
-    let v = s.potential[i] + input;
+    // V stays finite (SPEC §4.4): a sum beyond f32 range saturates.
+    let v = (s.potential[i] + input).clamp(-f32::MAX, f32::MAX);
     if v >= p.threshold[n] && v <= p.threshold_limit[n] {
         if capped && s.consecutive_fire_count[i] >= cap {
             // Blocked by the cap: V is kept as it is, without leak.

@@ -1,0 +1,131 @@
+//! Input that would exhaust memory or break the arithmetic is refused or
+//! bounded, with the NPU unchanged and usable afterwards (issue M2.6):
+//! staged input, ledger windows, potentials and thresholds, empty names.
+
+mod support;
+
+use feagi_burst_engine::npu::{MAX_STAGED_ENTRIES, MAX_STAGED_POTENTIAL};
+use feagi_burst_engine::{NpuError, RustNPU};
+use feagi_types::{AreaProperties, NeuronParams, MAX_LEDGER_FRAMES};
+
+#[test]
+fn staging_more_than_a_burst_can_hold_is_refused_and_changes_nothing() {
+    // A legal one-voxel area with a million neurons in its voxel: 2,000
+    // entries would stage two billion (neuron, potential) pairs.
+    let mut npu = support::core_npu();
+    let mut area = support::area("cBig____", [1, 1, 1]);
+    area.neurons_per_voxel = 1_000_000;
+    let a = npu.register_area(area).unwrap();
+    for _ in 0..1_000_000 {
+        npu.add_neuron(a, NeuronParams::default(), [0, 0, 0])
+            .unwrap();
+    }
+    npu.stage_sensory(a, &[0], &[0], &[0], &[2.0]).unwrap();
+    let before = npu.staged_count();
+    let n = 2_000;
+    let err = npu
+        .stage_sensory(a, &vec![0; n], &vec![0; n], &vec![0; n], &vec![1.0; n])
+        .unwrap_err();
+    assert!(matches!(err, NpuError::CapacityExceeded(_)), "{err}");
+    assert!(
+        err.to_string().contains(&MAX_STAGED_ENTRIES.to_string()),
+        "{err}"
+    );
+    assert_eq!(npu.staged_count(), before, "a refused call stages nothing");
+    let fired = npu.process_burst(None).unwrap().fired_count;
+    assert!(fired >= 1_000_000, "the earlier input still fires the area");
+
+    let ids = vec![3u32; MAX_STAGED_ENTRIES + 1];
+    let ps = vec![1.0f32; ids.len()];
+    assert!(matches!(
+        npu.stage_inputs(&ids, &ps),
+        Err(NpuError::CapacityExceeded(_))
+    ));
+    assert_eq!(npu.staged_count(), 0);
+}
+
+#[test]
+fn potentials_stay_finite() {
+    let (mut npu, _, id) = support::single(support::params(|p| {
+        p.mp_charge_accumulation = true;
+        p.threshold = 1e30;
+    }));
+    let v = |npu: &RustNPU| npu.neurons().membrane_potential()[id as usize];
+    // Two huge negative inputs, then two huge positive ones: before, V became
+    // -inf, then NaN, and the neuron never fired again.
+    for p in [-3.4e38f32, 3.4e38] {
+        npu.stage_inputs(&[id, id], &[p, p]).unwrap();
+        npu.process_burst(None).unwrap();
+        assert!(v(&npu).is_finite(), "V = {}", v(&npu));
+    }
+    assert!(npu
+        .staged_inputs()
+        .iter()
+        .all(|(_, p)| p.abs() <= MAX_STAGED_POTENTIAL));
+    // It still works: enough input makes it fire.
+    let mut fired = false;
+    for _ in 0..10 {
+        npu.stage_input(id, 3.4e38).unwrap();
+        fired |= npu.process_burst(None).unwrap().fired_neurons.contains(&id);
+        assert!(v(&npu).is_finite());
+    }
+    assert!(fired, "the neuron must fire again");
+}
+
+#[test]
+fn thresholds_from_finite_genes_stay_finite() {
+    let p = AreaProperties {
+        firing_threshold: 3e38,
+        threshold_increment: [1e38, -3e38, 0.0],
+        ..AreaProperties::default()
+    };
+    for x in 0..4 {
+        for y in 0..4 {
+            let t = p.neuron_params_at(x, y, 0).threshold;
+            assert!(t.is_finite(), "({x}, {y}): {t}");
+        }
+    }
+}
+
+#[test]
+fn an_empty_name_names_no_area() {
+    let mut npu = RustNPU::from_genome(
+        &feagi_burst_engine::Genome::default_genome(),
+        Default::default(),
+    )
+    .unwrap();
+    assert!(npu.resolve_area("").is_err());
+    assert!(npu
+        .stage_sensory_by_id("", &[0], &[0], &[0], &[1.0])
+        .is_err());
+    assert_eq!(npu.staged_count(), 0);
+    let long = "x".repeat(100_000);
+    let message = npu.resolve_area(&long).unwrap_err().to_string();
+    assert!(
+        message.len() < 300,
+        "bounded message: {} chars",
+        message.len()
+    );
+}
+
+#[test]
+fn ledger_windows_are_bounded_over_all_areas() {
+    let window = 100_000;
+    let mut npu = RustNPU::new(0, 0, window).unwrap();
+    let fit = MAX_LEDGER_FRAMES / window;
+    for k in 0..fit {
+        npu.register_area(support::area(&format!("c{k:07}"), [1, 1, 1]))
+            .unwrap();
+    }
+    let err = npu
+        .register_area(support::area("cTooMany", [1, 1, 1]))
+        .unwrap_err();
+    assert!(err.to_string().contains("fire ledger"), "{err}");
+    assert_eq!(npu.area_count(), fit, "the refused area is not registered");
+    assert!(npu.configure_ledger_window(0, window * 2).is_err());
+    assert_eq!(npu.ledger_window(0).unwrap(), window);
+    npu.configure_ledger_window(0, 10).unwrap();
+    npu.register_area(support::area("cOneMore", [1, 1, 1]))
+        .unwrap();
+    npu.process_burst(None).unwrap();
+}
