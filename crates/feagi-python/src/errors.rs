@@ -8,10 +8,17 @@
 //! | everything else (bad values, lengths, ledger requests, duplicates) | `ValueError` |
 //! | an internal panic (a bug) | `RuntimeError`; the NPU refuses further use |
 //! | runtime gene update: unknown gene name / wrong value type / bad value | `ValueError` / `TypeError` / `ValueError` |
+//! | snapshot: the operating system refuses (missing file or folder, no permission) | `OSError` by errno (`FileNotFoundError`, ...) with `filename` |
+//! | snapshot: not a snapshot, truncated, corrupted, unsupported version, invalid content | `ValueError` naming the file |
 
-use feagi_burst_engine::{LoadError, NpuError};
+use std::io;
+use std::path::Path;
+
+use feagi_burst_engine::{LoadError, NpuError, SnapshotError};
 use feagi_runtime::{GeneError, RuntimeError};
-use pyo3::exceptions::{PyIndexError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyIndexError, PyKeyError, PyOSError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
 
 pyo3::create_exception!(
@@ -90,6 +97,39 @@ pub fn gene_error(e: GeneError) -> PyErr {
         GeneError::WrongType { .. } => PyTypeError::new_err(e.to_string()),
         GeneError::Runtime(r) => runtime_error(r),
         _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// The Python exception for a failed snapshot save or load: what the
+/// operating system refused as `OSError` (the subclass its errno selects,
+/// with `errno`, `strerror` and `filename`), everything else (not a
+/// snapshot, truncated, corrupted, a format version this engine does not
+/// read, invalid content) as `ValueError`. Messages name the file.
+pub fn snapshot_error(e: SnapshotError) -> PyErr {
+    match &e {
+        SnapshotError::File { path, source } => match source.as_ref() {
+            SnapshotError::Io(io) => os_error(io, path, e.to_string()),
+            _ => PyValueError::new_err(e.to_string()),
+        },
+        SnapshotError::Io(io) => io::Error::new(io.kind(), e.to_string()).into(),
+        _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// `OSError(errno, strerror, filename)`, which Python turns into the
+/// subclass of the errno (`FileNotFoundError`, `PermissionError`, ...); an
+/// error without an errno becomes the subclass of its kind, with `message`.
+fn os_error(e: &io::Error, path: &Path, message: String) -> PyErr {
+    match e.raw_os_error() {
+        Some(code) => {
+            let text = e.to_string();
+            let strerror = text
+                .strip_suffix(&format!(" (os error {code})"))
+                .unwrap_or(&text)
+                .to_string();
+            PyOSError::new_err((code, strerror, path.display().to_string()))
+        }
+        None => io::Error::new(e.kind(), message).into(),
     }
 }
 

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use feagi_burst_engine::{
     AreaIndex, AreaKind, CorticalArea, LoadError, NeuronId, NeuronParams, NpuConfig, NpuError,
-    RustNPU, SynapseInfo, SynapseType,
+    RustNPU, SnapshotError, SynapseInfo, SynapseType,
 };
-use feagi_genome::{Genome, GenomeWarning};
+use feagi_genome::{Genome, GenomeError, GenomeErrorKind, GenomeWarning};
 use feagi_runtime::{apply_parsed_updates, BurstLoop, GeneUpdate, NpuGuard, NpuHandle};
 use feagi_types::{
     MemoryAreaGenes, MemoryNeuron, MemoryRelation, MemoryTwin, StdpRegistration,
@@ -18,7 +18,7 @@ use feagi_types::{
 use numpy::PyArray1;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 
 use crate::burst_loop;
 use crate::convert::{
@@ -26,7 +26,7 @@ use crate::convert::{
     uint_array, AreaArg,
 };
 use crate::errors::{
-    gene_error, genome_error, internal_panic, load_error, npu_error, runtime_error,
+    gene_error, genome_error, internal_panic, load_error, npu_error, runtime_error, snapshot_error,
 };
 use crate::params::{parse_param, properties_dict};
 use crate::results::{BurstResult, SpikeRecord};
@@ -83,8 +83,48 @@ enum GenomeSource {
     Bytes(Vec<u8>),
 }
 
+/// A genome read from its source, with the JSON text it was read from (what
+/// the NPU records as its genome source, and snapshots keep).
+struct ReadGenome {
+    genome: Genome,
+    text: String,
+    /// The file, for a genome read from one.
+    file: Option<String>,
+}
+
+impl GenomeSource {
+    /// Reads and validates the genome. A file is read once, and errors name
+    /// it, as `Genome::from_path` does.
+    fn read(self) -> Result<ReadGenome, GenomeError> {
+        let (genome, bytes, file) = match self {
+            GenomeSource::Path(p) => {
+                let file = p.display().to_string();
+                let bytes = std::fs::read(&p).map_err(|e| {
+                    GenomeError::new(GenomeErrorKind::Io, format!("cannot read the genome: {e}"))
+                        .with_file(&file)
+                })?;
+                let genome = Genome::from_json_slice(&bytes).map_err(|e| e.with_file(&file))?;
+                (genome, bytes, Some(file))
+            }
+            GenomeSource::Json(text) => {
+                let genome = Genome::from_json_str(&text)?;
+                return Ok(ReadGenome {
+                    genome,
+                    text,
+                    file: None,
+                });
+            }
+            GenomeSource::Bytes(bytes) => (Genome::from_json_slice(&bytes)?, bytes, None),
+        };
+        // A genome that parsed is UTF-8 JSON.
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(ReadGenome { genome, text, file })
+    }
+}
+
 enum LoadFailure {
-    Genome(feagi_genome::GenomeError),
+    Genome(GenomeError),
     Load(LoadError),
     Panic(PyErr),
 }
@@ -283,8 +323,10 @@ fn frames_list<'py, 'a>(
 ///
 /// Build one by hand (``RustNPU(neuron_count, synapse_capacity,
 /// fire_ledger_window)``, then ``register_area`` / ``add_neuron`` /
-/// ``add_synapse``) or from a genome (``RustNPU.from_genome``). Every method is
-/// thread-safe; ``run`` and the burst loop release the GIL while bursts run.
+/// ``add_synapse``), from a genome (``RustNPU.from_genome``) or from a
+/// snapshot (``RustNPU.load``, written by ``save``; pickling uses the same
+/// format). Every method is thread-safe; ``run``, the burst loop, ``save``
+/// and ``load`` release the GIL while they work.
 /// Bad input raises ``ValueError``, ``TypeError``, ``IndexError`` (unknown
 /// neuron id or area index) or ``KeyError`` (unknown cortical id); failing
 /// calls leave the NPU unchanged.
@@ -333,17 +375,21 @@ impl PyRustNpu {
         PyGuard(py.detach(|| handle.lock()))
     }
 
-    fn load(py: Python<'_>, source: GenomeSource, config: NpuConfig) -> PyResult<Self> {
+    /// Develops a genome into a new NPU that records the genome's text.
+    fn develop(py: Python<'_>, source: GenomeSource, config: NpuConfig) -> PyResult<Self> {
         let outcome = py.detach(move || {
             catch_unwind(AssertUnwindSafe(
                 move || -> Result<NpuHandle, LoadFailure> {
-                    let genome = match source {
-                        GenomeSource::Path(p) => Genome::from_path(p),
-                        GenomeSource::Json(s) => Genome::from_json_str(&s),
-                        GenomeSource::Bytes(b) => Genome::from_json_slice(&b),
+                    let read = source.read().map_err(LoadFailure::Genome)?;
+                    let plasticity = config.plasticity;
+                    let mut npu =
+                        RustNPU::from_genome(&read.genome, config).map_err(LoadFailure::Load)?;
+                    npu.set_genome_source(Some(read.text));
+                    let mut warnings = read.genome.warnings_for(plasticity);
+                    if let Some(file) = &read.file {
+                        warnings = warnings.into_iter().map(|w| w.with_file(file)).collect();
                     }
-                    .map_err(LoadFailure::Genome)?;
-                    NpuHandle::from_genome(&genome, config).map_err(LoadFailure::Load)
+                    Ok(NpuHandle::with_warnings(npu, warnings))
                 },
             ))
             .unwrap_or_else(|payload| Err(LoadFailure::Panic(internal_panic(payload.as_ref()))))
@@ -356,7 +402,7 @@ impl PyRustNpu {
         }
     }
 
-    fn genome_source(genome: &Bound<'_, PyAny>) -> PyResult<GenomeSource> {
+    fn genome_argument(genome: &Bound<'_, PyAny>) -> PyResult<GenomeSource> {
         let py = genome.py();
         if let Ok(s) = genome.cast::<PyString>() {
             let text = s.to_cow()?;
@@ -444,7 +490,8 @@ impl PyRustNpu {
     /// ``power_amount`` is what the power neuron receives each burst. The GIL
     /// is released while the genome loads. Raises ``GenomeError`` (a
     /// ``ValueError``) with locators when the genome is invalid or unreadable
-    /// (``kind == "Io"`` for a missing file).
+    /// (``kind == "Io"`` for a missing file). The NPU keeps the genome's JSON
+    /// text as ``genome_source``, and snapshots keep it too.
     #[staticmethod]
     ///
     /// ``plasticity`` (default ``True``) runs the learning of SPEC section 6:
@@ -461,7 +508,7 @@ impl PyRustNpu {
         fatigue_active: bool,
         plasticity: bool,
     ) -> PyResult<Self> {
-        let source = Self::genome_source(genome)?;
+        let source = Self::genome_argument(genome)?;
         let config = NpuConfig {
             seed,
             power_amount: finite_f32(power_amount, "power_amount")?,
@@ -474,7 +521,7 @@ impl PyRustNpu {
             plasticity,
             ..NpuConfig::default()
         };
-        Self::load(py, source, config)
+        Self::develop(py, source, config)
     }
 
     /// The embedded default genome as JSON text (same as ``feagi_rust.default_genome_json()``).
@@ -1548,6 +1595,73 @@ impl PyRustNpu {
         })?
     }
 
+    // ----- snapshots (SPEC section 6.3, docs/SNAPSHOT.md) ------------------
+
+    /// Saves the whole NPU (state, learned weights, memory, staged input and
+    /// the genome source) to the snapshot file ``path`` (``str`` or
+    /// ``os.PathLike``), atomically: it is written to ``.NAME.tmp`` in the
+    /// same folder, synced, then renamed over ``path``, so a crash leaves
+    /// the old file or the new one, never a mix. The GIL is released while it
+    /// is written. ``RustNPU.load(path)`` continues exactly where this NPU
+    /// stands. The owed STDP depressions are applied first (which changes no
+    /// exact weight). Raises ``OSError`` (``FileNotFoundError`` for a missing
+    /// folder, ``PermissionError``, ...) and leaves an existing file as it was.
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let handle = &self.handle;
+        py.detach(|| PyGuard(handle.lock()).with(|npu| npu.save(&path)))?
+            .map_err(snapshot_error)
+    }
+
+    /// Loads a snapshot written by ``save`` (``path`` a ``str`` or
+    /// ``os.PathLike``) into a new NPU, with the GIL released. Raises
+    /// ``OSError`` (``FileNotFoundError``, ...) when the file cannot be read
+    /// and ``ValueError`` naming the file and the problem when it is no
+    /// snapshot, truncated, corrupted, of an unsupported format version or
+    /// invalid; a failed load builds nothing. ``genome_warnings()`` of the
+    /// loaded NPU is empty.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        Self::from_snapshot(py, move || RustNPU::load(&path))
+    }
+
+    /// A new NPU from the bytes of a snapshot (what ``pickle`` calls; see
+    /// ``__reduce__``).
+    #[classmethod]
+    fn _from_snapshot_bytes(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        data: &[u8],
+    ) -> PyResult<Self> {
+        Self::from_snapshot(py, move || RustNPU::load_from(data))
+    }
+
+    /// Pickling (and ``copy.copy`` / ``copy.deepcopy``) goes through the
+    /// snapshot format: ``(RustNPU._from_snapshot_bytes, (snapshot,))``.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let py = slf.py();
+        let handle = &slf.get().handle;
+        let bytes = py
+            .detach(|| {
+                PyGuard(handle.lock()).with(|npu| {
+                    let mut bytes = Vec::new();
+                    npu.save_to(&mut bytes).map(|()| bytes)
+                })
+            })?
+            .map_err(snapshot_error)?;
+        let rebuild = py.get_type::<Self>().getattr("_from_snapshot_bytes")?;
+        Ok((rebuild, (PyBytes::new(py, &bytes),)))
+    }
+
+    /// The JSON text of the genome this NPU was developed from (kept by
+    /// snapshots), or ``None`` for a hand-built NPU.
+    #[getter]
+    fn genome_source(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.lock(py)
+            .with(|npu| npu.genome_source().map(str::to_owned))
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         self.lock(py).with(|npu| {
             format!(
@@ -1562,6 +1676,19 @@ impl PyRustNpu {
 }
 
 impl PyRustNpu {
+    /// Wraps the NPU a snapshot reader returns; the reader runs with the GIL
+    /// released, and a panic (a bug) becomes a `RuntimeError`.
+    fn from_snapshot(
+        py: Python<'_>,
+        read: impl FnOnce() -> Result<RustNPU, SnapshotError> + Send,
+    ) -> PyResult<Self> {
+        let outcome = py.detach(move || {
+            catch_unwind(AssertUnwindSafe(read)).map_err(|p| internal_panic(p.as_ref()))
+        });
+        let npu = outcome?.map_err(snapshot_error)?;
+        Ok(Self::wrap(NpuHandle::new(npu)))
+    }
+
     /// Applies checked gene updates in order; an unknown area changes nothing.
     fn apply_updates(
         &self,
