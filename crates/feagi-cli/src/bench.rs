@@ -8,19 +8,22 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand, ValueEnum};
 use feagi_burst_engine::synthetic::{self, Driver, SyntheticSpec, Targets};
 use feagi_burst_engine::{BurstResult, Genome, NpuConfig, PhaseTimings, PlasticityStats, RustNPU};
+use feagi_genome::DEFAULT_MAX_SYNAPSES;
 use feagi_types::synapse::prefetch;
-use feagi_types::StdpRegistration;
+use feagi_types::{StdpRegistration, MAX_REGULAR_NEURONS};
 
 use crate::error::{CliError, Result};
-use crate::stimulus::{Stimulus, Voxels};
-use crate::summary::quantile_ms;
+use crate::interrupt::Interrupt;
+use crate::stimulus::{PatternSpec, Stimulus, Voxels};
+use crate::summary::{quantile_ms, Reservoir};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     #[command(subcommand)]
     pub workload: Workload,
-    /// Bursts measured (after warm-up).
-    #[arg(long, default_value_t = 1000, global = true)]
+    /// Bursts measured (after warm-up), at least 1. Ctrl-C, SIGTERM or
+    /// SIGHUP ends the measurement early and reports the bursts measured.
+    #[arg(long, default_value_t = 1000, global = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub bursts: u64,
     /// Bursts run before measuring.
     #[arg(long, default_value_t = 100, global = true)]
@@ -44,14 +47,19 @@ pub enum TargetsArg {
     Local,
 }
 
+/// Sizes are checked before anything is built: neurons x fanout must stay
+/// within the synapse budget (1e9, the genome loader's default) and the
+/// network within the memory this machine has available.
 #[derive(Args, Debug, Clone, Copy)]
 pub struct SyntheticArgs {
-    #[arg(long, default_value_t = 100_000)]
+    /// Neurons, 1..=50000000 (the engine's regular-neuron limit).
+    #[arg(long, default_value_t = 100_000, value_parser = parse_neurons)]
     pub neurons: u32,
+    /// Synapses per neuron (neurons x fanout at most 1e9).
     #[arg(long, default_value_t = 100)]
     pub fanout: u32,
-    /// Fraction of neurons driven to fire each burst.
-    #[arg(long, default_value_t = 0.01)]
+    /// Fraction of neurons driven to fire each burst, 0..1.
+    #[arg(long, default_value_t = 0.01, value_parser = parse_fraction)]
     pub firing: f64,
     #[arg(long, value_enum, default_value_t = TargetsArg::Random)]
     pub targets: TargetsArg,
@@ -82,11 +90,106 @@ pub enum Workload {
     Genome {
         genome: PathBuf,
         /// random:FRACTION (seeded random voxels of every input area) or frame.
-        #[arg(long, default_value = "frame")]
-        pattern: String,
+        #[arg(long, default_value = "frame", value_parser = parse_bench_pattern)]
+        pattern: BenchPattern,
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+}
+
+/// `bench genome --pattern`.
+#[derive(Clone, Copy, Debug)]
+pub enum BenchPattern {
+    /// Every voxel of every input area, every burst.
+    Frame,
+    /// Seeded random voxels of every input area.
+    Random(f64),
+}
+
+fn parse_neurons(text: &str) -> std::result::Result<u32, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=MAX_REGULAR_NEURONS).contains(n))
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| {
+            format!("expected a whole number of neurons in 1..={MAX_REGULAR_NEURONS} (the engine's limit)")
+        })
+}
+
+fn parse_fraction(text: &str) -> std::result::Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|f| (0.0..=1.0).contains(f))
+        .ok_or_else(|| "expected a fraction in 0..1".to_string())
+}
+
+fn parse_bench_pattern(text: &str) -> std::result::Result<BenchPattern, String> {
+    if text == "frame" {
+        return Ok(BenchPattern::Frame);
+    }
+    text.strip_prefix("random:")
+        .and_then(|f| parse_fraction(f).ok())
+        .map(BenchPattern::Random)
+        .ok_or_else(|| "expected random:FRACTION (0..1) or frame".to_string())
+}
+
+/// Bytes a synthetic network takes, roughly: per neuron the engine's
+/// columns, row table and fire structures, the driver's order and the ideal
+/// kernel's offsets and accumulator; per synapse the engine's 7 bytes (11
+/// with STDP stamps) and the ideal kernel's 5.
+fn synthetic_bytes(neurons: u64, synapses: u64, plastic: bool) -> u64 {
+    let per_neuron = 64 + 4 + 12;
+    let per_synapse = 7 + if plastic { 4 } else { 0 } + 5;
+    neurons
+        .saturating_mul(per_neuron)
+        .saturating_add(synapses.saturating_mul(per_synapse))
+}
+
+/// Memory this process may still take, in bytes: `MemAvailable`, and the
+/// cgroup's room when it has a limit. None when neither can be read.
+fn available_memory() -> Option<u64> {
+    let host = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with("MemAvailable:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb.saturating_mul(1024))
+    });
+    let read = |p: &str| -> Option<u64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
+    let cgroup = read("/sys/fs/cgroup/memory.max")
+        .map(|max| max.saturating_sub(read("/sys/fs/cgroup/memory.current").unwrap_or(0)));
+    match (host, cgroup) {
+        (Some(h), Some(c)) => Some(h.min(c)),
+        (h, c) => h.or(c),
+    }
+}
+
+/// Refuses (exit status 2) a synthetic network the engine or this machine
+/// cannot hold, before anything is built.
+fn check_size(a: &SyntheticArgs, plastic: bool) -> Result<()> {
+    let synapses = a.neurons as u64 * a.fanout as u64;
+    if synapses > DEFAULT_MAX_SYNAPSES {
+        return Err(CliError::Usage(format!(
+            "--neurons {} x --fanout {} = {synapses} synapses, over the synapse budget of {DEFAULT_MAX_SYNAPSES}",
+            a.neurons, a.fanout
+        )));
+    }
+    let needed = synthetic_bytes(a.neurons as u64, synapses, plastic);
+    if let Some(available) = available_memory() {
+        if needed > available {
+            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+            return Err(CliError::Usage(format!(
+                "--neurons {} x --fanout {} needs about {:.1} GiB, but this machine has {:.1} GiB of memory available",
+                a.neurons,
+                a.fanout,
+                gib(needed),
+                gib(available)
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -106,6 +209,8 @@ pub struct BenchReport {
     pub synapses: usize,
     pub build_s: f64,
     pub bursts: u64,
+    /// True when Ctrl-C, SIGTERM or SIGHUP ended the measurement early.
+    pub stopped_early: bool,
     pub median_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
@@ -189,16 +294,20 @@ pub fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn spec_of(a: &SyntheticArgs) -> Result<SyntheticSpec> {
+fn spec_of(a: &SyntheticArgs, plastic: bool) -> Result<SyntheticSpec> {
+    // clap checked each value; these guard the API use too.
     if !(0.0..=1.0).contains(&a.firing) {
         return Err(CliError::Usage(format!(
             "--firing must lie in 0..1, got {}",
             a.firing
         )));
     }
-    if a.neurons == 0 {
-        return Err(CliError::Usage("--neurons must be at least 1".into()));
+    if a.neurons == 0 || a.neurons as u64 > MAX_REGULAR_NEURONS {
+        return Err(CliError::Usage(format!(
+            "--neurons must lie in 1..={MAX_REGULAR_NEURONS}"
+        )));
     }
+    check_size(a, plastic)?;
     Ok(SyntheticSpec {
         neurons: a.neurons,
         fanout: a.fanout,
@@ -216,41 +325,74 @@ fn median(mut v: Vec<Duration>) -> f64 {
     quantile_ms(&v, 0.5)
 }
 
-/// Collects per-burst measurements of the engine.
-#[derive(Default)]
+/// Burst samples kept for the quantiles (2^18, about 29 MiB), then a sample.
+const SAMPLE_CAP: usize = 1 << 18;
+
+/// Fired neurons logged for the ideal kernel's replay: 2^24 ids (64 MiB),
+/// at least one burst.
+const FIRED_LOG_CAP: usize = 1 << 24;
+
+/// Collects per-burst measurements of the engine, in bounded memory.
 struct Samples {
-    total: Vec<Duration>,
-    phases: Vec<PhaseTimings>,
+    /// (burst time, phase times) of every burst, or a uniform sample of them.
+    kept: Reservoir<(Duration, PhaseTimings)>,
+    /// A burst pushed by `push_burst` whose phases are not in yet.
+    pending: Option<Duration>,
+    busy: Duration,
+    max: Duration,
     events: u64,
     fired: u64,
     learned: PlasticityStats,
 }
 
+impl Default for Samples {
+    fn default() -> Self {
+        Samples {
+            kept: Reservoir::new(SAMPLE_CAP),
+            pending: None,
+            busy: Duration::ZERO,
+            max: Duration::ZERO,
+            events: 0,
+            fired: 0,
+            learned: PlasticityStats::default(),
+        }
+    }
+}
+
 impl Samples {
     fn push(&mut self, took: Duration, phases: PhaseTimings, events: usize, fired: usize) {
-        self.total.push(took);
-        self.phases.push(phases);
+        self.busy += took;
+        self.max = self.max.max(took);
+        self.kept.push((took, phases));
         self.events += events as u64;
         self.fired += fired as u64;
     }
 
-    /// [`Self::push`] for an engine burst: its figures and what it learned.
+    /// [`Self::push`] for an engine burst: its figures and what it learned;
+    /// [`Self::push_phases`] completes it.
     fn push_burst(&mut self, took: Duration, r: &BurstResult<'_>) {
         self.learned.add(&r.plasticity);
         self.events += r.synaptic_injections as u64;
         self.fired += r.fired_count as u64;
-        self.total.push(took);
+        self.busy += took;
+        self.max = self.max.max(took);
+        self.pending = Some(took);
     }
 
     /// The phase times of the burst just pushed.
     fn push_phases(&mut self, phases: PhaseTimings) {
-        self.phases.push(phases);
+        if let Some(took) = self.pending.take() {
+            self.kept.push((took, phases));
+        }
     }
 
     fn report(self, workload: String, npu: &RustNPU, build: Duration) -> BenchReport {
-        let n = self.total.len().max(1) as f64;
-        let busy: f64 = self.total.iter().map(Duration::as_secs_f64).sum();
-        let pick = |f: fn(&PhaseTimings) -> Duration| median(self.phases.iter().map(f).collect());
+        let measured = self.kept.seen();
+        let n = measured.max(1) as f64;
+        let busy = self.busy.as_secs_f64();
+        let kept = self.kept.into_kept();
+        let pick =
+            |f: fn(&PhaseTimings) -> Duration| median(kept.iter().map(|k| f(&k.1)).collect());
         let phases = PhaseMedians {
             reset_ms: pick(|p| p.reset),
             injection_ms: pick(|p| p.injection),
@@ -259,17 +401,18 @@ impl Samples {
             archival_ms: pick(|p| p.archival),
             plasticity_ms: pick(|p| p.plasticity),
         };
-        let mut sorted = self.total;
+        let mut sorted: Vec<Duration> = kept.iter().map(|k| k.0).collect();
         sorted.sort();
         BenchReport {
             workload,
             neurons: npu.neuron_count(),
             synapses: npu.synapse_count(),
             build_s: build.as_secs_f64(),
-            bursts: sorted.len() as u64,
+            bursts: measured,
+            stopped_early: false,
             median_ms: quantile_ms(&sorted, 0.5),
             p99_ms: quantile_ms(&sorted, 0.99),
-            max_ms: quantile_ms(&sorted, 1.0),
+            max_ms: self.max.as_secs_f64() * 1e3,
             phases,
             synaptic_events_per_s: if busy > 0.0 {
                 self.events as f64 / busy
@@ -389,8 +532,9 @@ fn synthetic(
     plastic: bool,
     with_ideal: bool,
     snapshot: Option<&std::path::Path>,
+    interrupt: &Interrupt,
 ) -> Result<BenchReport> {
-    let spec = spec_of(a)?;
+    let spec = spec_of(a, plastic)?;
     let t0 = Instant::now();
     let config = NpuConfig {
         parallel: !args.sequential,
@@ -404,23 +548,35 @@ fn synthetic(
         npu.add_stdp_pair(pair)?;
     }
     let build = t0.elapsed();
+    interrupt.defer();
     let mut driver = Driver::new(&spec);
     for _ in 0..args.warmup {
+        if interrupt.requested() {
+            break;
+        }
         driver.stage(&mut npu)?;
         npu.process_burst(None)?;
     }
     let mut samples = Samples::default();
-    let mut fired_log = Vec::with_capacity(args.bursts as usize);
-    for _ in 0..args.bursts {
+    // The engine's fired sets for the ideal kernel, bounded (FIRED_LOG_CAP).
+    let mut fired_log: Vec<Vec<u32>> = Vec::new();
+    let mut logged = 0usize;
+    let mut measured = 0u64;
+    while measured < args.bursts && !interrupt.requested() {
         driver.stage(&mut npu)?;
         let t = Instant::now();
         let r = npu.process_burst(None)?;
         let took = t.elapsed();
-        if with_ideal {
+        if with_ideal
+            && (fired_log.is_empty()
+                || logged.saturating_add(r.fired_neurons.len()) <= FIRED_LOG_CAP)
+        {
+            logged += r.fired_neurons.len();
             fired_log.push(r.fired_neurons.to_vec());
         }
         samples.push_burst(took, &r);
         samples.push_phases(npu.last_phase_timings());
+        measured += 1;
     }
     let label = format!(
         "synthetic neurons={} fanout={} firing={} targets={:?} seed={}{}{}{}",
@@ -438,30 +594,35 @@ fn synthetic(
         if args.sequential { " sequential" } else { "" }
     );
     let mut report = samples.report(label, &npu, build);
+    report.stopped_early = measured < args.bursts;
     if with_ideal {
         let mut ideal = Ideal::from_npu(&npu);
         let ideal_ms = run_ideal(&mut ideal, &fired_log);
         report.ideal_median_ms = Some(ideal_ms);
         report.engine_to_ideal = Some(report.median_ms / ideal_ms.max(1e-9));
     }
-    if let Some(path) = snapshot {
+    // Saving and loading three times is skipped after a signal.
+    if let (Some(path), false) = (snapshot, interrupt.requested()) {
         report.snapshot = Some(snapshot_figures(&mut npu, path)?);
     }
     Ok(report)
 }
 
-fn ideal_only(args: &BenchArgs, a: &SyntheticArgs) -> Result<BenchReport> {
-    let spec = spec_of(a)?;
+fn ideal_only(args: &BenchArgs, a: &SyntheticArgs, interrupt: &Interrupt) -> Result<BenchReport> {
+    let spec = spec_of(a, false)?;
     let t0 = Instant::now();
     let npu = synthetic::build(&spec, NpuConfig::default())?;
     let mut ideal = Ideal::from_npu(&npu);
     let build = t0.elapsed();
+    interrupt.defer();
     // The engine's drive: the same neurons `synthetic` drives at this seed, in
     // the ascending order the engine's fire queue holds them.
     let mut driver = Driver::new(&spec);
     let mut fired = Vec::with_capacity(driver.per_burst());
     let mut samples = Samples::default();
-    for b in 0..args.warmup + args.bursts {
+    let mut b = 0u64;
+    let mut measured = 0u64;
+    while measured < args.bursts && !interrupt.requested() {
         fired.clear();
         fired.extend_from_slice(driver.next_selection());
         fired.sort_unstable();
@@ -474,16 +635,26 @@ fn ideal_only(args: &BenchArgs, a: &SyntheticArgs) -> Result<BenchReport> {
         let took = t.elapsed();
         if b >= args.warmup {
             samples.push(took, PhaseTimings::default(), events, fired.len());
+            measured += 1;
         }
+        b += 1;
     }
     let label = format!(
         "ideal neurons={} fanout={} firing={} targets={:?}",
         a.neurons, a.fanout, a.firing, a.targets
     );
-    Ok(samples.report(label, &npu, build))
+    let mut report = samples.report(label, &npu, build);
+    report.stopped_early = measured < args.bursts;
+    Ok(report)
 }
 
-fn genome(args: &BenchArgs, path: &PathBuf, pattern: &str, seed: u64) -> Result<BenchReport> {
+fn genome(
+    args: &BenchArgs,
+    path: &PathBuf,
+    pattern: BenchPattern,
+    seed: u64,
+    interrupt: &Interrupt,
+) -> Result<BenchReport> {
     let t0 = Instant::now();
     let genome = Genome::from_path(path)?;
     let config = NpuConfig {
@@ -502,28 +673,27 @@ fn genome(args: &BenchArgs, path: &PathBuf, pattern: &str, seed: u64) -> Result<
         .collect();
     let mut stimuli = Vec::new();
     for id in &inputs {
-        let spec = match pattern {
-            "frame" => id.clone(),
-            p => match p.strip_prefix("random:") {
-                Some(f) => format!("random:{id}:{f}"),
-                None => {
-                    return Err(CliError::Usage(format!(
-                        "bad pattern '{p}': expected random:FRACTION or frame"
-                    )))
-                }
-            },
-        };
-        stimuli.push(if pattern == "frame" {
-            Stimulus::parse_stimulate(&spec, &npu)?
-        } else {
-            Stimulus::parse_pattern(&spec, &npu, seed)?
+        stimuli.push(match pattern {
+            BenchPattern::Frame => Stimulus::parse_stimulate(id, &npu)?,
+            BenchPattern::Random(fraction) => Stimulus::pattern(
+                &PatternSpec::Random {
+                    id: id.clone(),
+                    fraction,
+                    hold: 1,
+                },
+                &npu,
+                seed,
+            )?,
         });
     }
+    interrupt.defer();
     let mut voxels = Voxels::default();
     let mut samples = Samples::default();
-    for b in 0..args.warmup + args.bursts {
+    let mut b = 0u64;
+    let mut measured = 0u64;
+    while measured < args.bursts && !interrupt.requested() {
         for s in &mut stimuli {
-            s.stage(&mut npu, b + 1, &mut voxels)?;
+            s.stage(&mut npu, b.saturating_add(1), &mut voxels)?;
         }
         let t = Instant::now();
         let r = npu.process_burst(None)?;
@@ -531,9 +701,15 @@ fn genome(args: &BenchArgs, path: &PathBuf, pattern: &str, seed: u64) -> Result<
         if b >= args.warmup {
             samples.push_burst(took, &r);
             samples.push_phases(npu.last_phase_timings());
+            measured += 1;
         }
+        b += 1;
     }
-    Ok(samples.report(
+    let pattern = match pattern {
+        BenchPattern::Frame => "frame".to_string(),
+        BenchPattern::Random(f) => format!("random:{f}"),
+    };
+    let mut report = samples.report(
         format!(
             "genome {} pattern={pattern} ({} input areas)",
             path.display(),
@@ -541,66 +717,78 @@ fn genome(args: &BenchArgs, path: &PathBuf, pattern: &str, seed: u64) -> Result<
         ),
         &npu,
         build,
-    ))
+    );
+    report.stopped_early = measured < args.bursts;
+    Ok(report)
 }
 
 pub fn bench(args: BenchArgs) -> Result<ExitCode> {
-    if args.bursts == 0 {
-        return Err(CliError::Usage("--bursts must be at least 1".into()));
-    }
+    // Until a workload is built, a signal ends the process at once.
+    let interrupt = Interrupt::install();
     let report = match &args.workload {
         Workload::Synthetic {
             net,
             plastic,
             snapshot,
-        } => synthetic(&args, net, *plastic, true, snapshot.as_deref())?,
-        Workload::Ideal(a) => ideal_only(&args, a)?,
+        } => synthetic(&args, net, *plastic, true, snapshot.as_deref(), &interrupt)?,
+        Workload::Ideal(a) => ideal_only(&args, a, &interrupt)?,
         Workload::Genome {
             genome: path,
             pattern,
             seed,
-        } => genome(&args, path, pattern, *seed)?,
+        } => genome(&args, path, *pattern, *seed, &interrupt)?,
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
         return Ok(ExitCode::SUCCESS);
     }
     let r = &report;
-    println!("workload          {}", r.workload);
-    println!("neurons           {}", r.neurons);
-    println!("synapses          {}", r.synapses);
-    println!("build             {:.3} s", r.build_s);
-    println!("bursts measured   {}", r.bursts);
-    println!(
+    outln!("workload          {}", r.workload);
+    outln!("neurons           {}", r.neurons);
+    outln!("synapses          {}", r.synapses);
+    outln!("build             {:.3} s", r.build_s);
+    outln!(
+        "bursts measured   {}{}",
+        r.bursts,
+        if r.stopped_early {
+            " (stopped early)"
+        } else {
+            ""
+        }
+    );
+    outln!(
         "burst time        median {:.3} ms, p99 {:.3} ms, max {:.3} ms",
-        r.median_ms, r.p99_ms, r.max_ms
+        r.median_ms,
+        r.p99_ms,
+        r.max_ms
     );
     let p = &r.phases;
-    println!(
+    outln!(
         "phases (median)   0 reset {:.3}, 1a-c injection {:.3}, 1d propagation {:.3}, 2 dynamics {:.3}, 3 archival {:.3}, 3 plasticity {:.3} ms",
         p.reset_ms, p.injection_ms, p.propagation_ms, p.dynamics_ms, p.archival_ms, p.plasticity_ms
     );
-    println!("synaptic events   {:.1} M/s", r.synaptic_events_per_s / 1e6);
-    println!("fired per burst   {:.1}", r.fired_per_burst);
+    outln!("synaptic events   {:.1} M/s", r.synaptic_events_per_s / 1e6);
+    outln!("fired per burst   {:.1}", r.fired_per_burst);
     if !r.plasticity {
-        println!("plasticity        off");
+        outln!("plasticity        off");
     } else if r.stdp_pairs == 0 {
-        println!("plasticity        on (no STDP pairs)");
+        outln!("plasticity        on (no STDP pairs)");
     } else {
-        println!(
+        outln!(
             "plasticity        on: {} STDP pairs, {:.1} synapse updates per burst",
-            r.stdp_pairs, r.stdp_updates_per_burst
+            r.stdp_pairs,
+            r.stdp_updates_per_burst
         );
     }
-    println!("peak memory       {:.1} MiB", r.peak_rss_mib);
+    outln!("peak memory       {:.1} MiB", r.peak_rss_mib);
     if let (Some(i), Some(ratio)) = (r.ideal_median_ms, r.engine_to_ideal) {
-        println!("ideal kernel      median {i:.3} ms -> engine / ideal = {ratio:.2}");
+        outln!("ideal kernel      median {i:.3} ms -> engine / ideal = {ratio:.2}");
     }
     if let Some(s) = &r.snapshot {
-        println!(
+        outln!(
             "snapshot          save {:.2} s, load {:.2} s, file {:.1} MiB = {:.2} x the arrays in memory ({:.1} MiB)",
             s.save_s,
             s.load_s,

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use feagi_genome::DEFAULT_MAX_SYNAPSES;
+use feagi_types::MAX_REGULAR_NEURONS;
 use serde_json::{json, Map, Value};
 
 use crate::bench::TargetsArg;
@@ -19,11 +21,13 @@ use crate::error::{CliError, Result};
 
 #[derive(Args, Debug)]
 pub struct GenGenomeArgs {
-    /// Regular neurons in total (split over four areas).
-    #[arg(long, default_value_t = 1_200_000)]
+    /// Regular neurons in total (split over four areas), 4..=50000000 (the
+    /// most a genome may develop).
+    #[arg(long, default_value_t = 1_200_000, value_parser = parse_neurons)]
     pub neurons: u32,
-    /// Synapses per neuron.
-    #[arg(long, default_value_t = 100)]
+    /// Synapses per neuron, 1..=10000; neurons x fanout at most 1e9 (the
+    /// loader's default synapse budget) unless --force.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub fanout: u32,
     #[arg(long, value_enum, default_value_t = TargetsArg::Random)]
     pub targets: TargetsArg,
@@ -33,6 +37,26 @@ pub struct GenGenomeArgs {
     /// Where to write the genome.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+    /// Write a genome over the synapse budget anyway: `run`, `validate` and
+    /// `inspect` refuse it, the Rust API loads it with a larger
+    /// `LoadOptions::max_synapses` (`RustNPU::from_genome_with_options`).
+    /// The neuron limit still holds.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `--neurons`: 4 (one per area) up to the regular-neuron limit.
+fn parse_neurons(text: &str) -> std::result::Result<u32, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (4..=MAX_REGULAR_NEURONS).contains(n))
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| {
+            format!(
+                "expected 4..={MAX_REGULAR_NEURONS} neurons (a genome may develop at most {MAX_REGULAR_NEURONS} regular neurons)"
+            )
+        })
 }
 
 const AREAS: [(&str, &str, &str, f64); 4] = [
@@ -47,8 +71,21 @@ pub fn generate(args: &GenGenomeArgs) -> Result<Value> {
     if args.neurons < 4 {
         return Err(CliError::Usage("--neurons must be at least 4".into()));
     }
+    if args.neurons as u64 > MAX_REGULAR_NEURONS {
+        return Err(CliError::Usage(format!(
+            "--neurons {} is over the {MAX_REGULAR_NEURONS} regular neurons a genome may develop: the loader would refuse it",
+            args.neurons
+        )));
+    }
     if args.fanout == 0 || args.fanout > 10_000 {
         return Err(CliError::Usage("--fanout must lie in 1..=10000".into()));
+    }
+    let synapses = args.neurons as u64 * args.fanout as u64;
+    if synapses > DEFAULT_MAX_SYNAPSES && !args.force {
+        return Err(CliError::Usage(format!(
+            "--neurons {} x --fanout {} = {synapses} synapses, over the loader's synapse budget of {DEFAULT_MAX_SYNAPSES}: run, validate and inspect would refuse it (--force writes it anyway)",
+            args.neurons, args.fanout
+        )));
     }
     let per_area = args.neurons / 4;
     let mut blueprint = Map::new();
@@ -102,7 +139,7 @@ pub fn gen_genome(args: GenGenomeArgs) -> Result<ExitCode> {
     let file = std::fs::File::create(&args.output).map_err(|e| CliError::write(&args.output, e))?;
     serde_json::to_writer(std::io::BufWriter::new(file), &genome)
         .map_err(|e| CliError::write(&args.output, std::io::Error::other(e)))?;
-    eprintln!(
+    errln!(
         "wrote {} ({} neurons in 4 areas, {} synapses per neuron, {:?} targets)",
         args.output.display(),
         args.neurons,

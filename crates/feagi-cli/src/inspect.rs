@@ -253,17 +253,18 @@ fn inspect_snapshot(path: &Path, json: bool) -> Result<ExitCode> {
         memory_neurons_long_term: long_term,
     };
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "snapshot  {} (format version {})",
-        report.snapshot, report.format_version
+        report.snapshot,
+        report.format_version
     );
-    println!(
+    outln!(
         "burst     {} (seed {}, plasticity {}, genome {})",
         report.burst,
         report.seed,
@@ -274,10 +275,16 @@ fn inspect_snapshot(path: &Path, json: bool) -> Result<ExitCode> {
             "not recorded"
         }
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:>5} {:<10} {:<24} {:<7} {:<14} {:>9} {:>9}",
-        "index", "id", "name", "kind", "dimensions", "neurons", "memory"
+        "index",
+        "id",
+        "name",
+        "kind",
+        "dimensions",
+        "neurons",
+        "memory"
     );
     for a in &report.areas {
         let dims = format!(
@@ -285,22 +292,28 @@ fn inspect_snapshot(path: &Path, json: bool) -> Result<ExitCode> {
             a.dimensions[0], a.dimensions[1], a.dimensions[2]
         );
         let name: String = a.name.chars().take(24).collect();
-        println!(
+        outln!(
             "{:>5} {:<10} {:<24} {:<7} {:<14} {:>9} {:>9}",
-            a.index, a.cortical_id, name, a.kind, dims, a.neurons, a.memory_neurons
+            a.index,
+            a.cortical_id,
+            name,
+            a.kind,
+            dims,
+            a.neurons,
+            a.memory_neurons
         );
     }
-    println!();
+    outln!();
     print_stdp(&report.stdp_pairs);
     print_memory(&report.memory_areas);
-    println!(
+    outln!(
         "learned state: {} STDP pairs, {} memory neurons alive ({} long-term, {} ever created)",
         report.stdp_pairs.len(),
         report.memory_neurons_alive,
         report.memory_neurons_long_term,
         report.memory_neurons_created
     );
-    println!(
+    outln!(
         "total: {} areas, {} neurons, {} synapses",
         report.areas.len(),
         report.neurons,
@@ -386,24 +399,25 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
         warnings: genome.warnings().to_vec(),
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "genome    {} ({})",
         report.genome,
         report.title.as_deref().unwrap_or("untitled")
     );
-    println!("version   {}", report.version);
-    println!(
+    outln!("version   {}", report.version);
+    outln!(
         "physiology: simulation_timestep {} s -> {:.1} Hz burst rate",
-        timestep, report.burst_rate_hz
+        timestep,
+        report.burst_rate_hz
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:>5} {:<10} {:<24} {:<7} {:<14} {:>4} {:>9} {:>9} {:>9} {:>9}  morphologies",
         "index",
         "id",
@@ -426,7 +440,7 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
             .first_neuron
             .map(|f| f.to_string())
             .unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "{:>5} {:<10} {:<24} {:<7} {:<14} {:>4} {:>9} {:>9} {:>9} {:>9}  {}",
             a.index,
             a.cortical_id,
@@ -441,9 +455,9 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
             a.morphologies.join(", ")
         );
     }
-    println!();
+    outln!();
     print_plastic(&report);
-    println!(
+    outln!(
         "total: {} areas, {} neurons, {} synapses, {} warnings",
         report.areas.len(),
         report.neurons,
@@ -461,16 +475,23 @@ fn print_plastic(report: &Report) {
 
 fn print_stdp(stdp_pairs: &[StdpRow]) {
     if !stdp_pairs.is_empty() {
-        println!(
+        outln!(
             "STDP pairs ({}, as registered after development):",
             stdp_pairs.len()
         );
-        println!(
+        outln!(
             "  {:<10}    {:<10} {:>5} {:>5} {:>5} {:>7}  {:<13} {:>9}",
-            "source", "destination", "C", "Lp", "Ld", "window", "bidirectional", "synapses"
+            "source",
+            "destination",
+            "C",
+            "Lp",
+            "Ld",
+            "window",
+            "bidirectional",
+            "synapses"
         );
         for p in stdp_pairs {
-            println!(
+            outln!(
                 "  {:<10} -> {:<10} {:>5} {:>5} {:>5} {:>7}  {:<13} {:>9}",
                 p.source,
                 p.destination,
@@ -482,14 +503,14 @@ fn print_stdp(stdp_pairs: &[StdpRow]) {
                 p.synapses
             );
         }
-        println!();
+        outln!();
     }
 }
 
 fn print_memory(memory_areas: &[MemoryRow]) {
     if !memory_areas.is_empty() {
-        println!("memory areas ({}):", memory_areas.len());
-        println!(
+        outln!("memory areas ({}):", memory_areas.len());
+        outln!(
             "  {:<10} {:>5} {:>14} {:>13} {:>20} {:>22}  upstream; twins",
             "id",
             "index",
@@ -504,7 +525,7 @@ fn print_memory(memory_areas: &[MemoryRow]) {
                 .iter()
                 .map(|t| format!("{} -> {}", t.of, t.twin))
                 .collect();
-            println!(
+            outln!(
                 "  {:<10} {:>5} {:>14} {:>13} {:>20} {:>22}  {}; {}",
                 m.cortical_id,
                 m.index,
@@ -524,6 +545,6 @@ fn print_memory(memory_areas: &[MemoryRow]) {
                 }
             );
         }
-        println!();
+        outln!();
     }
 }

@@ -2,7 +2,13 @@
 //! are stacked by area (each area a colour band, at least 3 pixels high),
 //! with an area legend on the right and a per-area firing-rate panel below
 //! (moving average over 2 % of the run).
-//! The image is always 1200 x 800 pixels.
+//! The image is always 1200 x 800 pixels, and the time axis spans the bursts
+//! actually run (a run stopped early fills the plot too).
+//!
+//! Memory is bounded whatever the length of the run: bursts are gathered
+//! into at most [`MAX_BINS`] time bins of equal width (fewer in genomes of
+//! thousands of areas); when they are all
+//! used, neighbouring bins merge pairwise and the width doubles.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -38,6 +44,13 @@ const PALETTE: [[u8; 3]; 12] = [
     [128, 64, 0],
 ];
 
+/// Most time bins kept; a full set merges into half as many, twice as wide.
+/// At least twice the plot width, so a long run keeps full resolution.
+pub const MAX_BINS: usize = 2048;
+/// Per-area firing counts kept at most (32 MiB): a genome with more than
+/// 2048 areas keeps fewer bins (at least 64).
+const MAX_RATE_CELLS: usize = 1 << 22;
+
 /// One area's band of rows.
 pub struct Band {
     pub label: String,
@@ -48,20 +61,28 @@ pub struct Band {
 }
 
 pub struct Raster {
-    planned_bursts: u64,
     bands: Vec<Band>,
-    /// Per pixel of the raster: 0 empty, else band index + 1.
+    /// Per time bin, per pixel row of the raster: 0 empty, else band index + 1.
     cells: Vec<u16>,
-    /// Per area, fired count per burst.
-    fired: Vec<Vec<u32>>,
+    /// Per time bin, per area: firings.
+    fired: Vec<u64>,
+    /// Time bins in use.
+    bins: usize,
+    /// Bursts per bin.
+    width: u64,
+    /// Bursts in the last bin (1..=width once a burst began).
+    in_last: u64,
+    /// Bins kept at most (even).
+    max_bins: usize,
 }
 
 impl Raster {
     /// `areas`: (label, first neuron id, neuron count) in id order.
-    pub fn new(planned_bursts: u64, areas: Vec<(String, u32, u32)>) -> Raster {
+    pub fn new(areas: Vec<(String, u32, u32)>) -> Raster {
         let total: u64 = areas.iter().map(|a| a.2 as u64).sum::<u64>().max(1);
-        let spare = RASTER_H.saturating_sub(MIN_BAND * areas.len() as u32) as u64;
-        let mut y = 0;
+        let count = u32::try_from(areas.len()).unwrap_or(u32::MAX);
+        let spare = RASTER_H.saturating_sub(MIN_BAND.saturating_mul(count)) as u64;
+        let mut y = 0u32;
         let bands = areas
             .into_iter()
             .map(|(label, first_neuron, neurons)| {
@@ -70,58 +91,112 @@ impl Raster {
                     label,
                     first_neuron,
                     neurons,
-                    y0: y,
-                    y1: (y + h).min(RASTER_H),
+                    y0: y.min(RASTER_H),
+                    y1: y.saturating_add(h).min(RASTER_H),
                 };
-                y += h;
+                y = y.saturating_add(h);
                 band
             })
             .collect::<Vec<_>>();
-        let fired = vec![Vec::new(); bands.len()];
+        let max_bins = (MAX_RATE_CELLS / bands.len().max(1)).clamp(64, MAX_BINS) & !1;
         Raster {
-            planned_bursts: planned_bursts.max(1),
             bands,
-            cells: vec![0; (PLOT_W * RASTER_H) as usize],
-            fired,
+            cells: Vec::new(),
+            fired: Vec::new(),
+            bins: 0,
+            width: 1,
+            in_last: 0,
+            max_bins,
         }
     }
 
-    fn columns(&self, burst: u64) -> (u32, u32) {
-        let n = self.planned_bursts;
-        let x0 = ((burst - 1) * PLOT_W as u64 / n) as u32;
-        let x1 = ((burst * PLOT_W as u64 / n) as u32).max(x0 + 1).min(PLOT_W);
-        (x0, x1)
+    /// Bursts begun so far.
+    pub fn bursts(&self) -> u64 {
+        match self.bins {
+            0 => 0,
+            b => (b as u64 - 1) * self.width + self.in_last,
+        }
     }
 
-    /// Starts a new burst (1-based).
+    /// Starts a new burst.
     pub fn begin_burst(&mut self) {
-        for f in &mut self.fired {
-            f.push(0);
+        if self.bins > 0 && self.in_last < self.width {
+            self.in_last += 1;
+            return;
         }
+        if self.bins >= self.max_bins {
+            self.merge_pairs();
+        }
+        let rows = RASTER_H as usize;
+        let areas = self.bands.len();
+        self.bins += 1;
+        self.cells.resize(self.bins * rows, 0);
+        self.fired.resize(self.bins * areas, 0);
+        self.in_last = 1;
     }
 
-    /// Marks neuron `id` of band `band` as fired in `burst`.
-    pub fn mark(&mut self, burst: u64, band: usize, id: u32) {
+    /// Halves the bins: bin i becomes bins 2i and 2i+1 together.
+    fn merge_pairs(&mut self) {
+        let rows = RASTER_H as usize;
+        let areas = self.bands.len();
+        let half = self.bins / 2;
+        for i in 0..half {
+            for y in 0..rows {
+                let (a, b) = (
+                    self.cells[2 * i * rows + y],
+                    self.cells[(2 * i + 1) * rows + y],
+                );
+                self.cells[i * rows + y] = a.max(b);
+            }
+            for k in 0..areas {
+                self.fired[i * areas + k] =
+                    self.fired[2 * i * areas + k] + self.fired[(2 * i + 1) * areas + k];
+            }
+        }
+        self.bins = half;
+        self.cells.truncate(half * rows);
+        self.fired.truncate(half * areas);
+        self.width = self.width.saturating_mul(2);
+        self.in_last = self.width;
+    }
+
+    /// Marks neuron `id` of band `band` as fired in the current burst.
+    pub fn mark(&mut self, band: usize, id: u32) {
         let Some(b) = self.bands.get(band) else {
             return;
         };
-        if burst > self.planned_bursts {
+        let Some(bin) = self.bins.checked_sub(1) else {
             return;
-        }
+        };
         // Memory neurons (ids from 50 000 000 up, SPEC §6.2) lie outside the
         // area's id range: they wrap around into its band.
         let local = (id.saturating_sub(b.first_neuron) % b.neurons.max(1)) as u64;
         let rows = b.y1.saturating_sub(b.y0) as u64;
-        let y = b.y0 + (local * rows / b.neurons.max(1) as u64) as u32;
-        if y >= RASTER_H {
+        let y = b.y0 as u64 + local * rows / b.neurons.max(1) as u64;
+        if y >= RASTER_H as u64 {
             return;
         }
-        let (x0, x1) = self.columns(burst);
-        for x in x0..x1 {
-            self.cells[(y * PLOT_W + x) as usize] = band as u16 + 1;
-        }
-        if let Some(last) = self.fired[band].last_mut() {
-            *last += 1;
+        // Only the colour matters: the palette index + 1.
+        self.cells[bin * RASTER_H as usize + y as usize] = (band % PALETTE.len()) as u16 + 1;
+        self.fired[bin * self.bands.len() + band] += 1;
+    }
+
+    /// Plot columns x0..x1 of time bin `bin`.
+    fn columns(&self, bin: usize) -> (u32, u32) {
+        let n = self.bins.max(1) as u64;
+        let x0 = (bin as u64 * PLOT_W as u64 / n) as u32;
+        let x1 = (((bin as u64 + 1) * PLOT_W as u64 / n) as u32)
+            .max(x0 + 1)
+            .min(PLOT_W);
+        (x0, x1)
+    }
+
+    /// Bursts in time bin `bin`.
+    fn bursts_in(&self, bin: usize) -> u64 {
+        if bin + 1 == self.bins {
+            self.in_last
+        } else {
+            self.width
         }
     }
 
@@ -141,23 +216,27 @@ impl Raster {
                 );
             }
         }
-        for y in 0..RASTER_H {
-            for x in 0..PLOT_W {
-                let c = self.cells[(y * PLOT_W + x) as usize];
+        let rows = RASTER_H as usize;
+        for bin in 0..self.bins {
+            let (x0, x1) = self.columns(bin);
+            for y in 0..rows {
+                let c = self.cells[bin * rows + y];
                 if c > 0 {
-                    img.set(
-                        PLOT_X + x,
-                        RASTER_Y + y,
-                        PALETTE[(c as usize - 1) % PALETTE.len()],
-                    );
+                    for x in x0..x1 {
+                        img.set(
+                            PLOT_X + x,
+                            RASTER_Y + y as u32,
+                            PALETTE[(c as usize - 1) % PALETTE.len()],
+                        );
+                    }
                 }
             }
         }
         img.frame(PLOT_X, RASTER_Y, PLOT_W, RASTER_H);
         img.text(PLOT_X, RASTER_Y + RASTER_H + 8, "burst 1", [60, 60, 60]);
-        let end = format!("burst {}", self.planned_bursts);
+        let end = format!("burst {}", self.bursts().max(1));
         img.text(
-            PLOT_X + PLOT_W - 8 * end.len() as u32,
+            (PLOT_X + PLOT_W).saturating_sub(8 * end.len() as u32),
             RASTER_Y + RASTER_H + 8,
             &end,
             [60, 60, 60],
@@ -166,15 +245,18 @@ impl Raster {
         // Firing-rate panel: fraction of each area firing per burst, as a
         // moving average over ~2 % of the run so one-neuron areas do not
         // paint the panel with 0/100 % flicker.
-        let window = (self.planned_bursts as usize / 50).max(1);
+        let window = (self.bins / 50).max(1);
+        let areas = self.bands.len();
         let rates: Vec<Vec<f64>> = self
             .bands
             .iter()
-            .zip(&self.fired)
-            .map(|(b, f)| {
-                let raw: Vec<f64> = f
-                    .iter()
-                    .map(|&n| n as f64 / b.neurons.max(1) as f64)
+            .enumerate()
+            .map(|(k, b)| {
+                let raw: Vec<f64> = (0..self.bins)
+                    .map(|bin| {
+                        self.fired[bin * areas + k] as f64
+                            / (b.neurons.max(1) as f64 * self.bursts_in(bin).max(1) as f64)
+                    })
                     .collect();
                 moving_average(&raw, window)
             })
@@ -194,8 +276,8 @@ impl Raster {
         for (i, r) in rates.iter().enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
             let mut previous: Option<u32> = None;
-            for (k, rate) in r.iter().enumerate() {
-                let (x0, x1) = self.columns(k as u64 + 1);
+            for (bin, rate) in r.iter().enumerate() {
+                let (x0, x1) = self.columns(bin);
                 let y = RATE_Y + RATE_H - 1 - ((rate / peak) * (RATE_H - 1) as f64).round() as u32;
                 let (lo, hi) = match previous {
                     Some(p) => (p.min(y), p.max(y)),
@@ -213,9 +295,17 @@ impl Raster {
         img.frame(PLOT_X, RATE_Y, PLOT_W, RATE_H);
         // Legend.
         img.text(LEGEND_X, RASTER_Y - 14, "areas", [0, 0, 0]);
-        let step = ((HEIGHT - RASTER_Y - 10) / self.bands.len().max(1) as u32).clamp(4, 12);
+        let count = u32::try_from(self.bands.len()).unwrap_or(u32::MAX).max(1);
+        let step = ((HEIGHT - RASTER_Y - 10) / count).clamp(4, 12);
         for (i, b) in self.bands.iter().enumerate() {
-            let y = RASTER_Y + i as u32 * step;
+            let Some(y) = u32::try_from(i)
+                .ok()
+                .and_then(|i| i.checked_mul(step))
+                .and_then(|d| d.checked_add(RASTER_Y))
+                .filter(|&y| y < HEIGHT)
+            else {
+                break;
+            };
             img.fill(LEGEND_X, y, 8, step.min(8), PALETTE[i % PALETTE.len()]);
             if step >= 9 {
                 let label: String = b.label.chars().take(29).collect();
@@ -299,5 +389,52 @@ impl Image {
         let mut writer = encoder.write_header().map_err(io)?;
         writer.write_image_data(&self.pixels).map_err(io)?;
         writer.finish().map_err(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raster(areas: usize) -> Raster {
+        Raster::new(
+            (0..areas)
+                .map(|k| (format!("area {k}"), k as u32 * 10, 10))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn time_bins_merge_so_memory_stays_bounded() {
+        let mut r = raster(3);
+        for b in 0..10_000u64 {
+            r.begin_burst();
+            r.mark((b % 3) as usize, (b % 3) as u32 * 10 + (b % 10) as u32);
+            assert!(r.bins <= MAX_BINS);
+        }
+        assert_eq!(r.bursts(), 10_000);
+        assert!(r.bins > MAX_BINS / 2 - 1, "{}", r.bins);
+        assert_eq!(r.cells.len(), r.bins * RASTER_H as usize);
+        assert_eq!(r.fired.len(), r.bins * 3);
+        // Every firing is still counted once.
+        assert_eq!(r.fired.iter().sum::<u64>(), 10_000);
+        let dir = tempfile::tempdir().unwrap();
+        r.write(&dir.path().join("r.png"), "t").unwrap();
+    }
+
+    #[test]
+    fn many_areas_keep_fewer_bins_and_out_of_range_marks_are_ignored() {
+        let mut r = raster(70_000);
+        assert!(r.max_bins >= 64 && r.max_bins * 70_000 <= MAX_RATE_CELLS.max(64 * 70_000));
+        r.mark(0, 0); // before any burst
+        for _ in 0..200 {
+            r.begin_burst();
+            r.mark(69_999, u32::MAX);
+            r.mark(80_000, 0);
+        }
+        assert_eq!(r.bursts(), 200);
+        assert!(r.bins <= r.max_bins);
+        let dir = tempfile::tempdir().unwrap();
+        r.write(&dir.path().join("r.png"), "t").unwrap();
     }
 }

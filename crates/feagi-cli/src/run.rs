@@ -1,9 +1,7 @@
 //! `feagi-npu run`: grow a genome, drive it and report what it did.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -13,10 +11,11 @@ use feagi_types::memory::is_memory_neuron_id;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::{CliError, Result};
+use crate::interrupt::Interrupt;
 use crate::raster::Raster;
 use crate::record::Recorder;
-use crate::stimulus::{Stimulus, Voxels};
-use crate::summary::{quantile_ms, AreaActivity, PlasticitySummary, RunSummary};
+use crate::stimulus::{PatternSpec, StimulateSpec, Stimulus, Voxels};
+use crate::summary::{quantile_ms, AreaActivity, PlasticitySummary, Reservoir, RunSummary};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -28,20 +27,25 @@ pub struct RunArgs {
     /// genome: burst numbers, learned weights and memory carry on.
     #[arg(long, value_name = "SNAPSHOT")]
     pub resume: Option<PathBuf>,
-    /// Save the whole brain to FILE when the run ends (also on Ctrl-C),
-    /// atomically: the file is either the old snapshot or the new one.
+    /// Save the whole brain to FILE when the run ends (also on Ctrl-C,
+    /// SIGTERM or SIGHUP), atomically: the file is either the old snapshot or
+    /// the new one.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
-    /// Also save every N bursts (to the --save file).
-    #[arg(long, value_name = "N", requires = "save")]
+    /// Also save every N bursts (to the --save file); N >= 1.
+    #[arg(long, value_name = "N", requires = "save", value_parser = clap::value_parser!(u64).range(1..))]
     pub save_every: Option<u64>,
-    /// Number of bursts to run.
+    /// Number of bursts to run (any number: nothing is allocated per burst
+    /// in advance, and memory stays bounded however long the run).
     #[arg(long, default_value_t = 1000)]
     pub bursts: u64,
-    /// Pace bursts at this many per second (default: as fast as possible). A burst
-    /// that ends late starts the next at once; more than one period behind, the
-    /// schedule restarts from now (no catch-up bursts).
-    #[arg(long, value_name = "F")]
+    /// Pace bursts at this many per second (default: as fast as possible);
+    /// at least 1e-6. A burst that ends late starts the next at once; more
+    /// than one period behind, the schedule restarts from now (no catch-up
+    /// bursts). No wait follows the last burst. Ctrl-C, SIGTERM or SIGHUP
+    /// stops the run after the burst under way and cuts a wait short (within
+    /// 20 ms), whatever the period.
+    #[arg(long, value_name = "F", value_parser = parse_hz)]
     pub hz: Option<f64>,
     /// Seed of synaptogenesis and of generated input patterns.
     #[arg(long, default_value_t = 0)]
@@ -50,18 +54,20 @@ pub struct RunArgs {
     #[allow(rustdoc::broken_intra_doc_links)]
     /// Constant input every burst: CORTICAL_ID[@X,Y,Z][=P]. Without a voxel the
     /// whole area; P defaults to the area's firing threshold (at least 1). Repeatable.
-    #[arg(long, value_name = "SPEC")]
-    pub stimulate: Vec<String>,
+    #[arg(long, value_name = "SPEC", value_parser = StimulateSpec::parse)]
+    pub stimulate: Vec<StimulateSpec>,
     #[allow(rustdoc::broken_intra_doc_links)]
     /// Generated input every burst: random:CORTICAL_ID:FRACTION[:HOLD] (seeded
     /// random voxels, drawn afresh every HOLD bursts, default 1, and held in
     /// between) or bar:CORTICAL_ID (a plane sweeping along x). Repeatable.
-    #[arg(long, value_name = "SPEC")]
-    pub pattern: Vec<String>,
-    /// Write every fired neuron to FILE: CSV, or JSON Lines when FILE ends in .jsonl.
+    #[arg(long, value_name = "SPEC", value_parser = PatternSpec::parse)]
+    pub pattern: Vec<PatternSpec>,
+    /// Write every fired neuron to FILE: CSV, or JSON Lines when FILE ends in
+    /// .jsonl. Complete (no cut-off row) after Ctrl-C, SIGTERM or SIGHUP too.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Write a 1200x800 raster plot (PNG) of the run.
+    /// Write a 1200x800 raster plot (PNG) of the run; its time axis spans the
+    /// bursts run.
     #[arg(long, value_name = "FILE.png")]
     pub raster: Option<PathBuf>,
     /// Print the summary as JSON on stdout: one object with stable snake_case
@@ -75,6 +81,22 @@ pub struct RunArgs {
     pub no_plasticity: bool,
 }
 
+/// `--hz`: a finite rate of at least [`feagi_runtime::MIN_FREQUENCY_HZ`].
+fn parse_hz(text: &str) -> std::result::Result<f64, String> {
+    let bad = || {
+        format!(
+            "expected a number of bursts per second of at least {}",
+            feagi_runtime::MIN_FREQUENCY_HZ
+        )
+    };
+    let hz: f64 = text.trim().parse().map_err(|_| bad())?;
+    feagi_runtime::period_from_hz(hz).map_err(|_| bad())?;
+    Ok(hz)
+}
+
+/// Burst times kept for the quantiles: 2^20 (16 MiB), then a sample.
+const BURST_TIME_SAMPLE: usize = 1 << 20;
+
 pub fn load_genome(path: Option<&PathBuf>) -> Result<(Genome, String)> {
     match path {
         Some(p) => Ok((Genome::from_path(p)?, p.display().to_string())),
@@ -85,32 +107,39 @@ pub fn load_genome(path: Option<&PathBuf>) -> Result<(Genome, String)> {
     }
 }
 
-/// Stops the run after the current burst on Ctrl-C.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let f = flag.clone();
-    // If a handler cannot be installed the run simply cannot be interrupted cleanly.
-    let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
-    flag
+/// Fails (status 1) when `path` cannot become a file: its folder is missing
+/// or it is a folder itself.
+fn check_writable_place(path: &Path) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let problem = if !dir.is_dir() {
+        "no such directory"
+    } else if path.is_dir() {
+        "it is a directory"
+    } else {
+        return Ok(());
+    };
+    Err(CliError::write(path, std::io::Error::other(problem)))
 }
 
 pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
-    // Checked before the genome loads, so a typo fails fast.
+    // Until `defer` below, a signal ends the process at once: nothing is written yet.
+    let interrupt = Interrupt::install();
+    // `--hz` was checked by clap before the genome loads, so a typo fails fast.
     let period = args
         .hz
         .map(|hz| {
-            feagi_runtime::period_from_hz(hz).map_err(|_| {
-                CliError::Usage(format!(
-                    "--hz must be a positive number of at least {}, got {hz}",
-                    feagi_runtime::MIN_FREQUENCY_HZ
-                ))
-            })
+            feagi_runtime::period_from_hz(hz).map_err(|_| CliError::Usage(format!("bad --hz {hz}")))
         })
         .transpose()?;
-    if args.save_every == Some(0) {
-        return Err(CliError::Usage(
-            "--save-every must be at least 1 burst".to_string(),
-        ));
+    // Output paths too, so a long run never ends in a file it cannot write.
+    for path in [&args.record, &args.raster, &args.save]
+        .into_iter()
+        .flatten()
+    {
+        check_writable_place(path)?;
     }
     let (mut npu, label) = match &args.resume {
         Some(path) => {
@@ -134,8 +163,10 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             };
             let mut npu = RustNPU::from_genome(&genome, config)?;
             npu.set_genome_source(Some(match &args.genome {
-                Some(path) => std::fs::read_to_string(path)
-                    .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?,
+                Some(path) => std::fs::read_to_string(path).map_err(|e| CliError::Read {
+                    path: path.clone(),
+                    source: e,
+                })?,
                 None => feagi_genome::default_genome_json().to_string(),
             }));
             (npu, label)
@@ -145,11 +176,14 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
 
     let mut stimuli = Vec::new();
     for spec in &args.stimulate {
-        stimuli.push(Stimulus::parse_stimulate(spec, &npu)?);
+        stimuli.push(Stimulus::stimulate(spec, &npu)?);
     }
     for spec in &args.pattern {
-        stimuli.push(Stimulus::parse_pattern(spec, &npu, args.seed)?);
+        stimuli.push(Stimulus::pattern(spec, &npu, args.seed)?);
     }
+    // From here on a signal stops the run after the current burst, and every
+    // output below is finished and closed.
+    interrupt.defer();
     let mut recorder = args.record.as_deref().map(Recorder::create).transpose()?;
     let areas: Vec<_> = npu
         .areas()
@@ -165,15 +199,19 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         .collect();
     let mut raster = args.raster.as_ref().map(|_| {
         Raster::new(
-            args.bursts,
             areas
                 .iter()
-                .map(|(_, id, name, first, n)| (format!("{id} {name}"), *first, *n as u32))
+                .map(|(_, id, name, first, n)| {
+                    (
+                        format!("{id} {name}"),
+                        *first,
+                        u32::try_from(*n).unwrap_or(u32::MAX),
+                    )
+                })
                 .collect(),
         )
     });
 
-    let stop = interrupt_flag();
     let progress = ProgressBar::with_draw_target(Some(args.bursts), ProgressDrawTarget::hidden());
     progress.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} bursts  {msg}")
@@ -183,7 +221,9 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
 
     let mut fired_per_area = vec![0u64; areas.len()];
     let mut memory_fired_per_area = vec![0u64; areas.len()];
-    let mut burst_times = Vec::with_capacity(args.bursts as usize);
+    // Grown as bursts run and bounded: never sized from --bursts.
+    let mut burst_times = Reservoir::new(BURST_TIME_SAMPLE);
+    let mut max_burst = Duration::ZERO;
     let mut voxels = Voxels::default();
     let mut total_fired = 0u64;
     let mut learned = PlasticityStats::default();
@@ -191,15 +231,20 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let start = Instant::now();
     let mut pacer = period.map(|p| Pacer::new(p, start));
     let mut done = 0u64;
-    while done < args.bursts && !stop.load(Ordering::SeqCst) {
+    let (mut first_start, mut last_start) = (None, start);
+    while done < args.bursts && !interrupt.requested() {
         // Burst numbers carry on across --resume.
-        let burst = first_burst + done + 1;
+        let burst = first_burst.saturating_add(done).saturating_add(1);
         for s in &mut stimuli {
             s.stage(&mut npu, burst, &mut voxels)?;
         }
         let t0 = Instant::now();
+        first_start.get_or_insert(t0);
+        last_start = t0;
         let result = npu.process_burst(None)?;
-        burst_times.push(t0.elapsed());
+        let took = t0.elapsed();
+        burst_times.push(took);
+        max_burst = max_burst.max(took);
         let fired = result.fired_count;
         learned.add(&result.plasticity);
         memory_fired += result.memory_fired as u64;
@@ -222,7 +267,7 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
                 )?;
             }
             if let Some(r) = raster.as_mut() {
-                r.mark(done + 1, f.area as usize, f.id);
+                r.mark(f.area as usize, f.id);
             }
         }
         done += 1;
@@ -239,16 +284,19 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             progress.set_position(done);
             progress.set_message(format!("{hz:.1} Hz, {fired} fired"));
         }
-        if let Some(p) = pacer.as_mut() {
-            // The runtime's one catch-up rule: never burst to make up for lost time.
-            p.wait();
+        // No wait after the last burst; a signal cuts the wait short.
+        if done < args.bursts {
+            if let Some(p) = pacer.as_mut() {
+                // The runtime's one catch-up rule: never burst to make up for lost time.
+                p.wait_unless(|| interrupt.requested());
+            }
         }
     }
     let wall = start.elapsed();
     progress.finish_and_clear();
     if let Some(path) = &args.save {
         npu.save(path)?;
-        eprintln!(
+        errln!(
             "saved the brain at burst {} to {}",
             npu.burst_count(),
             path.display()
@@ -262,6 +310,7 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         r.write(path, &format!("feagi-npu raster: {label}, {done} bursts"))?;
     }
 
+    let mut burst_times = burst_times.into_kept();
     burst_times.sort();
     let per_area = areas
         .iter()
@@ -290,10 +339,17 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         bursts: done,
         stopped_early: done < args.bursts,
         wall_time_s: wall.as_secs_f64(),
-        achieved_hz: done as f64 / wall.as_secs_f64().max(1e-9),
+        // Burst starts per second between the first and the last start (no
+        // wait follows the last burst); bursts per second of wall time below two.
+        achieved_hz: match first_start {
+            Some(first) if done >= 2 => {
+                (done - 1) as f64 / last_start.duration_since(first).as_secs_f64().max(1e-9)
+            }
+            _ => done as f64 / wall.as_secs_f64().max(1e-9),
+        },
         median_burst_ms: quantile_ms(&burst_times, 0.5),
         p99_burst_ms: quantile_ms(&burst_times, 0.99),
-        max_burst_ms: quantile_ms(&burst_times, 1.0),
+        max_burst_ms: max_burst.as_secs_f64() * 1e3,
         total_fired,
         mean_fired_per_burst: if done == 0 {
             0.0
@@ -304,7 +360,7 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         plasticity: PlasticitySummary::new(&npu, &learned, memory_fired),
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&summary).unwrap_or_default()
         );

@@ -61,52 +61,139 @@ fn resolve(npu: &RustNPU, id: &str) -> Result<AreaIndex> {
     })
 }
 
-fn parse_potential(text: &str, spec: &str) -> Result<f32> {
-    match text.parse::<f32>() {
-        Ok(p) if p.is_finite() => Ok(p),
-        _ => Err(CliError::Usage(format!(
-            "bad potential '{text}' in '{spec}': expected a finite number"
-        ))),
-    }
-}
-
 /// Every voxel of a grid, x outermost.
 fn all_voxels(dims: [u32; 3]) -> impl Iterator<Item = (u32, u32, u32)> {
     let [w, h, d] = dims;
     (0..w).flat_map(move |x| (0..h).flat_map(move |y| (0..d).map(move |z| (x, y, z))))
 }
 
-impl Stimulus {
-    /// Parses `CORTICAL_ID[@X,Y,Z][=P]`.
-    pub fn parse_stimulate(spec: &str, npu: &RustNPU) -> Result<Stimulus> {
+/// `--stimulate CORTICAL_ID[@X,Y,Z][=P]`, checked for form (not yet
+/// against a genome): clap parses it before anything loads.
+#[derive(Clone, Debug)]
+pub struct StimulateSpec {
+    text: String,
+    id: String,
+    voxel: Option<[u32; 3]>,
+    potential: Option<f32>,
+}
+
+/// `--pattern random:CORTICAL_ID:FRACTION[:HOLD]` or `bar:CORTICAL_ID`,
+/// checked for form.
+#[derive(Clone, Debug)]
+pub enum PatternSpec {
+    Random {
+        id: String,
+        fraction: f64,
+        hold: u64,
+    },
+    Bar {
+        id: String,
+    },
+}
+
+/// A cortical id of a spec: not empty (an empty id would match nothing the
+/// user meant).
+fn cortical_id(id: &str, spec: &str, form: &str) -> std::result::Result<String, String> {
+    if id.trim().is_empty() {
+        return Err(format!("empty cortical id in '{spec}': expected {form}"));
+    }
+    Ok(id.to_string())
+}
+
+const STIMULATE_FORM: &str = "CORTICAL_ID[@X,Y,Z][=P]";
+const PATTERN_FORM: &str = "random:CORTICAL_ID:FRACTION[:HOLD] or bar:CORTICAL_ID";
+
+impl StimulateSpec {
+    /// Parses `CORTICAL_ID[@X,Y,Z][=P]`; the error names the spec.
+    pub fn parse(spec: &str) -> std::result::Result<StimulateSpec, String> {
         let (target, potential) = match spec.rsplit_once('=') {
-            Some((t, p)) => (t, Some(parse_potential(p, spec)?)),
+            Some((t, p)) => match p.trim().parse::<f32>() {
+                Ok(v) if v.is_finite() => (t, Some(v)),
+                _ => {
+                    return Err(format!(
+                        "bad potential '{p}' in '{spec}': expected a finite number"
+                    ))
+                }
+            },
             None => (spec, None),
         };
         let (id, voxel) = match target.split_once('@') {
             Some((id, coords)) => {
                 let parts: Vec<&str> = coords.split(',').collect();
                 let parsed: Vec<u32> = parts.iter().filter_map(|p| p.trim().parse().ok()).collect();
-                if parts.len() != 3 || parsed.len() != 3 {
-                    return Err(CliError::Usage(format!(
-                        "bad voxel '{coords}' in '{spec}': expected X,Y,Z"
-                    )));
+                match parsed[..] {
+                    [x, y, z] if parts.len() == 3 => (id, Some([x, y, z])),
+                    _ => {
+                        return Err(format!(
+                            "bad voxel '{coords}' in '{spec}': expected X,Y,Z (whole numbers)"
+                        ))
+                    }
                 }
-                (id, Some([parsed[0], parsed[1], parsed[2]]))
             }
             None => (target, None),
         };
-        let area = resolve(npu, id)?;
+        Ok(StimulateSpec {
+            text: spec.to_string(),
+            id: cortical_id(id, spec, STIMULATE_FORM)?,
+            voxel,
+            potential,
+        })
+    }
+}
+
+impl PatternSpec {
+    /// Parses `random:CORTICAL_ID:FRACTION[:HOLD]` or `bar:CORTICAL_ID`; the
+    /// error names the spec.
+    pub fn parse(spec: &str) -> std::result::Result<PatternSpec, String> {
+        let parts: Vec<&str> = spec.splitn(4, ':').collect();
+        match parts.as_slice() {
+            ["random", id, fraction, rest @ ..] if rest.len() <= 1 => {
+                let id = cortical_id(id, spec, PATTERN_FORM)?;
+                let fraction: f64 = fraction
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|f: &f64| (0.0..=1.0).contains(f))
+                    .ok_or_else(|| {
+                        format!("bad fraction '{fraction}' in '{spec}': expected 0..1")
+                    })?;
+                let hold = match rest.first() {
+                    None => 1,
+                    Some(h) => h.trim().parse::<u64>().ok().filter(|&h| h >= 1).ok_or_else(|| {
+                        format!("bad hold '{h}' in '{spec}': expected a whole number of bursts >= 1")
+                    })?,
+                };
+                Ok(PatternSpec::Random { id, fraction, hold })
+            }
+            ["bar", id] => Ok(PatternSpec::Bar {
+                id: cortical_id(id, spec, PATTERN_FORM)?,
+            }),
+            _ => Err(format!("bad pattern '{spec}': expected {PATTERN_FORM}")),
+        }
+    }
+}
+
+impl Stimulus {
+    /// Parses `CORTICAL_ID[@X,Y,Z][=P]` for `npu`.
+    pub fn parse_stimulate(spec: &str, npu: &RustNPU) -> Result<Stimulus> {
+        let spec = StimulateSpec::parse(spec).map_err(CliError::Usage)?;
+        Self::stimulate(&spec, npu)
+    }
+
+    /// A `--stimulate` spec resolved in `npu`.
+    pub fn stimulate(spec: &StimulateSpec, npu: &RustNPU) -> Result<Stimulus> {
+        let area = resolve(npu, &spec.id)?;
         let dims = npu.area(area)?.dimensions;
-        let p = match potential {
+        let p = match spec.potential {
             Some(p) => p,
             None => default_potential(npu, area)?,
         };
-        let voxels: Vec<(u32, u32, u32)> = match voxel {
+        let voxels: Vec<(u32, u32, u32)> = match spec.voxel {
             Some([x, y, z]) => {
                 if x >= dims[0] || y >= dims[1] || z >= dims[2] {
                     return Err(CliError::Usage(format!(
-                        "voxel ({x},{y},{z}) in '{spec}' is outside the area's {dims:?}"
+                        "voxel ({x},{y},{z}) in '{}' is outside the area's {dims:?}",
+                        spec.text
                     )));
                 }
                 vec![(x, y, z)]
@@ -122,42 +209,24 @@ impl Stimulus {
         })
     }
 
-    /// Parses `random:CORTICAL_ID:FRACTION[:HOLD]` or `bar:CORTICAL_ID`.
-    pub fn parse_pattern(spec: &str, npu: &RustNPU, seed: u64) -> Result<Stimulus> {
-        let parts: Vec<&str> = spec.splitn(4, ':').collect();
-        match parts.as_slice() {
-            ["random", id, fraction, rest @ ..] if rest.len() <= 1 => {
+    /// A `--pattern` spec resolved in `npu`.
+    pub fn pattern(spec: &PatternSpec, npu: &RustNPU, seed: u64) -> Result<Stimulus> {
+        match spec {
+            PatternSpec::Random { id, fraction, hold } => {
                 let area = resolve(npu, id)?;
-                let fraction: f64 = fraction
-                    .parse()
-                    .ok()
-                    .filter(|f: &f64| (0.0..=1.0).contains(f))
-                    .ok_or_else(|| {
-                        CliError::Usage(format!(
-                            "bad fraction '{fraction}' in '{spec}': expected 0..1"
-                        ))
-                    })?;
-                let hold = match rest.first() {
-                    None => 1,
-                    Some(h) => h.parse::<u64>().ok().filter(|&h| h >= 1).ok_or_else(|| {
-                        CliError::Usage(format!(
-                            "bad hold '{h}' in '{spec}': expected a whole number of bursts >= 1"
-                        ))
-                    })?,
-                };
                 let seed = seed ^ u64::from_le_bytes(*npu.area(area)?.id.as_bytes());
                 Ok(Stimulus::Random {
                     area,
                     dims: npu.area(area)?.dimensions,
-                    fraction,
+                    fraction: *fraction,
                     potential: default_potential(npu, area)?,
-                    hold,
+                    hold: *hold,
                     seed,
                     held: Voxels::default(),
                     draw: None,
                 })
             }
-            ["bar", id] => {
+            PatternSpec::Bar { id } => {
                 let area = resolve(npu, id)?;
                 Ok(Stimulus::Bar {
                     area,
@@ -165,9 +234,6 @@ impl Stimulus {
                     potential: default_potential(npu, area)?,
                 })
             }
-            _ => Err(CliError::Usage(format!(
-                "bad pattern '{spec}': expected random:CORTICAL_ID:FRACTION[:HOLD] or bar:CORTICAL_ID"
-            ))),
         }
     }
 
@@ -214,7 +280,7 @@ impl Stimulus {
                 potential,
             } => {
                 buf.clear();
-                let x = ((burst - 1) % dims[0] as u64) as u32;
+                let x = (burst.saturating_sub(1) % dims[0].max(1) as u64) as u32;
                 for y in 0..dims[1] {
                     for z in 0..dims[2] {
                         buf.push(x, y, z, *potential);

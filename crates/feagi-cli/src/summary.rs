@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use feagi_burst_engine::{PlasticityStats, RustNPU};
+use feagi_types::rng::SplitMix64;
 
 #[derive(Debug, serde::Serialize)]
 pub struct AreaActivity {
@@ -30,6 +31,9 @@ pub struct RunSummary {
     pub bursts: u64,
     pub stopped_early: bool,
     pub wall_time_s: f64,
+    /// Bursts started per second, from the first burst's start to the last
+    /// one's (with `--hz`, the paced rate); with fewer than two bursts,
+    /// bursts per second of wall time.
     pub achieved_hz: f64,
     pub median_burst_ms: f64,
     pub p99_burst_ms: f64,
@@ -111,29 +115,82 @@ impl PlasticitySummary {
     /// The table lines: a block when something can learn, else one line.
     pub fn print_table(&self) {
         if !self.enabled {
-            println!("plasticity        off");
+            outln!("plasticity        off");
             return;
         }
         if self.stdp_pairs == 0 && self.memory_areas == 0 {
-            println!("plasticity        on (no plastic rules)");
+            outln!("plasticity        on (no plastic rules)");
             return;
         }
-        println!(
+        outln!(
             "plasticity        on: {} STDP pairs, {} memory areas",
-            self.stdp_pairs, self.memory_areas
+            self.stdp_pairs,
+            self.memory_areas
         );
-        println!(
+        outln!(
             "weight updates    {} (potentiations {}, depressions {})",
-            self.weight_updates, self.potentiations, self.depressions
+            self.weight_updates,
+            self.potentiations,
+            self.depressions
         );
-        println!("synapses created  {}", self.synapses_created);
-        println!(
+        outln!("synapses created  {}", self.synapses_created);
+        outln!(
             "memory neurons    born {}, alive at end {}, long-term at end {}",
             self.memory_neurons_born,
             self.memory_neurons_alive_at_end,
             self.memory_neurons_long_term_at_end
         );
-        println!("replay            {} injections", self.replay_injections);
+        outln!("replay            {} injections", self.replay_injections);
+    }
+}
+
+/// Per-burst measurements in bounded memory, whatever the number of bursts:
+/// every item up to `cap`, then a uniform random sample of `cap` of them
+/// (reservoir sampling with a fixed seed, so the same number of bursts
+/// keeps the same positions). Quantiles over a run longer than `cap`
+/// bursts are estimates from that sample; counts and maxima are kept
+/// exactly by the callers.
+#[derive(Debug)]
+pub struct Reservoir<T> {
+    kept: Vec<T>,
+    seen: u64,
+    cap: usize,
+    rng: SplitMix64,
+}
+
+impl<T> Reservoir<T> {
+    /// An empty reservoir that keeps at most `cap` items (at least 1).
+    pub fn new(cap: usize) -> Self {
+        Reservoir {
+            kept: Vec::new(),
+            seen: 0,
+            cap: cap.max(1),
+            rng: SplitMix64::new(0x5A3F_1E5E_12F0_17A5),
+        }
+    }
+
+    /// Offers one item (Algorithm R: item n replaces a random kept one with
+    /// probability cap / n).
+    pub fn push(&mut self, item: T) {
+        self.seen += 1;
+        if self.kept.len() < self.cap {
+            self.kept.push(item);
+        } else {
+            let j = self.rng.below(self.seen);
+            if let Some(slot) = usize::try_from(j).ok().and_then(|j| self.kept.get_mut(j)) {
+                *slot = item;
+            }
+        }
+    }
+
+    /// Items offered so far.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// The kept items (all of them while `seen <= cap`).
+    pub fn into_kept(self) -> Vec<T> {
+        self.kept
     }
 }
 
@@ -148,31 +205,39 @@ pub fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
 
 impl RunSummary {
     pub fn print_table(&self) {
-        println!("genome            {}", self.genome);
-        println!("neurons           {}", self.neurons);
-        println!("synapses          {}", self.synapses);
-        println!("areas             {}", self.areas);
+        outln!("genome            {}", self.genome);
+        outln!("neurons           {}", self.neurons);
+        outln!("synapses          {}", self.synapses);
+        outln!("areas             {}", self.areas);
         let early = if self.stopped_early {
             " (stopped early)"
         } else {
             ""
         };
-        println!("bursts            {}{early}", self.bursts);
-        println!("wall time         {:.3} s", self.wall_time_s);
-        println!("achieved rate     {:.1} Hz", self.achieved_hz);
-        println!(
+        outln!("bursts            {}{early}", self.bursts);
+        outln!("wall time         {:.3} s", self.wall_time_s);
+        outln!("achieved rate     {:.1} Hz", self.achieved_hz);
+        outln!(
             "burst time        median {:.3} ms, p99 {:.3} ms, max {:.3} ms",
-            self.median_burst_ms, self.p99_burst_ms, self.max_burst_ms
+            self.median_burst_ms,
+            self.p99_burst_ms,
+            self.max_burst_ms
         );
-        println!(
+        outln!(
             "fired per burst   {:.1} (total {})",
-            self.mean_fired_per_burst, self.total_fired
+            self.mean_fired_per_burst,
+            self.total_fired
         );
         self.plasticity.print_table();
-        println!();
-        println!(
+        outln!();
+        outln!(
             "{:>5}  {:<10} {:<28} {:>9} {:>10} {:>10}",
-            "index", "area", "name", "neurons", "fired", "rate"
+            "index",
+            "area",
+            "name",
+            "neurons",
+            "fired",
+            "rate"
         );
         for a in &self.per_area {
             let name: String = a.name.chars().take(28).collect();
@@ -181,7 +246,7 @@ impl RunSummary {
             } else {
                 String::new()
             };
-            println!(
+            outln!(
                 "{:>5}  {:<10} {:<28} {:>9} {:>10} {:>9.3}%{memory}",
                 a.index,
                 a.cortical_id,
@@ -191,5 +256,36 @@ impl RunSummary {
                 a.firing_rate * 100.0
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reservoir_keeps_everything_up_to_its_cap_then_a_bounded_sample() {
+        let mut r = Reservoir::new(100);
+        for k in 0..100u64 {
+            r.push(k);
+        }
+        assert_eq!(r.seen(), 100);
+        let kept = r.into_kept();
+        assert_eq!(kept, (0..100).collect::<Vec<_>>());
+
+        let mut r = Reservoir::new(1000);
+        for k in 0..100_000u64 {
+            r.push(k);
+        }
+        assert_eq!(r.seen(), 100_000);
+        let mut kept = r.into_kept();
+        assert_eq!(kept.len(), 1000);
+        kept.sort_unstable();
+        kept.dedup();
+        assert_eq!(kept.len(), 1000, "each item kept at most once");
+        // A uniform sample: its median is near the middle of the stream.
+        let median = kept[500];
+        assert!((40_000..60_000).contains(&median), "{median}");
+        assert!(kept.iter().any(|&k| k >= 90_000), "late items are kept too");
     }
 }

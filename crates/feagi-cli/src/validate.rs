@@ -70,21 +70,21 @@ fn check(path: &PathBuf) -> FileReport {
 pub fn validate(args: ValidateArgs) -> Result<ExitCode> {
     let reports: Vec<FileReport> = args.genomes.iter().map(check).collect();
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&reports).unwrap_or_default()
         );
     } else {
         for r in &reports {
             for w in &r.warnings {
-                println!(
+                outln!(
                     "{} [warning: {}]",
                     located(&r.file, w.to_string()),
                     w.kind.as_str()
                 );
             }
             for e in &r.errors {
-                println!(
+                outln!(
                     "{} [error: {}]",
                     located(&r.file, e.to_string()),
                     e.kind.as_str()
@@ -92,13 +92,13 @@ pub fn validate(args: ValidateArgs) -> Result<ExitCode> {
             }
             match (r.ok, r.neurons, r.synapses) {
                 (true, Some(n), Some(s)) => {
-                    println!(
+                    outln!(
                         "{}: ok ({n} neurons, {s} synapses, {} warnings)",
                         r.file,
                         r.warnings.len()
                     )
                 }
-                _ => println!("{}: FAILED ({} error)", r.file, r.errors.len()),
+                _ => outln!("{}: FAILED ({} error)", r.file, r.errors.len()),
             }
         }
     }

@@ -42,6 +42,8 @@
 //!   one period, start the next at once and keep the schedule; when behind by
 //!   more than one period, restart the schedule from now, never bursting to
 //!   catch up. The loop runs its hook without the NPU lock held.
+//!   [`Pacer::wait_unless`] sleeps in short slices so a synchronous loop
+//!   (`feagi-npu run`) can stop within [`STOP_CHECK_INTERVAL`] of a signal.
 //! * [`BurstSnapshot`]: an owned copy of a burst's results for other threads.
 //! * [`parse_gene_update`] and [`apply_gene_updates`]: runtime gene updates
 //!   (SPEC §4.6) by any name, alias or exon of the genome's gene table.
@@ -61,5 +63,5 @@ pub use genes::{
     NotAGeneValue, THRESHOLD_INCREMENT_VECTOR,
 };
 pub use handle::{NpuGuard, NpuHandle, NpuState};
-pub use pacer::{period_from_hz, Pace, Pacer, MIN_FREQUENCY_HZ};
+pub use pacer::{period_from_hz, Pace, Pacer, MIN_FREQUENCY_HZ, STOP_CHECK_INTERVAL};
 pub use snapshot::BurstSnapshot;

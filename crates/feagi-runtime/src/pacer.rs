@@ -4,6 +4,10 @@ use std::time::{Duration, Instant};
 
 use crate::burst_loop::LoopError;
 
+/// The longest slice [`Pacer::wait_unless`] sleeps before it asks whether
+/// to stop.
+pub const STOP_CHECK_INTERVAL: Duration = Duration::from_millis(20);
+
 /// The slowest rate accepted: one burst in about 11.6 days.
 pub const MIN_FREQUENCY_HZ: f64 = 1e-6;
 
@@ -89,11 +93,47 @@ impl Pacer {
     }
 
     /// [`Pacer::burst_done`] at the current time, sleeping the calling
-    /// thread when the next burst is not due yet.
+    /// thread when the next burst is not due yet. The sleep cannot be cut
+    /// short: a loop that must stop promptly (on a signal, say) uses
+    /// [`Pacer::wait_unless`].
     pub fn wait(&mut self) -> Pace {
         let pace = self.burst_done(Instant::now());
         if let Pace::SleepUntil(deadline) = pace {
             std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+        }
+        pace
+    }
+
+    /// [`Pacer::wait`] that gives up sleeping as soon as `stop` returns true:
+    /// the sleep is taken in slices of at most [`STOP_CHECK_INTERVAL`] and
+    /// `stop` is asked before each, so a stop is noticed within that time
+    /// whatever the period (a 100 s period at 0.01 Hz included).
+    ///
+    /// The schedule advances exactly as with [`Pacer::burst_done`] (the same
+    /// catch-up rule, the same returned [`Pace`]); only the sleep ends early.
+    /// The caller tells a stop from a deadline by its own flag.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::time::{Duration, Instant};
+    /// use feagi_runtime::Pacer;
+    ///
+    /// let stop = AtomicBool::new(true);
+    /// let mut pacer = Pacer::new(Duration::from_secs(100), Instant::now());
+    /// let t0 = Instant::now();
+    /// pacer.wait_unless(|| stop.load(Ordering::SeqCst));
+    /// assert!(t0.elapsed() < Duration::from_secs(1));
+    /// ```
+    pub fn wait_unless(&mut self, mut stop: impl FnMut() -> bool) -> Pace {
+        let pace = self.burst_done(Instant::now());
+        if let Pace::SleepUntil(deadline) = pace {
+            while !stop() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                std::thread::sleep(left.min(STOP_CHECK_INTERVAL));
+            }
         }
         pace
     }
@@ -152,6 +192,44 @@ mod tests {
         let mut p = Pacer::new(Duration::MAX, t0);
         assert_eq!(p.burst_done(t0 + ms(1)), Pace::Restart);
         assert_eq!(p.due(), t0 + ms(1));
+    }
+
+    #[test]
+    fn wait_unless_keeps_the_schedule_and_stops_within_a_slice() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+
+        // Not stopped: it sleeps to the deadline, like `wait`.
+        let t0 = Instant::now();
+        let mut p = Pacer::new(ms(30), t0);
+        assert_eq!(p.wait_unless(|| false), Pace::SleepUntil(t0 + ms(30)));
+        assert!(Instant::now() >= t0 + ms(30));
+        // The catch-up rule is the same: a burst that ends late starts at once.
+        std::thread::sleep(ms(45));
+        assert_eq!(p.wait_unless(|| false), Pace::CatchUp);
+
+        // A 100 s period: a stop set from another thread ends the sleep
+        // within a slice, not a period.
+        let stop = Arc::new(AtomicBool::new(false));
+        let setter = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(ms(50));
+                stop.store(true, Ordering::SeqCst);
+            })
+        };
+        let t1 = Instant::now();
+        let mut slow = Pacer::new(Duration::from_secs(100), t1);
+        let pace = slow.wait_unless(|| stop.load(Ordering::SeqCst));
+        let took = t1.elapsed();
+        setter.join().unwrap();
+        assert_eq!(pace, Pace::SleepUntil(t1 + Duration::from_secs(100)));
+        assert!(took >= ms(50), "{took:?}");
+        assert!(took < ms(50) + STOP_CHECK_INTERVAL + ms(500), "{took:?}");
+        // Already stopped: no sleep at all.
+        let t2 = Instant::now();
+        slow.wait_unless(|| true);
+        assert!(t2.elapsed() < ms(500));
     }
 
     #[test]
