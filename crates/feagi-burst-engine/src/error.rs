@@ -51,7 +51,8 @@ pub enum NpuError {
         /// The area's dimensions (W, H, D).
         dims: [u32; 3],
     },
-    /// Adding a neuron would pass the 50 000 000 regular neurons of SPEC §2.2.
+    /// Adding a neuron would pass the 50 000 000 regular neurons of SPEC §2.2,
+    /// or memory for a connectome's synapse rows cannot be allocated.
     #[error("capacity exceeded: {0}")]
     CapacityExceeded(String),
     /// [`crate::RustNPU::from_connectome`] found an inconsistent connectome

@@ -35,7 +35,8 @@ impl RustNPU {
         Self::from_genome_with_options(genome, config, &LoadOptions::default())
     }
 
-    /// As [`RustNPU::from_genome`], with limits on neurons and synapses.
+    /// As [`RustNPU::from_genome`], with limits on neurons, synapses and
+    /// memory (checked before development, see `feagi_genome::estimate_memory`).
     pub fn from_genome_with_options(
         genome: &Genome,
         config: NpuConfig,

@@ -423,7 +423,9 @@ impl RustNPU {
             )?;
             npu.ledger.track(index, window)?;
         }
-        npu.synapses = SynapseArray::from_list(&synapses, n);
+        npu.synapses =
+            SynapseArray::try_from_list(&synapses, n).map_err(NpuError::CapacityExceeded)?;
+        drop(synapses);
         // Phase 0 resets only neurons that may have changed since the last
         // reset; an imported brain may hold any V, so queue every
         // non-accumulating neuron whose V is not +0.0 (SPEC §4.1).

@@ -1,7 +1,9 @@
 //! SPEC §1.2 to §1.4 and §1.9 steps 5 and 6: the blueprint (flat or
 //! hierarchical) becomes typed areas in area-index order.
 
-use crate::error::{GenomeError, GenomeErrorKind, GenomeWarning, WarningKind};
+use crate::error::{
+    quoted, Capacity, GenomeError, GenomeErrorKind, GenomeWarning, Resource, WarningKind,
+};
 use crate::genes::{self, Gene};
 use crate::ids::{parse_id, IdSpelling, ParsedId};
 use crate::model::{GenomeArea, LoadOptions, MemoryGenes};
@@ -113,8 +115,10 @@ fn area_entry<'a>(
                 return Err(GenomeError::new(
                     GenomeErrorKind::DuplicateArea,
                     format!(
-                        "{written:?} and {:?} are two spellings of the same area {}",
-                        area.written, parsed.id
+                        "{} and {} are two spellings of the same area {}",
+                        quoted(written),
+                        quoted(&area.written),
+                        parsed.id
                     ),
                 )
                 .with_gene_key(key)
@@ -127,7 +131,7 @@ fn area_entry<'a>(
                 warnings.push(
                     GenomeWarning::new(
                         WarningKind::LegacyMigration,
-                        format!("legacy area id {old:?} renamed to {}", parsed.id),
+                        format!("legacy area id {} renamed to {}", quoted(old), parsed.id),
                     )
                     .with_cortical_id(written),
                 );
@@ -209,7 +213,7 @@ fn parse_flat(
                 warnings.push(
                     GenomeWarning::new(
                         WarningKind::UnknownGene,
-                        format!("unknown gene {exon:?} kept but not used"),
+                        format!("unknown gene {} kept but not used", quoted(&exon)),
                     )
                     .with_gene_key(&key)
                     .with_cortical_id(&id),
@@ -232,7 +236,8 @@ fn parse_hierarchical(
             return Err(GenomeError::new(
                 GenomeErrorKind::WrongGeneType,
                 format!(
-                    "area {written:?} must be an object of properties, found {}",
+                    "area {} must be an object of properties, found {}",
+                    quoted(&written),
                     type_name(&props)
                 ),
             )
@@ -281,7 +286,7 @@ fn parse_hierarchical(
                     warnings.push(
                         GenomeWarning::new(
                             WarningKind::UnknownGene,
-                            format!("unknown property {prop:?} kept but not used"),
+                            format!("unknown property {} kept but not used", quoted(&prop)),
                         )
                         .with_gene_key(&path)
                         .with_cortical_id(&written),
@@ -467,14 +472,17 @@ impl GeneReader<'_> {
             return Ok(1);
         }
         u32::try_from(n).map_err(|_| {
-            self.error(
-                GenomeErrorKind::CapacityExceeded,
-                key,
-                format!(
-                    "{name} {n} exceeds the largest supported dimension {}",
-                    u32::MAX
-                ),
-            )
+            let mut e = self.error(GenomeErrorKind::CapacityExceeded, key, String::new());
+            e.capacity = Some(Box::new(Capacity {
+                resource: Resource::Dimension,
+                needed: u64::try_from(n).unwrap_or(u64::MAX),
+                limit: Some(u64::from(u32::MAX)),
+            }));
+            e.message = format!(
+                "{name} {n} exceeds the largest supported dimension {}",
+                u32::MAX
+            );
+            e
         })
     }
 }
@@ -682,8 +690,11 @@ pub(crate) fn check_neuron_capacity(
             Some(n) if n <= limit => total = n,
             _ => {
                 let needs = count.map_or_else(|| "more than 2^64".to_string(), |c| c.to_string());
-                return Err(GenomeError::new(
-                    GenomeErrorKind::CapacityExceeded,
+                let needed = count.map_or(u64::MAX, |c| c.saturating_add(total));
+                return Err(GenomeError::capacity_exceeded(
+                    Resource::Neurons,
+                    needed,
+                    Some(limit),
                     format!(
                         "area {} needs {needs} neurons; the genome would exceed the limit of {limit} neurons",
                         b.area.area.id

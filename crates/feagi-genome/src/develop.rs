@@ -11,7 +11,7 @@
 //! that follows other rules of the same area pair, a binary search in the
 //! sorted runs those earlier rules left for the same source neuron.
 
-use crate::error::{GenomeError, GenomeErrorKind};
+use crate::error::{quoted, GenomeError, GenomeErrorKind, Resource};
 use crate::model::{Genome, GenomeArea, LoadOptions, MappingRule};
 use crate::morphology::{FunctionMorphology, Morphology, PatternElement, PatternPair};
 use feagi_types::grid::linear_voxel_index;
@@ -30,18 +30,24 @@ pub fn develop(genome: &Genome, seed: u64) -> Result<Connectome, GenomeError> {
 /// Develops `genome`: neurons in area-index order (SPEC §2.2), synapses in the
 /// creation order of SPEC §3.1, STDP registrations and memory relations.
 /// Fails with `CapacityExceeded` when the neuron or synapse limit of `options`
-/// would be exceeded or memory for them cannot be allocated.
+/// would be exceeded, when the memory estimate of [`crate::estimate_memory`]
+/// is above the memory limit (both checked before anything is allocated), or
+/// when memory cannot be allocated.
 pub fn develop_with_options(
     genome: &Genome,
     seed: u64,
     options: &LoadOptions,
 ) -> Result<Connectome, GenomeError> {
-    let (areas, neurons, geometry) = neuroembryogenesis(genome, options)?;
+    let total = check_neurons(genome, options)?;
+    let geometry = layout(genome);
+    // Refuse a genome beyond the synapse or memory budget before allocating.
+    let plan = crate::estimate::preflight(genome, &geometry, options)?;
+    let (areas, neurons) = neuroembryogenesis(genome, total, &geometry)?;
     let mut builder = Synaptogenesis {
         genome,
         seed,
         geometry: &geometry,
-        sink: SynapseSink::new(options.max_synapses),
+        sink: SynapseSink::new(options.max_synapses, plan.synapses),
         stdp: Vec::new(),
         memory_relations: Vec::new(),
         voxels: Vec::new(),
@@ -93,56 +99,118 @@ pub fn voxel_neurons(area: &DevelopedArea, voxel: [u32; 3]) -> Option<Range<Neur
 
 /// Neuron layout of one area as synaptogenesis sees it.
 #[derive(Clone, Copy, Debug)]
-struct Geometry {
-    grid: NeuronGrid,
-    idword: u64,
-    is_memory: bool,
+pub(crate) struct Geometry {
+    pub(crate) grid: NeuronGrid,
+    pub(crate) idword: u64,
+    pub(crate) is_memory: bool,
 }
 
-fn capacity_error(message: String) -> GenomeError {
-    GenomeError::new(GenomeErrorKind::CapacityExceeded, message)
+fn capacity_error(
+    resource: Resource,
+    needed: u64,
+    limit: Option<u64>,
+    message: String,
+) -> GenomeError {
+    GenomeError::capacity_exceeded(resource, needed, limit, message)
+}
+
+/// A failed allocation of `additional` items of `T`.
+fn allocation_error<T>(additional: usize, what: &str) -> GenomeError {
+    let bytes = (additional as u64).saturating_mul(std::mem::size_of::<T>() as u64);
+    capacity_error(
+        Resource::MemoryBytes,
+        bytes,
+        None,
+        format!("cannot allocate {bytes} bytes of memory for {additional} {what}"),
+    )
 }
 
 fn reserve<T>(v: &mut Vec<T>, additional: usize, what: &str) -> Result<(), GenomeError> {
     v.try_reserve(additional)
-        .map_err(|_| capacity_error(format!("cannot allocate memory for {additional} {what}")))
+        .map_err(|_| allocation_error::<T>(additional, what))
 }
 
-type Embryo = (Vec<DevelopedArea>, NeuronArray, Vec<Geometry>);
-
-fn neuroembryogenesis(genome: &Genome, options: &LoadOptions) -> Result<Embryo, GenomeError> {
+/// The neuron limit of `options` (SPEC §2.2), checked area by area before
+/// anything is allocated; returns the total.
+fn check_neurons(genome: &Genome, options: &LoadOptions) -> Result<u64, GenomeError> {
     let limit = options.neuron_limit();
-    let mut counts = Vec::with_capacity(genome.areas().len());
     let mut total: u64 = 0;
     for area in genome.areas() {
         let count = area.cortical_area().neuron_count();
         match count.and_then(|c| total.checked_add(c)) {
             Some(t) if t <= limit => total = t,
             _ => {
-                return Err(capacity_error(format!(
-                    "area {} would take the brain beyond the limit of {limit} neurons",
-                    area.id()
-                ))
-                .with_cortical_id(area.written_id()))
+                let needed = count.map_or(u64::MAX, |c| c.saturating_add(total));
+                return Err(capacity_error(
+                    Resource::Neurons,
+                    needed,
+                    Some(limit),
+                    format!(
+                        "area {} would take the brain to {needed} neurons, beyond the limit of {limit} neurons",
+                        area.id()
+                    ),
+                )
+                .with_cortical_id(area.written_id()));
             }
         }
-        counts.push(count.unwrap_or(0));
     }
+    Ok(total)
+}
+
+/// Every area's neuron grid, in area-index order (SPEC §2.1, §2.2). Ids fit
+/// u32 once [`check_neurons`] passed (at most 50 000 000 neurons).
+pub(crate) fn layout(genome: &Genome) -> Vec<Geometry> {
+    let mut first: u64 = 0;
+    genome
+        .areas()
+        .iter()
+        .map(|area| {
+            let id = NeuronId::try_from(first).unwrap_or(NeuronId::MAX);
+            let grid = area.cortical_area().neuron_grid(id);
+            first = first.saturating_add(grid.neuron_count());
+            Geometry {
+                grid,
+                idword: area.id().idword(),
+                is_memory: area.is_memory(),
+            }
+        })
+        .collect()
+}
+
+type Embryo = (Vec<DevelopedArea>, NeuronArray);
+
+fn neuroembryogenesis(
+    genome: &Genome,
+    total: u64,
+    geometry: &[Geometry],
+) -> Result<Embryo, GenomeError> {
     // Every count fits u32 from here on: the limit is at most 50 000 000.
-    let total_usize = usize::try_from(total)
-        .map_err(|_| capacity_error(format!("{total} neurons do not fit in memory")))?;
+    let total_usize = usize::try_from(total).map_err(|_| {
+        capacity_error(
+            Resource::Neurons,
+            total,
+            Some(usize::MAX as u64),
+            format!("{total} neurons do not fit in memory"),
+        )
+    })?;
     let mut neurons = NeuronArray::default();
     reserve_neurons(&mut neurons, total_usize)?;
 
     let mut developed = Vec::with_capacity(genome.areas().len());
-    let mut geometry = Vec::with_capacity(genome.areas().len());
-    for ((a_index, area), count) in genome.areas().iter().enumerate().zip(counts) {
-        let index = AreaIndex::try_from(a_index)
-            .map_err(|_| capacity_error("too many cortical areas".into()))?;
+    for ((a_index, area), geo) in genome.areas().iter().enumerate().zip(geometry) {
+        let too_many = |what: &str| {
+            capacity_error(
+                Resource::Neurons,
+                total,
+                Some(u64::from(u32::MAX)),
+                format!("{what} exceed u32"),
+            )
+        };
+        let index = AreaIndex::try_from(a_index).map_err(|_| too_many("area indices"))?;
         let cortical = area.cortical_area();
-        let first = NeuronId::try_from(neurons.len())
-            .map_err(|_| capacity_error("neuron ids exceed u32".into()))?;
-        let grid = cortical.neuron_grid(first);
+        let first = NeuronId::try_from(neurons.len()).map_err(|_| too_many("neuron ids"))?;
+        let grid = geo.grid;
+        debug_assert_eq!(grid.first, first);
         let props = &cortical.properties;
         for [x, y, z] in grid.voxels() {
             let params = props.neuron_params_at(x, y, z);
@@ -150,25 +218,27 @@ fn neuroembryogenesis(genome: &Genome, options: &LoadOptions) -> Result<Embryo, 
                 neurons.push(&params, index, [x, y, z]);
             }
         }
-        let neuron_count = u32::try_from(count)
-            .map_err(|_| capacity_error(format!("area {} has too many neurons", area.id())))?;
+        let neuron_count =
+            u32::try_from(grid.neuron_count()).map_err(|_| too_many("neurons of one area"))?;
         developed.push(DevelopedArea {
             area: cortical.clone(),
             first_neuron: first,
             neuron_count,
         });
-        geometry.push(Geometry {
-            grid,
-            idword: area.id().idword(),
-            is_memory: area.is_memory(),
-        });
     }
-    Ok((developed, neurons, geometry))
+    Ok((developed, neurons))
 }
 
 fn reserve_neurons(n: &mut NeuronArray, count: usize) -> Result<(), GenomeError> {
-    n.try_reserve(count)
-        .map_err(|_| capacity_error(format!("cannot allocate memory for {count} neurons")))
+    n.try_reserve(count).map_err(|_| {
+        let bytes = (count as u64).saturating_mul(crate::estimate::NEURON_ARRAY_BYTES);
+        capacity_error(
+            Resource::MemoryBytes,
+            bytes,
+            None,
+            format!("cannot allocate {bytes} bytes of memory for {count} neurons"),
+        )
+    })
 }
 
 /// The synapse list under construction, with the synapse budget.
@@ -180,12 +250,27 @@ struct SynapseSink {
 }
 
 impl SynapseSink {
-    fn new(max: u64) -> Self {
-        SynapseSink {
-            list: SynapseList::default(),
-            max,
-            limit: 0,
+    /// An empty list; room for `expected` synapses (the estimate, at most the
+    /// budget) is reserved when memory allows, so a genome whose estimate is
+    /// right never regrows the list.
+    fn new(max: u64, expected: u64) -> Self {
+        let mut list = SynapseList::default();
+        let hint = usize::try_from(expected.min(max)).unwrap_or(0);
+        if hint > 0 {
+            // A hint only: growth below takes over when it fails or falls short.
+            let _ = list.source.try_reserve_exact(hint);
+            let _ = list.target.try_reserve_exact(hint);
+            let _ = list.weight.try_reserve_exact(hint);
+            let _ = list.psp.try_reserve_exact(hint);
+            let _ = list.synapse_type.try_reserve_exact(hint);
         }
+        let budget = usize::try_from(max).unwrap_or(usize::MAX);
+        let limit = list
+            .source
+            .capacity()
+            .min(list.target.capacity())
+            .min(budget);
+        SynapseSink { list, max, limit }
     }
 
     fn len(&self) -> usize {
@@ -207,10 +292,15 @@ impl SynapseSink {
         let len = self.list.source.len();
         let len64 = len as u64;
         if len64 >= self.max {
-            return Err(capacity_error(format!(
-                "development would create more than the limit of {} synapses",
-                self.max
-            )));
+            return Err(capacity_error(
+                Resource::Synapses,
+                self.max.saturating_add(1),
+                Some(self.max),
+                format!(
+                    "development would create more than the limit of {} synapses",
+                    self.max
+                ),
+            ));
         }
         // Double, but never reserve past the budget.
         let room = (self.max - len64).min(len64.max(4096));
@@ -257,7 +347,7 @@ impl SynapseSink {
 
 /// One axis of a pattern destination: ascending coordinates, possibly with one hole.
 #[derive(Clone, Copy)]
-struct AxisSet {
+pub(crate) struct AxisSet {
     lo: u64,
     hi: u64,
     /// A coordinate inside lo..hi to skip (`!`), if any.
@@ -280,6 +370,15 @@ impl AxisSet {
         n == 0 || (n == 1 && self.hole == Some(self.lo))
     }
 
+    /// Number of coordinates in the set.
+    pub(crate) fn len(&self) -> u64 {
+        let n = self.hi.saturating_sub(self.lo);
+        match self.hole {
+            Some(h) if h >= self.lo && h < self.hi => n - 1,
+            _ => n,
+        }
+    }
+
     #[inline]
     fn iter(self) -> impl Iterator<Item = u64> {
         let hole = self.hole;
@@ -290,7 +389,7 @@ impl AxisSet {
 /// proj(p, S, D) of SPEC §3.3.3 as a half-open range, in exact integers.
 /// Operands are u32, so every product fits u64.
 #[inline]
-fn proj(p: u64, s: u64, d: u64) -> (u64, u64) {
+pub(crate) fn proj(p: u64, s: u64, d: u64) -> (u64, u64) {
     use std::cmp::Ordering;
     match s.cmp(&d) {
         Ordering::Greater => {
@@ -303,7 +402,7 @@ fn proj(p: u64, s: u64, d: u64) -> (u64, u64) {
 }
 
 /// How one rule turns a source voxel into destination voxels.
-enum Shape<'g> {
+pub(crate) enum Shape<'g> {
     Empty,
     /// Distinct offsets, sorted so that their destinations come out ascending.
     Vectors(Vec<[i64; 3]>),
@@ -332,7 +431,7 @@ enum Shape<'g> {
 
 impl Shape<'_> {
     /// Whether the voxel set depends on the neuron, not only on its voxel.
-    fn per_neuron(&self) -> bool {
+    pub(crate) fn per_neuron(&self) -> bool {
         match self {
             Shape::Randomizer => true,
             Shape::Composite { inner, .. } => inner.per_neuron(),
@@ -340,7 +439,7 @@ impl Shape<'_> {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         match self {
             Shape::Empty => true,
             Shape::Vectors(v) => v.is_empty(),
@@ -359,6 +458,8 @@ struct RuleContext {
     src_idword: u64,
     dst_idword: u64,
     rule_index: u64,
+    /// The most destination voxels one source voxel yields (the buffer's room).
+    max_voxels: usize,
 }
 
 impl RuleContext {
@@ -512,7 +613,7 @@ fn push_box(ctx: &RuleContext, r: [(u64, u64); 3], out: &mut Vec<u64>) {
     }
 }
 
-fn axis_set(e: PatternElement, p: u64, d: u64) -> AxisSet {
+pub(crate) fn axis_set(e: PatternElement, p: u64, d: u64) -> AxisSet {
     match e {
         PatternElement::Any => AxisSet::range(0, d),
         PatternElement::Same => {
@@ -538,8 +639,15 @@ fn axis_set(e: PatternElement, p: u64, d: u64) -> AxisSet {
 }
 
 /// SPEC §3.3.2: source filter on integer axes, union of per-pair boxes.
+///
+/// Boxes are appended and, when several pairs apply, sorted and deduplicated
+/// at the end. So that many overlapping pairs cannot make the buffer grow
+/// without bound, the tail is also deduplicated whenever the next box would
+/// take it past twice the destination's voxel count: the buffer never holds
+/// more than `2 * W * H * D` voxels ([`crate::estimate::max_voxels`]).
 fn pattern_voxels(pairs: &[PatternPair], ctx: &RuleContext, p: [u64; 3], out: &mut Vec<u64>) {
     let start = out.len();
+    let room = 2 * ctx.dst_dims.iter().product::<u64>();
     let mut applied = 0usize;
     for pair in pairs {
         let applies = pair
@@ -555,6 +663,10 @@ fn pattern_voxels(pairs: &[PatternPair], ctx: &RuleContext, p: [u64; 3], out: &m
             continue;
         }
         applied += 1;
+        let size: u64 = sets.iter().map(AxisSet::len).product();
+        if applied > 1 && (out.len() - start) as u64 + size > room {
+            sort_dedup_tail(out, start);
+        }
         for x in sets[0].iter() {
             for y in sets[1].iter() {
                 let base = (x * ctx.dst_dims[1] + y) * ctx.dst_dims[2];
@@ -566,16 +678,112 @@ fn pattern_voxels(pairs: &[PatternPair], ctx: &RuleContext, p: [u64; 3], out: &m
     }
     // One box is already ascending and distinct; a union needs sorting.
     if applied > 1 {
-        let tail = &mut out[start..];
-        tail.sort_unstable();
-        let mut keep = start;
-        for i in start..out.len() {
-            if i == start || out[i] != out[keep - 1] {
-                out[keep] = out[i];
-                keep += 1;
+        sort_dedup_tail(out, start);
+    }
+}
+
+/// Sorts `out[start..]` and removes repeats, in place.
+fn sort_dedup_tail(out: &mut Vec<u64>, start: usize) {
+    let tail = &mut out[start..];
+    tail.sort_unstable();
+    let mut keep = start;
+    for i in start..out.len() {
+        if i == start || out[i] != out[keep - 1] {
+            out[keep] = out[i];
+            keep += 1;
+        }
+    }
+    out.truncate(keep);
+}
+
+/// A rule's attractivity in percent: its own, else the destination area's
+/// `synapse_attractivity` gene (SPEC §3.2).
+pub(crate) fn rule_attractivity(rule: &MappingRule, destination: &GenomeArea) -> f32 {
+    rule.synapse_attractivity
+        .unwrap_or(destination.properties().synapse_attractivity)
+}
+
+/// Whether a rule is a `vectors` rule (or a composite over one): such a rule
+/// skips synapses an earlier rule of the same area pair created (SPEC §3.1).
+pub(crate) fn is_vectors_like(genome: &Genome, rule: &MappingRule) -> bool {
+    match genome.morphology(&rule.morphology_id) {
+        Some(Morphology::Vectors(_)) => true,
+        Some(Morphology::Composite(c)) => {
+            matches!(
+                genome.morphology(&c.mapper_morphology),
+                Some(Morphology::Vectors(_))
+            )
+        }
+        _ => false,
+    }
+}
+
+/// How `morphology` maps voxels of `src` to voxels of `dst`, prepared once per rule.
+pub(crate) fn rule_shape<'g>(
+    genome: &'g Genome,
+    morphology: &'g Morphology,
+    src: &Geometry,
+    dst: &Geometry,
+    depth: u8,
+) -> Shape<'g> {
+    match morphology {
+        Morphology::Placeholder => Shape::Empty,
+        Morphology::Vectors(v) => {
+            let limit = u64::from(u32::MAX);
+            let mut offsets: Vec<[i64; 3]> = v
+                .iter()
+                .filter(|o| o.iter().all(|c| c.unsigned_abs() <= limit))
+                .copied()
+                .collect();
+            // p + v is linear in v, so sorting by the offset's own linear index
+            // in D orders every source's destinations ascending.
+            let key = |o: &[i64; 3]| {
+                (i128::from(o[0]) * i128::from(dst.grid.dims[1]) + i128::from(o[1]))
+                    * i128::from(dst.grid.dims[2])
+                    + i128::from(o[2])
+            };
+            offsets.sort_by_key(key);
+            offsets.dedup();
+            Shape::Vectors(offsets)
+        }
+        Morphology::Patterns(p) => Shape::Patterns(p),
+        Morphology::Functions(f) => match f {
+            FunctionMorphology::Projector => Shape::Project { axes: [0, 1, 2] },
+            FunctionMorphology::ProjectorXy => Shape::Project { axes: [1, 0, 2] },
+            FunctionMorphology::ProjectorXz => Shape::Project { axes: [2, 1, 0] },
+            FunctionMorphology::ProjectorYz => Shape::Project { axes: [0, 2, 1] },
+            FunctionMorphology::ProjectFromEndX => Shape::FromEnd { axis: 0 },
+            FunctionMorphology::ProjectFromEndY => Shape::FromEnd { axis: 1 },
+            FunctionMorphology::ProjectFromEndZ => Shape::FromEnd { axis: 2 },
+            FunctionMorphology::BlockToBlock => Shape::BlockToBlock,
+            FunctionMorphology::ExpanderX => Shape::ExpanderX,
+            FunctionMorphology::ReducerX => Shape::ReducerX,
+            FunctionMorphology::Randomizer => Shape::Randomizer,
+            FunctionMorphology::LateralPairsX => Shape::LateralPairsX,
+            FunctionMorphology::BlockConnection => Shape::BlockConnection,
+            FunctionMorphology::LastToFirst => Shape::LastToFirst,
+            FunctionMorphology::EpisodicMemory | FunctionMorphology::MemoryReplay => Shape::Empty,
+            FunctionMorphology::AssociativeMemory => {
+                if src.is_memory && dst.is_memory {
+                    Shape::Project { axes: [0, 1, 2] }
+                } else {
+                    Shape::Empty
+                }
+            }
+        },
+        Morphology::Composite(c) => {
+            let fits = (0..3).all(|a| c.src_seed[a] <= u64::from(src.grid.dims[a]));
+            let inner = match genome.morphology(&c.mapper_morphology) {
+                // Load rejects composite mappers; the depth guard only keeps this total.
+                Some(m) if fits && depth == 0 => rule_shape(genome, m, src, dst, depth + 1),
+                _ => Shape::Empty,
+            };
+            Shape::Composite {
+                seed: c.src_seed,
+                pattern: c.src_pattern,
+                inner: Box::new(inner),
             }
         }
-        out.truncate(keep);
     }
 }
 
@@ -601,16 +809,7 @@ impl<'g> Synaptogenesis<'g> {
     }
 
     fn is_vectors_like(&self, rule: &MappingRule) -> bool {
-        match self.morphology(&rule.morphology_id) {
-            Some(Morphology::Vectors(_)) => true,
-            Some(Morphology::Composite(c)) => {
-                matches!(
-                    self.morphology(&c.mapper_morphology),
-                    Some(Morphology::Vectors(_))
-                )
-            }
-            _ => false,
-        }
+        is_vectors_like(self.genome, rule)
     }
 
     fn shape(
@@ -620,67 +819,7 @@ impl<'g> Synaptogenesis<'g> {
         dst: &Geometry,
         depth: u8,
     ) -> Shape<'g> {
-        match morphology {
-            Morphology::Placeholder => Shape::Empty,
-            Morphology::Vectors(v) => {
-                let limit = u64::from(u32::MAX);
-                let mut offsets: Vec<[i64; 3]> = v
-                    .iter()
-                    .filter(|o| o.iter().all(|c| c.unsigned_abs() <= limit))
-                    .copied()
-                    .collect();
-                // p + v is linear in v, so sorting by the offset's own linear index
-                // in D orders every source's destinations ascending.
-                let key = |o: &[i64; 3]| {
-                    (i128::from(o[0]) * i128::from(dst.grid.dims[1]) + i128::from(o[1]))
-                        * i128::from(dst.grid.dims[2])
-                        + i128::from(o[2])
-                };
-                offsets.sort_by_key(key);
-                offsets.dedup();
-                Shape::Vectors(offsets)
-            }
-            Morphology::Patterns(p) => Shape::Patterns(p),
-            Morphology::Functions(f) => match f {
-                FunctionMorphology::Projector => Shape::Project { axes: [0, 1, 2] },
-                FunctionMorphology::ProjectorXy => Shape::Project { axes: [1, 0, 2] },
-                FunctionMorphology::ProjectorXz => Shape::Project { axes: [2, 1, 0] },
-                FunctionMorphology::ProjectorYz => Shape::Project { axes: [0, 2, 1] },
-                FunctionMorphology::ProjectFromEndX => Shape::FromEnd { axis: 0 },
-                FunctionMorphology::ProjectFromEndY => Shape::FromEnd { axis: 1 },
-                FunctionMorphology::ProjectFromEndZ => Shape::FromEnd { axis: 2 },
-                FunctionMorphology::BlockToBlock => Shape::BlockToBlock,
-                FunctionMorphology::ExpanderX => Shape::ExpanderX,
-                FunctionMorphology::ReducerX => Shape::ReducerX,
-                FunctionMorphology::Randomizer => Shape::Randomizer,
-                FunctionMorphology::LateralPairsX => Shape::LateralPairsX,
-                FunctionMorphology::BlockConnection => Shape::BlockConnection,
-                FunctionMorphology::LastToFirst => Shape::LastToFirst,
-                FunctionMorphology::EpisodicMemory | FunctionMorphology::MemoryReplay => {
-                    Shape::Empty
-                }
-                FunctionMorphology::AssociativeMemory => {
-                    if src.is_memory && dst.is_memory {
-                        Shape::Project { axes: [0, 1, 2] }
-                    } else {
-                        Shape::Empty
-                    }
-                }
-            },
-            Morphology::Composite(c) => {
-                let fits = (0..3).all(|a| c.src_seed[a] <= u64::from(src.grid.dims[a]));
-                let inner = match self.morphology(&c.mapper_morphology) {
-                    // Load rejects composite mappers; the depth guard only keeps this total.
-                    Some(m) if fits && depth == 0 => self.shape(m, src, dst, depth + 1),
-                    _ => Shape::Empty,
-                };
-                Shape::Composite {
-                    seed: c.src_seed,
-                    pattern: c.src_pattern,
-                    inner: Box::new(inner),
-                }
-            }
-        }
+        rule_shape(self.genome, morphology, src, dst, depth)
     }
 
     /// Every rule of area A, grouped by destination (SPEC §3.1).
@@ -748,7 +887,7 @@ impl<'g> Synaptogenesis<'g> {
         let morphology = self.morphology(&rule.morphology_id).ok_or_else(|| {
             GenomeError::new(
                 GenomeErrorKind::UnknownMorphology,
-                format!("morphology {:?} does not exist", rule.morphology_id),
+                format!("morphology {} does not exist", quoted(&rule.morphology_id)),
             )
             .with_cortical_id(area.written_id())
             .with_destination_id(&rule.destination_written)
@@ -764,9 +903,7 @@ impl<'g> Synaptogenesis<'g> {
             SynapseType::Excitatory
         };
         let psp = area.properties().psp();
-        let attractivity = rule
-            .synapse_attractivity
-            .unwrap_or(b_area.properties().synapse_attractivity);
+        let attractivity = rule_attractivity(rule, b_area);
         self.register(a_index, b_index, rule, morphology, psp, ty, dst.is_memory);
 
         let shape = self.shape(morphology, &src, &dst, 0);
@@ -774,23 +911,39 @@ impl<'g> Synaptogenesis<'g> {
         let from = self.sink.len();
         // attractivity <= 0 creates nothing; an empty shape has no candidates.
         let produces = attractivity > 0.0 && !shape.is_empty();
+        let locate = |e: GenomeError| {
+            // Say which rule ran out of room.
+            e.with_cortical_id(area.written_id())
+                .with_destination_id(&rule.destination_written)
+                .with_rule_index(rule.rule_index as usize)
+                .with_morphology_id(&rule.morphology_id)
+        };
         let mut starts = if keep_block {
-            let n = usize::try_from(source_count + 1)
-                .map_err(|_| capacity_error("source area too large".into()))?;
+            // source_count is at most 50 000 000, so this fits any usize.
+            let n = usize::try_from(source_count + 1).unwrap_or(usize::MAX);
             let mut v = Vec::new();
-            reserve(&mut v, n, "synapse offsets")?;
+            reserve(&mut v, n, "synapse offsets").map_err(locate)?;
             v
         } else {
             Vec::new()
         };
         if produces {
+            let src_dims = src.grid.dims.map(u64::from);
+            let dst_dims = dst.grid.dims.map(u64::from);
+            // The destination voxels of one source voxel never outgrow this,
+            // so the buffer is reserved here, fallibly, and never grows later.
+            let most = crate::estimate::max_voxels(&shape, src_dims, dst_dims);
+            let most = usize::try_from(most).unwrap_or(usize::MAX);
+            self.voxels.clear();
+            reserve(&mut self.voxels, most, "destination voxels").map_err(locate)?;
             let ctx = RuleContext {
-                src_dims: src.grid.dims.map(u64::from),
-                dst_dims: dst.grid.dims.map(u64::from),
+                src_dims,
+                dst_dims,
                 seed: self.seed,
                 src_idword: src.idword,
                 dst_idword: dst.idword,
                 rule_index: u64::from(rule.rule_index),
+                max_voxels: most,
             };
             let emit = Emit {
                 dst: dst.grid,
@@ -805,17 +958,13 @@ impl<'g> Synaptogenesis<'g> {
                 earlier,
                 keep_block.then_some(&mut starts),
             )
-            .map_err(|e| {
-                // Say which rule ran out of room.
-                e.with_cortical_id(area.written_id())
-                    .with_destination_id(&rule.destination_written)
-                    .with_rule_index(rule.rule_index as usize)
-                    .with_morphology_id(&rule.morphology_id)
-            })?;
+            .map_err(locate)?;
         } else if keep_block {
             starts.resize(usize::try_from(source_count + 1).unwrap_or(0), from);
         }
-        self.sink.finish_rule(from, weight, psp, ty)?;
+        self.sink
+            .finish_rule(from, weight, psp, ty)
+            .map_err(locate)?;
         Ok(keep_block.then_some(Block { starts }))
     }
 
@@ -880,6 +1029,8 @@ impl<'g> Synaptogenesis<'g> {
         let n = u64::from(src.grid.per_voxel);
         let src_dims = ctx.src_dims;
         let mut buf = std::mem::take(&mut self.voxels);
+        let room = buf.capacity();
+        debug_assert!(room >= ctx.max_voxels);
         let mut ls: u64 = 0;
         for x in 0..src_dims[0] {
             for y in 0..src_dims[1] {
@@ -889,6 +1040,8 @@ impl<'g> Synaptogenesis<'g> {
                         if k == 0 || per_neuron {
                             buf.clear();
                             voxels(shape, ctx, src_dims, p, ls, &mut buf);
+                            // Never grown here: the rule reserved max_voxels, fallibly.
+                            debug_assert_eq!(buf.capacity(), room, "voxel buffer bound");
                         }
                         if let Some(s) = starts.as_deref_mut() {
                             s.push(self.sink.len());

@@ -6,6 +6,96 @@
 use serde::Serialize;
 use std::fmt;
 
+/// Longest prefix, in characters, of a path, id or other input string that an
+/// error or warning quotes; longer ones end in `...`.
+pub const MAX_QUOTED_CHARS: usize = 200;
+
+/// Longest message, in characters, an error or warning keeps (a safety net:
+/// messages quote inputs through [`bounded`] already).
+const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// `s` cut to its first `max` characters plus `...` when longer. Only the
+/// kept prefix is scanned, so a 2 GB input costs no more than a short one.
+fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => format!("{}...", &s[..end]),
+        None => s.to_string(),
+    }
+}
+
+/// An input string (path, key, id) as errors and warnings show it: at most
+/// [`MAX_QUOTED_CHARS`] characters, then `...`.
+pub(crate) fn bounded(s: &str) -> String {
+    cut(s, MAX_QUOTED_CHARS)
+}
+
+/// [`bounded`] for an owned string: no copy when it is short enough.
+fn bounded_owned(s: String) -> String {
+    if s.len() <= MAX_QUOTED_CHARS {
+        s
+    } else {
+        bounded(&s)
+    }
+}
+
+/// [`bounded`], quoted and escaped like `{:?}`.
+pub(crate) fn quoted(s: &str) -> String {
+    match s.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((end, _)) => format!("{:?}...", &s[..end]),
+        None => format!("{s:?}"),
+    }
+}
+
+/// What a `CapacityExceeded` error found too big.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    /// The genome text, in bytes ([`crate::LoadOptions::max_genome_bytes`]).
+    GenomeBytes,
+    /// A grid dimension (the limit is 2^32 - 1).
+    Dimension,
+    /// Regular neurons ([`crate::LoadOptions::max_neurons`]).
+    Neurons,
+    /// Synapses ([`crate::LoadOptions::max_synapses`]).
+    Synapses,
+    /// Memory in bytes ([`crate::LoadOptions::memory_limit`]), estimated
+    /// before parsing or developing, or an allocation that failed.
+    MemoryBytes,
+}
+
+impl Resource {
+    /// The name used in JSON output and messages (`"synapses"`, ...).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Resource::GenomeBytes => "genome_bytes",
+            Resource::Dimension => "dimension",
+            Resource::Neurons => "neurons",
+            Resource::Synapses => "synapses",
+            Resource::MemoryBytes => "memory_bytes",
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The numbers behind a `CapacityExceeded` error: what was too big, how big,
+/// and the limit it passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Capacity {
+    /// What was too big.
+    pub resource: Resource,
+    /// How much was needed (saturating at `u64::MAX`). For a synapse budget
+    /// found exceeded during development, a lower bound (`limit + 1` at least).
+    pub needed: u64,
+    /// The limit passed; `None` when an allocation failed below any known limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
 /// Every way a load or a development can fail (SPEC §1.10, plus `Io`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum GenomeErrorKind {
@@ -48,8 +138,10 @@ pub enum GenomeErrorKind {
     /// A mapping rule's destination is not an area of the genome, even after
     /// the core areas are added (SPEC §1.6).
     MissingDestinationArea,
-    /// The genome needs more neurons (SPEC §2.2: below 50 000 000) or synapses
-    /// than [`crate::LoadOptions`] allow, or memory for them cannot be allocated.
+    /// The genome (its text, a dimension, its neurons, synapses or the memory
+    /// they need) is larger than [`crate::LoadOptions`] or SPEC §2.2 allow,
+    /// or memory for it cannot be allocated. [`GenomeError::capacity`] says
+    /// what, how big and the limit.
     CapacityExceeded,
 }
 
@@ -229,24 +321,25 @@ impl Locators {
 /// Builder-style setters shared by errors and warnings.
 macro_rules! locator_setters {
     () => {
-        /// Sets the genome file path locator.
+        /// Sets the genome file path locator (its first
+        /// [`MAX_QUOTED_CHARS`] characters; so are all string locators).
         pub fn with_file(mut self, file: impl Into<String>) -> Self {
-            self.locators.file = Some(file.into());
+            self.locators.file = Some(bounded_owned(file.into()));
             self
         }
         /// Sets the gene key locator (full flat key or hierarchical path).
         pub fn with_gene_key(mut self, key: impl Into<String>) -> Self {
-            self.locators.gene_key = Some(key.into());
+            self.locators.gene_key = Some(bounded_owned(key.into()));
             self
         }
         /// Sets the area locator: the cortical id as written in the genome.
         pub fn with_cortical_id(mut self, id: impl Into<String>) -> Self {
-            self.locators.cortical_id = Some(id.into());
+            self.locators.cortical_id = Some(bounded_owned(id.into()));
             self
         }
         /// Sets the mapping destination locator, as written in the genome.
         pub fn with_destination_id(mut self, id: impl Into<String>) -> Self {
-            self.locators.destination_id = Some(id.into());
+            self.locators.destination_id = Some(bounded_owned(id.into()));
             self
         }
         /// Sets the 0-based rule index locator.
@@ -256,7 +349,7 @@ macro_rules! locator_setters {
         }
         /// Sets the morphology id locator.
         pub fn with_morphology_id(mut self, id: impl Into<String>) -> Self {
-            self.locators.morphology_id = Some(id.into());
+            self.locators.morphology_id = Some(bounded_owned(id.into()));
             self
         }
         /// Sets the 0-based pattern pair index locator.
@@ -284,16 +377,43 @@ pub struct GenomeError {
     /// Boxed so that `Result<_, GenomeError>` stays small on hot paths.
     #[serde(flatten)]
     pub locators: Box<Locators>,
+    /// For `CapacityExceeded`: what was too big, how big and the limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Box<Capacity>>,
 }
 
 impl GenomeError {
     /// An error with no locators yet; add them with the `with_*` setters.
+    /// Messages longer than 2000 characters are cut.
     pub fn new(kind: GenomeErrorKind, message: impl Into<String>) -> Self {
         GenomeError {
             kind,
-            message: message.into(),
+            message: bound_message(message.into()),
             locators: Box::default(),
+            capacity: None,
         }
+    }
+
+    /// A `CapacityExceeded` error: `resource` needed `needed`, beyond `limit`
+    /// (`None` when an allocation failed without a known limit).
+    pub fn capacity_exceeded(
+        resource: Resource,
+        needed: u64,
+        limit: Option<u64>,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut e = GenomeError::new(GenomeErrorKind::CapacityExceeded, message);
+        e.capacity = Some(Box::new(Capacity {
+            resource,
+            needed,
+            limit,
+        }));
+        e
+    }
+
+    /// What was too big, how big and the limit, for `CapacityExceeded`.
+    pub fn capacity(&self) -> Option<&Capacity> {
+        self.capacity.as_deref()
     }
 
     locator_setters!();
@@ -336,6 +456,14 @@ impl GenomeError {
     }
 }
 
+fn bound_message(message: String) -> String {
+    if message.len() <= MAX_MESSAGE_CHARS {
+        message
+    } else {
+        cut(&message, MAX_MESSAGE_CHARS)
+    }
+}
+
 /// Something a successful load reports (SPEC §1.10).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GenomeWarning {
@@ -353,7 +481,7 @@ impl GenomeWarning {
     pub fn new(kind: WarningKind, message: impl Into<String>) -> Self {
         GenomeWarning {
             kind,
-            message: message.into(),
+            message: bound_message(message.into()),
             locators: Box::default(),
         }
     }
@@ -418,5 +546,55 @@ mod tests {
         let v = serde_json::to_value(&w).unwrap();
         assert_eq!(v["kind"], "ScalarIgnored");
         assert_eq!(v["morphology_id"], "m");
+    }
+
+    #[test]
+    fn long_strings_are_cut_on_char_boundaries() {
+        assert_eq!(bounded("short"), "short");
+        let long = "ab€".repeat(100);
+        let cut = bounded(&long);
+        assert_eq!(cut.chars().count(), MAX_QUOTED_CHARS + 3);
+        assert!(cut.ends_with("..."));
+        assert_eq!(quoted("a\"b"), "\"a\\\"b\"");
+        assert!(quoted(&long).ends_with("\"..."));
+        let e =
+            GenomeError::new(GenomeErrorKind::Io, "x".repeat(10_000)).with_file("f".repeat(1000));
+        assert_eq!(e.message.chars().count(), MAX_MESSAGE_CHARS + 3);
+        assert_eq!(
+            e.file().map(|f| f.chars().count()),
+            Some(MAX_QUOTED_CHARS + 3)
+        );
+    }
+
+    #[test]
+    fn capacity_errors_carry_what_how_big_and_the_limit() {
+        let e = GenomeError::capacity_exceeded(Resource::Synapses, 12, Some(10), "too many");
+        assert_eq!(e.kind, GenomeErrorKind::CapacityExceeded);
+        let c = e.capacity().copied();
+        assert_eq!(
+            c,
+            Some(Capacity {
+                resource: Resource::Synapses,
+                needed: 12,
+                limit: Some(10)
+            })
+        );
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            v["capacity"],
+            serde_json::json!({"resource": "synapses", "needed": 12, "limit": 10})
+        );
+        let e = GenomeError::capacity_exceeded(Resource::MemoryBytes, 5, None, "alloc");
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            v["capacity"],
+            serde_json::json!({"resource": "memory_bytes", "needed": 5})
+        );
+        assert!(
+            serde_json::to_value(GenomeError::new(GenomeErrorKind::Io, "x"))
+                .unwrap()
+                .get("capacity")
+                .is_none()
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Cortical id spellings (SPEC §1.3): the one place that turns genome text into
 //! a canonical [`CorticalId`].
 
-use crate::error::{GenomeError, GenomeErrorKind};
+use crate::error::{quoted, GenomeError, GenomeErrorKind};
 use base64::Engine;
 use feagi_types::CorticalId;
 
@@ -69,7 +69,7 @@ pub(crate) fn parse_id(s: &str) -> Result<ParsedId, GenomeError> {
     let malformed = |why: &str| {
         GenomeError::new(
             GenomeErrorKind::MalformedCorticalId,
-            format!("malformed cortical id {s:?}: {why}"),
+            format!("malformed cortical id {}: {why}", quoted(s)),
         )
         .with_cortical_id(s)
     };

@@ -26,6 +26,7 @@
 mod blueprint;
 mod develop;
 mod error;
+mod estimate;
 mod genes;
 mod ids;
 mod load;
@@ -35,12 +36,19 @@ mod rules;
 mod values;
 
 pub use develop::{develop, develop_with_options, voxel_neurons};
-pub use error::{GenomeError, GenomeErrorKind, GenomeWarning, Locators, WarningKind};
+pub use error::{
+    Capacity, GenomeError, GenomeErrorKind, GenomeWarning, Locators, Resource, WarningKind,
+    MAX_QUOTED_CHARS,
+};
+pub use estimate::{
+    estimate_memory, MemoryEstimate, NEURON_ARRAY_BYTES, NEURON_PEAK_BYTES, SYNAPSE_PEAK_BYTES,
+};
 pub use genes::{runtime_gene, runtime_gene_names, RuntimeGene, RuntimeGeneKind};
 pub use ids::parse_cortical_id;
 pub use model::{
-    Genome, GenomeArea, LoadOptions, MappingRule, MemoryGenes, Physiology, DEFAULT_MAX_SYNAPSES,
-    DEFAULT_PLASTICITY_QUEUE_DEPTH, DEFAULT_SIMULATION_TIMESTEP,
+    available_memory, Genome, GenomeArea, LoadOptions, MappingRule, MemoryGenes, Physiology,
+    DEFAULT_MAX_GENOME_BYTES, DEFAULT_MAX_SYNAPSES, DEFAULT_PLASTICITY_QUEUE_DEPTH,
+    DEFAULT_SIMULATION_TIMESTEP,
 };
 pub use morphology::{
     CompositeMorphology, FunctionMorphology, Morphology, MorphologyEntry, MorphologyOrigin,

@@ -6,7 +6,10 @@
 //! `load` -> {`blueprint`, `rules`, `morphology`} -> `model`.
 
 use crate::blueprint::{added_core_area, build_areas, check_neuron_capacity, parse_blueprint};
-use crate::error::{GenomeError, GenomeErrorKind, GenomeWarning, WarningKind};
+use crate::error::{
+    bounded, quoted, GenomeError, GenomeErrorKind, GenomeWarning, Resource, WarningKind,
+    MAX_QUOTED_CHARS,
+};
 use crate::model::{Genome, GenomeArea, LoadOptions, Physiology, DEFAULT_SIMULATION_TIMESTEP};
 use crate::morphology;
 use crate::rules::{memory_warnings, mirror_associative_memory, resolve_rules};
@@ -23,18 +26,24 @@ impl Genome {
     }
 
     /// Loads a genome file; errors and warnings carry the file path.
+    ///
+    /// Only regular files are read: a directory, FIFO, device or socket is
+    /// refused (`Io`) before it is opened, so `/dev/zero` or a FIFO cannot
+    /// make the load read forever or block. A file larger than
+    /// [`LoadOptions::max_genome_bytes`] is `CapacityExceeded` before a byte
+    /// is read. A path of 4096 bytes or more (Linux `PATH_MAX`) is refused
+    /// (`Io`) before the system sees it. Messages quote at most the first 200
+    /// characters of the path.
     pub fn from_path_with_options(
         path: impl AsRef<Path>,
         options: &LoadOptions,
     ) -> Result<Genome, GenomeError> {
         let path = path.as_ref();
-        let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
-            GenomeError::new(GenomeErrorKind::Io, format!("cannot read the genome: {e}"))
-                .with_file(&file)
-        })?;
+        let file = display_path(path);
+        let bytes = read_genome_file(path, options).map_err(|e| e.with_file(&file))?;
         let mut genome =
             Self::from_json_slice_with_options(&bytes, options).map_err(|e| e.with_file(&file))?;
+        drop(bytes);
         genome.warnings = std::mem::take(&mut genome.warnings)
             .into_iter()
             .map(|w| w.with_file(&file))
@@ -61,11 +70,17 @@ impl Genome {
     }
 
     /// Loads from raw bytes with the given limits; unparsable text is
-    /// `InvalidJson` with line and column.
+    /// `InvalidJson` with line and column. A leading UTF-8 byte order mark is
+    /// skipped. Text longer than [`LoadOptions::max_genome_bytes`], or whose
+    /// parsed form would need more memory than the memory limit allows, is
+    /// `CapacityExceeded` before it is parsed.
     pub fn from_json_slice_with_options(
         bytes: &[u8],
         options: &LoadOptions,
     ) -> Result<Genome, GenomeError> {
+        check_genome_size(bytes.len() as u64, options)?;
+        let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+        check_parse_memory(bytes, options)?;
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             GenomeError::new(
                 GenomeErrorKind::InvalidJson,
@@ -129,6 +144,219 @@ impl Genome {
     }
 }
 
+/// The byte order mark some editors put at the start of a UTF-8 file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The longest path Linux accepts (`PATH_MAX`, including the final NUL).
+const MAX_PATH_BYTES: usize = 4096;
+
+/// A path as messages show it: its first [`MAX_QUOTED_CHARS`] characters,
+/// without ever converting more than a few hundred bytes of it.
+fn display_path(path: &Path) -> String {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    // Every char takes at most 4 bytes, so this prefix holds enough of them.
+    let head = &bytes[..bytes.len().min(4 * MAX_QUOTED_CHARS + 4)];
+    let text = bounded(&String::from_utf8_lossy(head));
+    if head.len() < bytes.len() && !text.ends_with("...") {
+        format!("{text}...")
+    } else {
+        text
+    }
+}
+
+/// What kind of non-regular file `meta` describes, for the refusal message.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let ty = meta.file_type();
+    if ty.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ty.is_fifo() {
+            return "a FIFO";
+        }
+        if ty.is_char_device() {
+            return "a character device";
+        }
+        if ty.is_block_device() {
+            return "a block device";
+        }
+        if ty.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+fn io_error(message: String) -> GenomeError {
+    GenomeError::new(GenomeErrorKind::Io, message)
+}
+
+/// Reads a genome file: regular files only, at most `max_genome_bytes`.
+fn read_genome_file(path: &Path, options: &LoadOptions) -> Result<Vec<u8>, GenomeError> {
+    use std::io::Read;
+    let path_len = path.as_os_str().len();
+    if path_len >= MAX_PATH_BYTES {
+        return Err(io_error(format!(
+            "cannot read the genome: the path is {path_len} bytes long; the system limit is {} bytes",
+            MAX_PATH_BYTES - 1
+        )));
+    }
+    let refuse = |meta: &std::fs::Metadata| -> Result<(), GenomeError> {
+        if meta.is_file() {
+            return Ok(());
+        }
+        Err(io_error(format!(
+            "cannot read the genome: the path is {}; only regular files are read",
+            file_kind(meta)
+        )))
+    };
+    // stat before opening: opening a FIFO for reading would block.
+    let meta =
+        std::fs::metadata(path).map_err(|e| io_error(format!("cannot read the genome: {e}")))?;
+    refuse(&meta)?;
+    check_genome_size(meta.len(), options)?;
+    let file =
+        std::fs::File::open(path).map_err(|e| io_error(format!("cannot read the genome: {e}")))?;
+    // The path may have been replaced since the stat: check what was opened.
+    let meta = file
+        .metadata()
+        .map_err(|e| io_error(format!("cannot read the genome: {e}")))?;
+    refuse(&meta)?;
+    check_genome_size(meta.len(), options)?;
+    let mut bytes = Vec::new();
+    let expected = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    bytes.try_reserve_exact(expected).map_err(|_| {
+        GenomeError::capacity_exceeded(
+            Resource::MemoryBytes,
+            meta.len(),
+            None,
+            format!("cannot allocate {} bytes to read the genome", meta.len()),
+        )
+    })?;
+    // Some regular files (/proc) report size 0 or grow while read: never read
+    // more than the cap, plus one byte to tell that it was passed.
+    file.take(options.max_genome_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(format!("cannot read the genome: {e}")))?;
+    if bytes.len() as u64 > options.max_genome_bytes {
+        return Err(GenomeError::capacity_exceeded(
+            Resource::GenomeBytes,
+            bytes.len() as u64,
+            Some(options.max_genome_bytes),
+            format!(
+                "the genome is more than {} bytes long, the limit (LoadOptions::max_genome_bytes)",
+                options.max_genome_bytes
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Refuses genome text longer than `max_genome_bytes`.
+fn check_genome_size(len: u64, options: &LoadOptions) -> Result<(), GenomeError> {
+    if len <= options.max_genome_bytes {
+        return Ok(());
+    }
+    Err(GenomeError::capacity_exceeded(
+        Resource::GenomeBytes,
+        len,
+        Some(options.max_genome_bytes),
+        format!(
+            "the genome is {len} bytes long; the limit (LoadOptions::max_genome_bytes) is {} bytes",
+            options.max_genome_bytes
+        ),
+    ))
+}
+
+/// Memory a parsed JSON value takes per element (a 32-byte `Value` plus the
+/// slack of its growing vector), measured on serde_json 1.
+const PARSE_BYTES_PER_VALUE: u64 = 48;
+/// Memory of a non-empty JSON object beyond its entries: the first node of its
+/// B-tree map (about 600 bytes), measured likewise.
+const PARSE_BYTES_PER_OBJECT: u64 = 640;
+/// Memory per object entry: its key string, its share of the map's nodes and,
+/// for the keys a genome does not use, the warning that reports it (measured
+/// at about 500 bytes for a top-level object of unknown keys).
+const PARSE_BYTES_PER_KEY: u64 = 512;
+/// Bound on [`parse_memory_estimate`] per byte of valid JSON (the densest
+/// text, `[{"":0},{"":0},...]`, comes to about 180); below it times the text,
+/// [`check_parse_memory`] does not need to scan.
+const PARSE_WORST_FACTOR: u64 = 192;
+
+/// Upper estimate of the memory loading `bytes` needs: the text, a copy of
+/// its strings, a `Value` per element, a map per non-empty object and a key
+/// (and possibly a warning) per entry, counted from the structural characters
+/// outside strings. Measured against serde_json 1 it comes to 1 to 2 times
+/// the real peak.
+pub(crate) fn parse_memory_estimate(bytes: &[u8]) -> u64 {
+    let (mut in_string, mut escaped) = (false, false);
+    let (mut values, mut objects, mut keys) = (1u64, 0u64, 0u64);
+    // The last structural character outside strings.
+    let mut last = b' ';
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                // A key right after `{`: the object is not empty.
+                if last == b'{' {
+                    objects += 1;
+                }
+            }
+            b',' | b'[' | b'{' => values += 1,
+            b':' => keys += 1,
+            _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            last = b;
+        }
+    }
+    let len = bytes.len() as u64;
+    len.saturating_mul(2)
+        .saturating_add(values.saturating_mul(PARSE_BYTES_PER_VALUE))
+        .saturating_add(objects.saturating_mul(PARSE_BYTES_PER_OBJECT))
+        .saturating_add(keys.saturating_mul(PARSE_BYTES_PER_KEY))
+}
+
+/// Refuses text whose parsed form would not fit the memory limit.
+fn check_parse_memory(bytes: &[u8], options: &LoadOptions) -> Result<(), GenomeError> {
+    let len = bytes.len() as u64;
+    let worst = len.saturating_mul(PARSE_WORST_FACTOR);
+    // Small texts cannot matter; skip reading the limit and scanning.
+    if worst < (64 << 20) {
+        return Ok(());
+    }
+    let Some(limit) = options.effective_memory_limit() else {
+        return Ok(());
+    };
+    if worst <= limit {
+        return Ok(());
+    }
+    let needed = parse_memory_estimate(bytes);
+    if needed <= limit {
+        return Ok(());
+    }
+    Err(GenomeError::capacity_exceeded(
+        Resource::MemoryBytes,
+        needed,
+        Some(limit),
+        format!(
+            "parsing this {len}-byte genome would need about {needed} bytes of memory; the memory limit (LoadOptions::memory_limit, by default the available memory) is {limit} bytes"
+        ),
+    ))
+}
+
 /// serde_json appends " at line L column C"; the locators carry that already.
 fn strip_position(e: &serde_json::Error) -> String {
     let s = e.to_string();
@@ -184,7 +412,7 @@ fn load(root: Value, options: &LoadOptions) -> Result<Genome, GenomeError> {
             warnings.push(
                 GenomeWarning::new(
                     WarningKind::IgnoredKey,
-                    format!("unknown top-level key {key:?} kept but not used"),
+                    format!("unknown top-level key {} kept but not used", quoted(&key)),
                 )
                 .with_gene_key(&key),
             );
@@ -412,7 +640,10 @@ fn parse_physiology(
             warnings.push(
                 GenomeWarning::new(
                     WarningKind::UnsupportedPrecision,
-                    format!("quantization_precision {p:?} is not supported; f32 is used"),
+                    format!(
+                        "quantization_precision {} is not supported; f32 is used",
+                        quoted(p)
+                    ),
                 )
                 .with_gene_key(format!("physiology.{key}")),
             );
@@ -421,4 +652,40 @@ fn parse_physiology(
     }
     physiology.other = map;
     Ok(physiology)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_estimates_count_structure_outside_strings_only() {
+        let plain = parse_memory_estimate(b"[1,2,3]");
+        // Commas, colons and braces inside strings (even after escaped quotes) do not count.
+        let text = br#"["a,b:{c", "\",[{:"]"#;
+        let strings = parse_memory_estimate(text);
+        // The root, `[` and two commas: one more than the elements, an upper count.
+        assert_eq!(plain, 2 * 7 + 4 * PARSE_BYTES_PER_VALUE);
+        assert_eq!(strings, 2 * text.len() as u64 + 3 * PARSE_BYTES_PER_VALUE);
+        // An empty object costs no map; a non-empty one does.
+        let empty = parse_memory_estimate(b"{}");
+        let full = parse_memory_estimate(br#"{ "a":1}"#);
+        assert_eq!(empty, 4 + 2 * PARSE_BYTES_PER_VALUE);
+        assert_eq!(
+            full,
+            16 + 2 * PARSE_BYTES_PER_VALUE + PARSE_BYTES_PER_OBJECT + PARSE_BYTES_PER_KEY
+        );
+        // The densest valid text stays under the factor that lets small texts skip the scan.
+        let dense = format!("[{}{{}}]", r#"{"":0},"#.repeat(1000));
+        assert!(parse_memory_estimate(dense.as_bytes()) < PARSE_WORST_FACTOR * dense.len() as u64);
+    }
+
+    #[test]
+    fn long_paths_are_displayed_short() {
+        let long = "é".repeat(5000);
+        let shown = display_path(Path::new(&long));
+        assert_eq!(shown.chars().count(), MAX_QUOTED_CHARS + 3);
+        assert!(shown.ends_with("..."));
+        assert_eq!(display_path(Path::new("a/b.json")), "a/b.json");
+    }
 }

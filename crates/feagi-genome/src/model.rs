@@ -14,19 +14,42 @@ use std::collections::BTreeMap;
 /// which is what this class of machine can hold next to the NPU's own copy.
 pub const DEFAULT_MAX_SYNAPSES: u64 = 1_000_000_000;
 
+/// The default cap on a genome's text of [`LoadOptions`]: 256 MiB, far above
+/// any real genome (the largest known are a few MB).
+pub const DEFAULT_MAX_GENOME_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Default `simulation_timestep` in seconds (SPEC §1.8).
 pub const DEFAULT_SIMULATION_TIMESTEP: f64 = 0.025;
 /// Default `plasticity_queue_depth` (SPEC §1.8).
 pub const DEFAULT_PLASTICITY_QUEUE_DEPTH: u32 = 3;
 
-/// Resource limits for loading and development.
+/// Resource limits for loading and development (docs/GENOME.md, "Limits").
+///
+/// ```
+/// use feagi_genome::LoadOptions;
+/// let options = LoadOptions::default()
+///     .with_memory_limit(Some(8 << 30))
+///     .with_max_genome_bytes(1 << 30);
+/// assert_eq!(options.memory_limit, Some(8 << 30));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Most regular neurons a genome may develop. Values above the SPEC limit
     /// of 50 000 000 (ids above it are reserved for memory neurons) act as that limit.
     pub max_neurons: u64,
-    /// Most synapses development may create before failing with `CapacityExceeded`.
+    /// Most synapses development may create. Development first estimates
+    /// every rule's synapses and refuses at once when even the lowest
+    /// estimate is above this; it also stops when the count passes it.
     pub max_synapses: u64,
+    /// Largest genome text, in bytes, that is read or parsed (default
+    /// [`DEFAULT_MAX_GENOME_BYTES`]).
+    pub max_genome_bytes: u64,
+    /// Most memory, in bytes, that parsing a genome or developing it into an
+    /// NPU may need by the estimate of [`crate::estimate_memory`]. `None`
+    /// (the default) uses the memory the machine has available
+    /// ([`available_memory`]: `MemAvailable` of `/proc/meminfo`), and no
+    /// limit where that cannot be read.
+    pub memory_limit: Option<u64>,
 }
 
 impl Default for LoadOptions {
@@ -34,6 +57,8 @@ impl Default for LoadOptions {
         LoadOptions {
             max_neurons: MAX_REGULAR_NEURONS,
             max_synapses: DEFAULT_MAX_SYNAPSES,
+            max_genome_bytes: DEFAULT_MAX_GENOME_BYTES,
+            memory_limit: None,
         }
     }
 }
@@ -42,6 +67,61 @@ impl LoadOptions {
     pub(crate) fn neuron_limit(&self) -> u64 {
         self.max_neurons.min(MAX_REGULAR_NEURONS)
     }
+
+    /// These options with `max_neurons` set.
+    pub fn with_max_neurons(mut self, max_neurons: u64) -> Self {
+        self.max_neurons = max_neurons;
+        self
+    }
+
+    /// These options with `max_synapses` set.
+    pub fn with_max_synapses(mut self, max_synapses: u64) -> Self {
+        self.max_synapses = max_synapses;
+        self
+    }
+
+    /// These options with `max_genome_bytes` set.
+    pub fn with_max_genome_bytes(mut self, max_genome_bytes: u64) -> Self {
+        self.max_genome_bytes = max_genome_bytes;
+        self
+    }
+
+    /// These options with `memory_limit` set (`Some(u64::MAX)` for no limit).
+    pub fn with_memory_limit(mut self, memory_limit: Option<u64>) -> Self {
+        self.memory_limit = memory_limit;
+        self
+    }
+
+    /// The memory limit in bytes these options stand for: `memory_limit`, or
+    /// else what the machine has available now; `None` means no limit.
+    pub fn effective_memory_limit(&self) -> Option<u64> {
+        match self.memory_limit {
+            Some(limit) => Some(limit),
+            None => available_memory(),
+        }
+    }
+}
+
+/// The memory the machine has available for a new brain, in bytes:
+/// `MemAvailable` of `/proc/meminfo` (Linux); `None` where that cannot be read.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_mem_available(&text)
+}
+
+/// The `MemAvailable:  N kB` line of a `/proc/meminfo` text, in bytes.
+pub(crate) fn parse_mem_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?;
+    let mut parts = line.split_whitespace();
+    let value: u64 = parts.next()?.parse().ok()?;
+    let unit = match parts.next() {
+        None => 1,
+        Some(u) if u.eq_ignore_ascii_case("kb") => 1024,
+        Some(_) => return None,
+    };
+    Some(value.saturating_mul(unit))
 }
 
 /// Global parameters (SPEC §1.8).
@@ -347,5 +427,35 @@ impl Genome {
             ));
         }
         warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mem_available_is_read_in_bytes() {
+        let meminfo =
+            "MemTotal:       24000000 kB\nMemFree:   100 kB\nMemAvailable:   23815468 kB\n";
+        assert_eq!(parse_mem_available(meminfo), Some(23_815_468 * 1024));
+        assert_eq!(parse_mem_available("MemTotal: 5 kB\n"), None);
+        assert_eq!(parse_mem_available("MemAvailable: lots kB\n"), None);
+        assert_eq!(parse_mem_available("MemAvailable: 5 MB\n"), None);
+        assert_eq!(parse_mem_available("MemAvailable: 5\n"), Some(5));
+    }
+
+    #[test]
+    fn an_explicit_memory_limit_wins() {
+        let o = LoadOptions::default().with_memory_limit(Some(7));
+        assert_eq!(o.effective_memory_limit(), Some(7));
+        let o = o
+            .with_max_neurons(9)
+            .with_max_synapses(10)
+            .with_max_genome_bytes(11);
+        assert_eq!(
+            (o.max_neurons, o.max_synapses, o.max_genome_bytes),
+            (9, 10, 11)
+        );
     }
 }

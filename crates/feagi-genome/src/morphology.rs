@@ -1,7 +1,7 @@
 //! The morphology table (SPEC §1.7): legacy upgrades, renames, validation and
 //! the core morphologies every genome can use.
 
-use crate::error::{GenomeError, GenomeErrorKind, GenomeWarning, WarningKind};
+use crate::error::{quoted, GenomeError, GenomeErrorKind, GenomeWarning, WarningKind};
 use crate::values::{as_integer, short, type_name};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -522,14 +522,15 @@ fn validate(
                 GenomeError::new(
                     GenomeErrorKind::UnknownFunctionMorphology,
                     format!(
-                        "{id:?} is declared as a function morphology but no such function exists"
+                        "{} is declared as a function morphology but no such function exists",
+                        quoted(id)
                     ),
                 )
                 .with_morphology_id(id)
             }),
         "composite" => parse_composite(id, params),
         "placeholder" => Ok(Morphology::Placeholder),
-        other => Err(invalid(id, format!("unknown type {other:?}"))),
+        other => Err(invalid(id, format!("unknown type {}", quoted(other)))),
     }
 }
 
@@ -669,7 +670,10 @@ pub(crate) fn build_table(
                 None => {
                     return Err(invalid(
                         id,
-                        format!("mapper_morphology {:?} does not exist", c.mapper_morphology),
+                        format!(
+                            "mapper_morphology {} does not exist",
+                            quoted(&c.mapper_morphology)
+                        ),
                     ))
                 }
                 Some(MorphologyEntry {
@@ -679,8 +683,8 @@ pub(crate) fn build_table(
                     return Err(invalid(
                         id,
                         format!(
-                            "mapper_morphology {:?} is itself a composite",
-                            c.mapper_morphology
+                            "mapper_morphology {} is itself a composite",
+                            quoted(&c.mapper_morphology)
                         ),
                     ))
                 }

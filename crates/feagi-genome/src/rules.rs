@@ -2,7 +2,7 @@
 //! mirroring of §6.1 and the load-time reports about M2 features.
 
 use crate::blueprint::BuiltArea;
-use crate::error::{GenomeError, GenomeErrorKind, GenomeWarning, WarningKind};
+use crate::error::{quoted, GenomeError, GenomeErrorKind, GenomeWarning, WarningKind};
 use crate::ids::parse_id;
 use crate::model::{GenomeArea, MappingRule, Physiology};
 use crate::morphology::{self, FunctionMorphology, Morphology, MorphologyEntry};
@@ -92,7 +92,7 @@ fn parse_rule(
                     }
                     None => warnings.push(site.warning(
                         WarningKind::IgnoredKey,
-                        format!("unknown rule field {k:?} ignored"),
+                        format!("unknown rule field {} ignored", quoted(k)),
                     )),
                 }
             }
@@ -124,7 +124,7 @@ fn parse_rule(
         return Err(site
             .error(
                 GenomeErrorKind::UnknownMorphology,
-                format!("morphology {written_morphology:?} does not exist"),
+                format!("morphology {} does not exist", quoted(written_morphology)),
             )
             .with_morphology_id(written_morphology));
     }
@@ -242,7 +242,9 @@ pub(crate) fn resolve_rules(
                 return Err(GenomeError::new(
                     GenomeErrorKind::DuplicateArea,
                     format!(
-                        "destinations {other:?} and {dest_written:?} are the same area {}",
+                        "destinations {} and {} are the same area {}",
+                        quoted(&other),
+                        quoted(dest_written),
                         parsed.id
                     ),
                 )
@@ -263,7 +265,11 @@ pub(crate) fn resolve_rules(
                 warnings.push(
                     GenomeWarning::new(
                         WarningKind::LegacyMigration,
-                        format!("legacy destination id {old:?} renamed to {}", parsed.id),
+                        format!(
+                            "legacy destination id {} renamed to {}",
+                            quoted(old),
+                            parsed.id
+                        ),
                     )
                     .with_gene_key(&key)
                     .with_cortical_id(&source)

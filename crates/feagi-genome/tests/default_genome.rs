@@ -19,7 +19,7 @@ struct MiniNpu {
 
 impl MiniNpu {
     fn new(c: Connectome) -> Self {
-        let rows = SynapseArray::from_list(&c.synapses, c.neurons.len());
+        let rows = SynapseArray::try_from_list(&c.synapses, c.neurons.len()).unwrap();
         let uniform = c
             .areas
             .iter()

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 const LIMITS: LoadOptions = LoadOptions {
     max_neurons: 2_000,
     max_synapses: 20_000,
+    max_genome_bytes: 1 << 20,
+    memory_limit: Some(64 << 20),
 };
 
 /// A genome exercising every morphology kind, flat form.

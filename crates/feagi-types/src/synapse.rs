@@ -221,36 +221,67 @@ impl SynapseArray {
 
     /// Builds rows from a creation-ordered list with a stable counting sort by
     /// source, so each row keeps creation order and the arena has no slack.
-    /// Every source and target must be below `sources`.
-    pub fn from_list(list: &SynapseList, sources: usize) -> Self {
-        let mut row_len = vec![0u32; sources];
-        for &s in &list.source {
-            row_len[s as usize] += 1;
+    /// Every source must be below `sources` (else an error names it). Memory
+    /// is reserved fallibly: when it cannot be allocated the error says how
+    /// much was asked for, and nothing aborts.
+    pub fn try_from_list(list: &SynapseList, sources: usize) -> Result<Self, String> {
+        let total = list.len();
+        if list.target.len() != total
+            || list.weight.len() != total
+            || list.psp.len() != total
+            || list.synapse_type.len() != total
+        {
+            return Err(format!(
+                "synapse list columns differ in length: {total}, {}, {}, {} and {}",
+                list.target.len(),
+                list.weight.len(),
+                list.psp.len(),
+                list.synapse_type.len()
+            ));
         }
-        let mut row_start = Vec::with_capacity(sources);
+        /// `len` copies of `value`. The fallible reservation of the same size
+        /// comes first, then `vec!` allocates: for zeros that is a zeroed
+        /// allocation, whose fresh pages need no second pass of writes.
+        fn zeroed<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>, String> {
+            let mut probe: Vec<T> = Vec::new();
+            probe.try_reserve_exact(len).map_err(|_| {
+                let bytes = (len as u128) * (std::mem::size_of::<T>() as u128);
+                format!("cannot allocate {bytes} bytes of memory for {len} {what}")
+            })?;
+            drop(probe);
+            Ok(vec![value; len])
+        }
+        let mut row_len = zeroed(sources, 0u32, "synapse rows")?;
+        for &s in &list.source {
+            match row_len.get_mut(s as usize) {
+                Some(n) => *n += 1,
+                None => return Err(format!("a synapse has source {s} of {sources} neurons")),
+            }
+        }
+        let mut row_start = zeroed(sources, 0usize, "synapse rows")?;
         let mut next = 0usize;
-        for &len in &row_len {
-            row_start.push(next);
+        for (start, &len) in row_start.iter_mut().zip(&row_len) {
+            *start = next;
             next += len as usize;
         }
-        let total = list.len();
-        let mut target = vec![0; total];
-        let mut weight = vec![0; total];
-        let mut psp = vec![0; total];
-        let mut synapse_type = vec![SynapseType::Excitatory; total];
-        let mut fill = vec![0u32; sources];
+        let mut target = zeroed(total, 0, "synapses")?;
+        let mut weight = zeroed(total, 0, "synapses")?;
+        let mut psp = zeroed(total, 0, "synapses")?;
+        let mut synapse_type = zeroed(total, SynapseType::Excitatory, "synapses")?;
+        let mut row_cap = zeroed(sources, 0u32, "synapse rows")?;
+        // row_cap counts each row's synapses placed so far; at the end it is row_len.
         for i in 0..total {
             let s = list.source[i] as usize;
-            let pos = row_start[s] + fill[s] as usize;
-            fill[s] += 1;
+            let pos = row_start[s] + row_cap[s] as usize;
+            row_cap[s] += 1;
             target[pos] = list.target[i];
             weight[pos] = list.weight[i];
             psp[pos] = list.psp[i];
             synapse_type[pos] = list.synapse_type[i];
         }
-        SynapseArray {
+        Ok(SynapseArray {
             row_start,
-            row_cap: row_len.clone(),
+            row_cap,
             row_len,
             target,
             weight,
@@ -261,7 +292,7 @@ impl SynapseArray {
             version: 0,
             stamp: Vec::new(),
             stamped: false,
-        }
+        })
     }
 
     /// Makes room in the row table for sources `0..sources`.
@@ -764,13 +795,26 @@ mod tests {
     }
 
     #[test]
+    fn from_list_refuses_bad_lists_without_panicking() {
+        let mut l = SynapseList::default();
+        l.push(3, 0, 1, 1, SynapseType::Excitatory);
+        let e = SynapseArray::try_from_list(&l, 3).unwrap_err();
+        assert!(e.contains("source 3"), "{e}");
+        l.weight.pop();
+        assert!(SynapseArray::try_from_list(&l, 4).is_err());
+        // More rows than memory can hold is an error, not an abort.
+        let e = SynapseArray::try_from_list(&SynapseList::default(), usize::MAX / 2).unwrap_err();
+        assert!(e.contains("cannot allocate"), "{e}");
+    }
+
+    #[test]
     fn from_list_keeps_creation_order_per_source() {
         let mut l = SynapseList::default();
         l.push(2, 0, 1, 1, SynapseType::Excitatory);
         l.push(0, 1, 2, 1, SynapseType::Excitatory);
         l.push(2, 1, 3, 1, SynapseType::Inhibitory);
         l.push(0, 0, 4, 1, SynapseType::Excitatory);
-        let a = SynapseArray::from_list(&l, 3);
+        let a = SynapseArray::try_from_list(&l, 3).unwrap();
         assert_eq!(
             rows(&a),
             vec![vec![(1, 2), (0, 4)], vec![], vec![(0, 1), (1, 3)]]

@@ -138,3 +138,51 @@ pub fn voxel_map(c: &Connectome, src: &str, dst: &str) -> Vec<([u32; 3], [u32; 3
         .map(|(s, d)| (voxel(c, s), voxel(c, d)))
         .collect()
 }
+
+/// Two W x W areas, all to all (the 1 KB reproducer).
+pub fn all_to_all(w: u32) -> Genome {
+    Genome::from_value(json!({
+        "version": "3.0",
+        "neuron_morphologies": {"all_to_all": {"type": "patterns", "parameters": {"patterns": [[["*", "*", "*"], ["*", "*", "*"]]]}}},
+        "blueprint": {
+            "cA______": {"block_boundaries": [w, w, 1], "cortical_mapping_dst": {"cB______": [{"morphology_id": "all_to_all"}]}},
+            "cB______": {"block_boundaries": [w, w, 1]}
+        }
+    }))
+    .expect("loads")
+}
+
+/// `feagi-npu gen-genome --neurons N --fanout K`: a ring of four areas, K
+/// randomizer rules from each to the next.
+pub fn generated(neurons: u64, fanout: usize) -> Genome {
+    let ids = ["i_gen0", "c_gen1", "c_gen2", "o_gen3"];
+    let per_area = neurons / 4;
+    let mut blueprint = serde_json::Map::new();
+    for (k, id) in ids.iter().enumerate() {
+        let size = if k == 3 {
+            neurons - 3 * per_area
+        } else {
+            per_area
+        };
+        let rules: Vec<Value> = (0..fanout)
+            .map(|_| json!(["randomizer", [1, 1, 1], 1, false]))
+            .collect();
+        for (exon, v) in [
+            ("___bbx-i", json!(size)),
+            ("___bby-i", json!(1)),
+            ("___bbz-i", json!(1)),
+        ] {
+            blueprint.insert(format!("_____10c-{id}-cx-{exon}"), v);
+        }
+        blueprint.insert(
+            format!("_____10c-{id}-cx-dstmap-d"),
+            json!({ ids[(k + 1) % 4]: rules }),
+        );
+    }
+    Genome::from_value(json!({
+        "version": "2.1",
+        "neuron_morphologies": {"randomizer": {"type": "functions", "parameters": {}}},
+        "blueprint": blueprint
+    }))
+    .expect("loads")
+}
