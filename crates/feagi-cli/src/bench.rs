@@ -94,6 +94,8 @@ pub enum Workload {
         pattern: BenchPattern,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        #[command(flatten)]
+        limits: crate::run::MemoryLimitArg,
     },
 }
 
@@ -653,10 +655,12 @@ fn genome(
     path: &PathBuf,
     pattern: BenchPattern,
     seed: u64,
+    limits: &crate::run::MemoryLimitArg,
     interrupt: &Interrupt,
 ) -> Result<BenchReport> {
     let t0 = Instant::now();
-    let genome = Genome::from_path(path)?;
+    let options = limits.options();
+    let genome = Genome::from_path_with_options(path, &options)?;
     let config = NpuConfig {
         seed,
         parallel: !args.sequential,
@@ -664,7 +668,7 @@ fn genome(
         plasticity: !args.no_plasticity,
         ..NpuConfig::default()
     };
-    let mut npu = RustNPU::from_genome(&genome, config)?;
+    let mut npu = RustNPU::from_genome_with_options(&genome, config, &options)?;
     let build = t0.elapsed();
     let inputs: Vec<String> = npu
         .areas()
@@ -736,7 +740,8 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
             genome: path,
             pattern,
             seed,
-        } => genome(&args, path, *pattern, *seed, &interrupt)?,
+            limits,
+        } => genome(&args, path, *pattern, *seed, limits, &interrupt)?,
     };
     if args.json {
         outln!(

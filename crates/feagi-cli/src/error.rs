@@ -16,11 +16,6 @@ pub enum CliError {
     Npu(#[from] NpuError),
     #[error("{0}")]
     Snapshot(#[from] SnapshotError),
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,

@@ -11,7 +11,7 @@ use feagi_burst_engine::snapshot::{SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC};
 use feagi_burst_engine::{AreaIndex, NpuConfig, RustNPU, SynapseType};
 
 use crate::error::Result;
-use crate::run::load_genome;
+use crate::run::{load_genome, MemoryLimitArg};
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -24,6 +24,8 @@ pub struct InspectArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub limits: MemoryLimitArg,
 }
 
 #[derive(serde::Serialize)]
@@ -346,13 +348,15 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
     if let Some(path) = args.genome.as_deref().filter(|p| is_snapshot(p)) {
         return inspect_snapshot(path, args.json);
     }
-    let (genome, label) = load_genome(args.genome.as_ref())?;
-    let npu = RustNPU::from_genome(
+    let options = args.limits.options();
+    let (genome, label, _) = load_genome(args.genome.as_ref(), &options)?;
+    let npu = RustNPU::from_genome_with_options(
         &genome,
         NpuConfig {
             seed: args.seed,
             ..NpuConfig::default()
         },
+        &options,
     )?;
     let area_of = npu.neurons().area();
     let mut outgoing = vec![0u64; npu.area_count()];

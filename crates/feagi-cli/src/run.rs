@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use feagi_burst_engine::{Genome, NpuConfig, PlasticityStats, RustNPU};
+use feagi_burst_engine::{Genome, LoadOptions, NpuConfig, PlasticityStats, RustNPU};
 use feagi_runtime::Pacer;
 use feagi_types::memory::is_memory_neuron_id;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -79,6 +79,8 @@ pub struct RunArgs {
     /// neurons and no replay.
     #[arg(long)]
     pub no_plasticity: bool,
+    #[command(flatten)]
+    pub limits: MemoryLimitArg,
 }
 
 /// `--hz`: a finite rate of at least [`feagi_runtime::MIN_FREQUENCY_HZ`].
@@ -97,12 +99,74 @@ fn parse_hz(text: &str) -> std::result::Result<f64, String> {
 /// Burst times kept for the quantiles: 2^20 (16 MiB), then a sample.
 const BURST_TIME_SAMPLE: usize = 1 << 20;
 
-pub fn load_genome(path: Option<&PathBuf>) -> Result<(Genome, String)> {
+/// `--memory-limit`: how much memory a genome's brain may need.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct MemoryLimitArg {
+    /// Refuse, before developing it, a genome whose brain would need more
+    /// memory than SIZE: bytes, or with a unit (500MB, 8GB, 8GiB), or "none".
+    /// Default: the memory the machine has available.
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_size)]
+    pub memory_limit: Option<u64>,
+}
+
+impl MemoryLimitArg {
+    /// The loader's options with this limit.
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions::default().with_memory_limit(self.memory_limit)
+    }
+}
+
+/// "8GB" = 8e9 bytes, "8GiB" = 8 x 2^30, a plain number = bytes, "none" = no limit.
+pub fn parse_memory_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("none") {
+        return Ok(u64::MAX);
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1048576.0,
+        "gib" => 1073741824.0,
+        "tib" => 1099511627776.0,
+        _ => {
+            return Err(format!(
+                "unknown unit in '{s}': use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB or none"
+            ))
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size such as 8GB"))?;
+    let bytes = value * scale;
+    if !bytes.is_finite() || bytes < 1.0 || bytes >= u64::MAX as f64 {
+        return Err(format!("'{s}' is not a size between 1 byte and 16 EB"));
+    }
+    Ok(bytes as u64)
+}
+
+/// A genome file (or the embedded default genome) with a label for reports
+/// and its JSON text (which snapshots keep), read once with `options`' limits.
+pub fn load_genome(
+    path: Option<&PathBuf>,
+    options: &LoadOptions,
+) -> Result<(Genome, String, String)> {
     match path {
-        Some(p) => Ok((Genome::from_path(p)?, p.display().to_string())),
+        Some(p) => {
+            let (genome, text) = Genome::from_path_with_source(p, options)?;
+            Ok((genome, p.display().to_string(), text))
+        }
         None => Ok((
             Genome::default_genome(),
             "embedded default genome".to_string(),
+            feagi_genome::default_genome_json().to_string(),
         )),
     }
 }
@@ -155,20 +219,15 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             (npu, label)
         }
         None => {
-            let (genome, label) = load_genome(args.genome.as_ref())?;
+            let options = args.limits.options();
+            let (genome, label, text) = load_genome(args.genome.as_ref(), &options)?;
             let config = NpuConfig {
                 seed: args.seed,
                 plasticity: !args.no_plasticity,
                 ..NpuConfig::default()
             };
-            let mut npu = RustNPU::from_genome(&genome, config)?;
-            npu.set_genome_source(Some(match &args.genome {
-                Some(path) => std::fs::read_to_string(path).map_err(|e| CliError::Read {
-                    path: path.clone(),
-                    source: e,
-                })?,
-                None => feagi_genome::default_genome_json().to_string(),
-            }));
+            let mut npu = RustNPU::from_genome_with_options(&genome, config, &options)?;
+            npu.set_genome_source(Some(text));
             (npu, label)
         }
     };

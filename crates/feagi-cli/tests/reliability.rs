@@ -396,3 +396,45 @@ fn empty_cortical_ids_are_usage_errors_naming_the_spec() {
         );
     }
 }
+
+#[test]
+fn memory_limit_refuses_big_genomes_before_developing_them() {
+    // Issue M2.6 item 2: 4.4 M neurons x 100 synapses needs about 8.2 GB.
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("g.json");
+    let o = run(&[
+        "gen-genome",
+        "--neurons",
+        "4400000",
+        "--fanout",
+        "100",
+        "-o",
+        s(&g),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for command in ["run", "inspect"] {
+        let started = Instant::now();
+        let o = run(&[command, s(&g), "--memory-limit", "8GB", "--bursts", "1"]
+            [..if command == "run" { 6 } else { 4 }]);
+        assert_eq!(o.status.code(), Some(1), "{command}: {}", stderr(&o));
+        let message = stderr(&o);
+        assert!(
+            message.contains("memory") && message.contains("8000000000"),
+            "{command}: {message}"
+        );
+        assert_eq!(message.trim().lines().count(), 1, "one line: {message}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "refused before developing"
+        );
+    }
+    // A limit that fits lets the default genome run; bad sizes are usage errors.
+    let o = run(&["run", "--bursts", "2", "--memory-limit", "1GiB", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for bad in ["8XB", "-1", "", "0", "1e400"] {
+        assert_usage_error(
+            &["run", &format!("--memory-limit={bad}")],
+            &["--memory-limit"],
+        );
+    }
+}

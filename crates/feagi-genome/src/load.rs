@@ -38,17 +38,29 @@ impl Genome {
         path: impl AsRef<Path>,
         options: &LoadOptions,
     ) -> Result<Genome, GenomeError> {
+        Ok(Self::from_path_with_source(path, options)?.0)
+    }
+
+    /// [`Genome::from_path_with_options`], also giving the file's text (what
+    /// a snapshot records as the genome the brain came from): one read,
+    /// with the same checks.
+    pub fn from_path_with_source(
+        path: impl AsRef<Path>,
+        options: &LoadOptions,
+    ) -> Result<(Genome, String), GenomeError> {
         let path = path.as_ref();
         let file = display_path(path);
         let bytes = read_genome_file(path, options).map_err(|e| e.with_file(&file))?;
         let mut genome =
             Self::from_json_slice_with_options(&bytes, options).map_err(|e| e.with_file(&file))?;
-        drop(bytes);
+        // It parsed as JSON, so it is UTF-8 (a leading BOM included).
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         genome.warnings = std::mem::take(&mut genome.warnings)
             .into_iter()
             .map(|w| w.with_file(&file))
             .collect();
-        Ok(genome)
+        Ok((genome, text))
     }
 
     /// Loads a genome from JSON text with the default [`LoadOptions`].
