@@ -149,25 +149,6 @@ fn synthetic_bytes(neurons: u64, synapses: u64, plastic: bool) -> u64 {
         .saturating_add(synapses.saturating_mul(per_synapse))
 }
 
-/// Memory this process may still take, in bytes: `MemAvailable`, and the
-/// cgroup's room when it has a limit. None when neither can be read.
-fn available_memory() -> Option<u64> {
-    let host = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
-        s.lines()
-            .find(|l| l.starts_with("MemAvailable:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .map(|kb| kb.saturating_mul(1024))
-    });
-    let read = |p: &str| -> Option<u64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
-    let cgroup = read("/sys/fs/cgroup/memory.max")
-        .map(|max| max.saturating_sub(read("/sys/fs/cgroup/memory.current").unwrap_or(0)));
-    match (host, cgroup) {
-        (Some(h), Some(c)) => Some(h.min(c)),
-        (h, c) => h.or(c),
-    }
-}
-
 /// Refuses (exit status 2) a synthetic network the engine or this machine
 /// cannot hold, before anything is built.
 fn check_size(a: &SyntheticArgs, plastic: bool) -> Result<()> {
@@ -179,11 +160,11 @@ fn check_size(a: &SyntheticArgs, plastic: bool) -> Result<()> {
         )));
     }
     let needed = synthetic_bytes(a.neurons as u64, synapses, plastic);
-    if let Some(available) = available_memory() {
+    if let Some(available) = feagi_genome::available_memory() {
         if needed > available {
             let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
             return Err(CliError::Usage(format!(
-                "--neurons {} x --fanout {} needs about {:.1} GiB, but this machine has {:.1} GiB of memory available",
+                "--neurons {} x --fanout {} needs about {:.1} GiB, but only {:.1} GiB of memory are available to this process",
                 a.neurons,
                 a.fanout,
                 gib(needed),

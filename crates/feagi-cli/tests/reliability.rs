@@ -438,3 +438,42 @@ fn memory_limit_refuses_big_genomes_before_developing_them() {
         );
     }
 }
+
+#[test]
+fn an_address_space_cap_is_a_clear_error_not_an_abort() {
+    // The reproducers of item 2, under `ulimit -v` (KiB): the default memory
+    // limit counts the room the cap leaves, so nothing gets to abort.
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("g.json");
+    let o = run(&[
+        "gen-genome",
+        "--neurons",
+        "4400000",
+        "--fanout",
+        "100",
+        "-o",
+        s(&g),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let exe = assert_cmd::cargo::cargo_bin("feagi-npu");
+    for (cap, args) in [
+        ("8000000", format!("run {} --bursts 1", s(&g))),
+        (
+            "2000000",
+            "bench synthetic --neurons 4000000 --fanout 100 --bursts 5".to_string(),
+        ),
+    ] {
+        let o = Command::new("bash")
+            .arg("-c")
+            .arg(format!("ulimit -v {cap}; exec {} {args}", exe.display()))
+            .output()
+            .unwrap();
+        let message = stderr(&o);
+        assert!(
+            matches!(o.status.code(), Some(1 | 2)),
+            "{args} under ulimit -v {cap}: {:?} {message}",
+            o.status
+        );
+        assert!(message.contains("memory"), "{args}: {message}");
+    }
+}

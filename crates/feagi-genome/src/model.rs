@@ -102,11 +102,41 @@ impl LoadOptions {
     }
 }
 
-/// The memory the machine has available for a new brain, in bytes:
-/// `MemAvailable` of `/proc/meminfo` (Linux); `None` where that cannot be read.
+/// The memory available for a new brain, in bytes (Linux): the smallest of
+/// `MemAvailable` (`/proc/meminfo`), the room left under the process's
+/// address-space limit (`ulimit -v`: the soft `Max address space` of
+/// `/proc/self/limits` minus the current `VmSize`) and the room left in its
+/// cgroup (`memory.max` minus `memory.current`). `None` where none can be read.
 pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_mem_available(&text)
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let machine = read("/proc/meminfo").and_then(|t| parse_mem_available(&t));
+    let address_space = read("/proc/self/limits").and_then(|limits| {
+        let cap = parse_address_space_limit(&limits)?;
+        let used = read("/proc/self/status").and_then(|t| parse_status_kb(&t, "VmSize:"))?;
+        Some(cap.saturating_sub(used))
+    });
+    let cgroup = read("/sys/fs/cgroup/memory.max").and_then(|max| {
+        let max: u64 = max.trim().parse().ok()?;
+        let current: u64 = read("/sys/fs/cgroup/memory.current")?.trim().parse().ok()?;
+        Some(max.saturating_sub(current))
+    });
+    [machine, address_space, cgroup].into_iter().flatten().min()
+}
+
+/// The soft `Max address space` of a `/proc/self/limits` text, in bytes
+/// (`None` when unlimited or absent).
+pub(crate) fn parse_address_space_limit(limits: &str) -> Option<u64> {
+    let line = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max address space"))?;
+    line.split_whitespace().next()?.parse().ok()
+}
+
+/// A `NAME:  N kB` line of a `/proc/self/status` text, in bytes.
+fn parse_status_kb(status: &str, name: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix(name))?;
+    let kb: u64 = line.split_whitespace().next()?.parse().ok()?;
+    Some(kb.saturating_mul(1024))
 }
 
 /// The `MemAvailable:  N kB` line of a `/proc/meminfo` text, in bytes.
@@ -433,6 +463,20 @@ impl Genome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_space_limits_are_read_from_proc_limits() {
+        let limited = "Limit                     Soft Limit           Hard Limit           Units\n\
+                       Max address space         8192000000           unlimited            bytes\n";
+        assert_eq!(parse_address_space_limit(limited), Some(8_192_000_000));
+        let unlimited =
+            "Max address space         unlimited            unlimited            bytes\n";
+        assert_eq!(parse_address_space_limit(unlimited), None);
+        assert_eq!(
+            parse_status_kb("VmSize:\t    3760 kB\n", "VmSize:"),
+            Some(3760 * 1024)
+        );
+    }
 
     #[test]
     fn mem_available_is_read_in_bytes() {
