@@ -44,6 +44,11 @@ class GenomeError(ValueError):
     line: Optional[int]
     column: Optional[int]
 
+class GenomeCapacityError(GenomeError, MemoryError):
+    """A genome needs more neurons or synapses than allowed, or more memory than
+    there is (``kind == "CapacityExceeded"``); both a ``GenomeError`` and a
+    ``MemoryError``."""
+
 class BurstResult:
     """What one burst did (SPEC section 4.5)."""
 
@@ -90,9 +95,11 @@ class SpikeRecord:
     @property
     def num_bursts(self) -> int: ...
     def __len__(self) -> int: ...
-    def spikes_of(self, neuron_id: int) -> npt.NDArray[np.uint64]: ...
+    def spikes_of(self, neuron_id: int) -> npt.NDArray[np.uint64]:
+        """The bursts in which the neuron fired; ``IndexError`` for an id the NPU did not have."""
     def pattern(self, neuron_id: int) -> str:
-        """``"1"`` where the neuron fired, ``"_"`` where it did not, one character per burst."""
+        """``"1"`` where the neuron fired, ``"_"`` where it did not, one character per burst;
+        ``IndexError`` for an id the NPU did not have at the end of the run."""
 
 class RustNPU:
     """The FEAGI Neural Processing Unit."""
@@ -170,6 +177,7 @@ class RustNPU:
 
     # running
     def process_burst(self, power_neurons: Optional[IntArray] = None) -> BurstResult: ...
+    # run: n <= 2**30; 4 bytes kept per burst (+4 per spike when recording); MemoryError beyond.
     @overload
     def run(self, n: int, record: Literal[True] = True) -> SpikeRecord: ...
     @overload

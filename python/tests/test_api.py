@@ -233,8 +233,13 @@ def test_add_synapses_batch_numpy_and_lists():
         np.array([0, 1, 0], dtype=np.int8),
     )
     assert n == 3
-    n = npu.add_synapses_batch((5,), [6], [7], [8], [True])
+    n = npu.add_synapses_batch((5,), [6], [7], [8], [1])
     assert n == 1
+    # Bools are not integers here (M2.6): neither bool values nor bool arrays.
+    with pytest.raises(TypeError, match="bool"):
+        npu.add_synapses_batch((5,), [6], [7], [8], [True])
+    with pytest.raises(TypeError, match="bool"):
+        npu.add_synapses_batch(np.array([True]), [6], [7], [8], [1])
     assert npu.add_synapses_batch([], [], [], [], []) == 0
     assert npu.get_outgoing_synapses(3) == [(4, 1, 4, 0), (5, 2, 5, 1)]
     assert npu.get_outgoing_synapses(4) == [(6, 3, 6, 0)]
@@ -678,7 +683,7 @@ def test_bad_arguments_raise_ordinary_exceptions():
                 args[position] = weird
                 try:
                     getattr(npu, name)(*args)
-                except (ValueError, TypeError, KeyError, IndexError, OverflowError, RuntimeError):
+                except (ValueError, TypeError, KeyError, IndexError, RuntimeError):  # never OverflowError
                     pass
                 finally:
                     npu.stop_burst_loop()

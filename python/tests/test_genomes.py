@@ -158,7 +158,9 @@ def test_from_genome_rejects_other_inputs(genome, exc):
 def test_from_genome_rejects_bad_config():
     genome = feagi_rust.default_genome_json()
     for kwargs, exc in [
-        (dict(seed=-1), OverflowError),
+        (dict(seed=-1), ValueError),
+        (dict(seed=2**64), ValueError),
+        (dict(seed=True), TypeError),
         (dict(power_amount=float("inf")), ValueError),
         (dict(fire_ledger_window=0), ValueError),
         (dict(fire_ledger_window=10**9), ValueError),

@@ -710,7 +710,9 @@ impl RustNPU {
         }
         if self.neurons.len() as u64 >= MAX_REGULAR_NEURONS {
             return Err(NpuError::CapacityExceeded(format!(
-                "at most {MAX_REGULAR_NEURONS} regular neurons"
+                "adding a neuron would make {} regular neurons, above the limit of \
+                 {MAX_REGULAR_NEURONS} (SPEC §2.2)",
+                self.neurons.len() as u64 + 1
             )));
         }
         // STDP counts the neurons of its areas: settle its debts before they change.

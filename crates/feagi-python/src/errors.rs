@@ -5,6 +5,8 @@
 //! | `feagi_genome::GenomeError` | `feagi_rust.GenomeError` (a `ValueError`) with locator attributes |
 //! | unknown neuron id, unknown area index | `IndexError` |
 //! | unknown cortical id or area name | `KeyError` |
+//! | `NpuError::CapacityExceeded` (staged input, neuron limit) | `MemoryError` |
+//! | genome kind `CapacityExceeded` (too many neurons or synapses, no memory for them) | `feagi_rust.GenomeCapacityError`, both a `GenomeError` and a `MemoryError` |
 //! | everything else (bad values, lengths, ledger requests, duplicates) | `ValueError` |
 //! | an internal panic (a bug) | `RuntimeError`; the NPU refuses further use |
 //! | runtime gene update: unknown gene name / wrong value type / bad value | `ValueError` / `TypeError` / `ValueError` |
@@ -15,11 +17,14 @@ use std::io;
 use std::path::Path;
 
 use feagi_burst_engine::{LoadError, NpuError, SnapshotError};
+use feagi_genome::GenomeErrorKind;
 use feagi_runtime::{GeneError, RuntimeError};
 use pyo3::exceptions::{
-    PyIndexError, PyKeyError, PyOSError, PyRuntimeError, PyTypeError, PyValueError,
+    PyIndexError, PyKeyError, PyMemoryError, PyOSError, PyRuntimeError, PyTypeError, PyValueError,
 };
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
 
 pyo3::create_exception!(
     feagi_rust,
@@ -33,9 +38,50 @@ pyo3::create_exception!(
      (``None`` when they do not apply)."
 );
 
-/// A `feagi_rust.GenomeError` carrying the kind, the message and every locator.
+const GENOME_CAPACITY_DOC: &str = "A genome needs more than the NPU may hold or memory allows \
+     (too many neurons or synapses, or the memory for them cannot be allocated).\n\n\
+     Both a ``GenomeError`` (so a ``ValueError``, with ``kind == \"CapacityExceeded\"`` and the \
+     locators) and a ``MemoryError``: ``except MemoryError`` catches it like any other capacity \
+     error of ``feagi_rust``.";
+
+/// `feagi_rust.GenomeCapacityError`: a subclass of both `GenomeError` and
+/// `MemoryError`, created once (a class with two bases cannot be declared
+/// with `create_exception!`).
+pub fn genome_capacity_error_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    TYPE.get_or_try_init(py, || -> PyResult<Py<PyType>> {
+        let bases = PyTuple::new(
+            py,
+            [
+                py.get_type::<GenomeError>().into_any(),
+                py.get_type::<PyMemoryError>().into_any(),
+            ],
+        )?;
+        let namespace = PyDict::new(py);
+        namespace.set_item("__doc__", GENOME_CAPACITY_DOC)?;
+        namespace.set_item("__module__", "feagi_rust")?;
+        let class = py.import("builtins")?.getattr("type")?.call1((
+            "GenomeCapacityError",
+            bases,
+            namespace,
+        ))?;
+        Ok(class.cast_into::<PyType>()?.unbind())
+    })
+    .map(|t| t.bind(py))
+}
+
+/// A `feagi_rust.GenomeError` carrying the kind, the message and every
+/// locator; a `GenomeCapacityError` (also a `MemoryError`) for the kind
+/// `CapacityExceeded`.
 pub fn genome_error(py: Python<'_>, e: &feagi_genome::GenomeError) -> PyErr {
-    let err = GenomeError::new_err(e.to_string());
+    let err = if e.kind == GenomeErrorKind::CapacityExceeded {
+        match genome_capacity_error_type(py) {
+            Ok(class) => PyErr::from_type(class.clone(), e.to_string()),
+            Err(type_err) => return type_err,
+        }
+    } else {
+        GenomeError::new_err(e.to_string())
+    };
     if let Err(attr_err) = set_genome_attributes(py, &err, e) {
         return attr_err;
     }
@@ -70,6 +116,7 @@ pub fn npu_error(e: NpuError) -> PyErr {
         NpuError::UnknownCorticalId(_) | NpuError::UnknownAreaName(_) => {
             PyKeyError::new_err(message)
         }
+        NpuError::CapacityExceeded(_) => PyMemoryError::new_err(message),
         _ => PyValueError::new_err(message),
     }
 }

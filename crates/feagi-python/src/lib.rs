@@ -55,6 +55,10 @@ fn feagi_rust(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("GenomeError", py.get_type::<errors::GenomeError>())?;
+    m.add(
+        "GenomeCapacityError",
+        errors::genome_capacity_error_type(py)?.clone(),
+    )?;
     m.add_class::<npu::PyRustNpu>()?;
     m.add_class::<results::BurstResult>()?;
     m.add_class::<results::SpikeRecord>()?;

@@ -16,20 +16,21 @@ use feagi_types::{
     MAX_REGULAR_NEURONS,
 };
 use numpy::PyArray1;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 
 use crate::burst_loop;
 use crate::convert::{
-    bounded, coordinate_array, finite_f32, neuron_id, same_lengths, to_u16, to_u32, to_u8,
-    uint_array, AreaArg,
+    array_copy, bounded, coordinate, coordinate_array, finite_f32, int_tuple, neuron_id,
+    same_lengths, to_i64, to_u16, to_u32, to_u8, try_vec, type_name, uint_array, AreaArg, Int,
+    Real,
 };
 use crate::errors::{
     gene_error, genome_error, internal_panic, load_error, npu_error, runtime_error, snapshot_error,
 };
 use crate::params::{parse_param, properties_dict};
-use crate::results::{BurstResult, SpikeRecord};
+use crate::results::{BurstResult, KnownIds, SpikeRecord};
 
 /// Capacity hints above these are honoured only up to them: the arrays grow
 /// on demand anyway, and a huge hint must not abort the process on allocation.
@@ -40,6 +41,73 @@ const SYNAPSE_RESERVE_CAP: usize = 1 << 22;
 pub const MAX_LEDGER_WINDOW: u64 = 100_000;
 /// `run` gives other threads the NPU, and Ctrl-C a chance, this often.
 const RUN_CHUNK: Duration = Duration::from_millis(50);
+/// The most bursts one `run` call runs: it keeps each burst's fired count
+/// (4 bytes), so this bounds that array at 4 GiB.
+pub const RUN_MAX_BURSTS: u64 = 1 << 30;
+/// Bytes `run` keeps per burst (the fired count, u32) and, with
+/// `record=True`, per spike (the neuron id, u32).
+const RUN_BYTES_PER_BURST: u64 = 4;
+const RUN_BYTES_PER_SPIKE: u64 = 4;
+
+/// The fired-count array of `run(n)`, allocated before any burst runs:
+/// `MemoryError` naming n, the cost per burst and the limit when n is above
+/// [`RUN_MAX_BURSTS`] or the memory cannot be had.
+fn reserve_run(n: u64) -> PyResult<Vec<u32>> {
+    let bytes = u128::from(n) * u128::from(RUN_BYTES_PER_BURST);
+    let cost = format!(
+        "run(n={n}) keeps every burst's result: {RUN_BYTES_PER_BURST} bytes per burst (its \
+         fired count), plus {RUN_BYTES_PER_SPIKE} bytes per spike with record=True, so at least \
+         {bytes} bytes"
+    );
+    if n > RUN_MAX_BURSTS {
+        return Err(PyMemoryError::new_err(format!(
+            "{cost}; one call runs at most {RUN_MAX_BURSTS} bursts ({} bytes of counts). Call \
+             run() repeatedly with a smaller n, or use start_burst_loop(), which keeps nothing",
+            u128::from(RUN_MAX_BURSTS) * u128::from(RUN_BYTES_PER_BURST)
+        )));
+    }
+    let mut counts = Vec::new();
+    match usize::try_from(n) {
+        Ok(len) if counts.try_reserve_exact(len).is_ok() => Ok(counts),
+        _ => Err(PyMemoryError::new_err(format!(
+            "{cost}; {bytes} bytes cannot be allocated (out of memory; the limit is what the \
+             process may allocate). Call run() with a smaller n"
+        ))),
+    }
+}
+
+/// Why `run` stopped early.
+enum RunStep {
+    /// The burst ran and was recorded.
+    Ran,
+    /// No memory to record up to `needed` more spikes: stopped before the burst.
+    NoRoom { needed: usize },
+    /// Burst `burst` ran but its `spikes` spikes found no memory.
+    Lost { burst: u64, spikes: usize },
+}
+
+impl RunStep {
+    /// The `MemoryError` of a run stopped after `done` of `n` bursts with
+    /// `kept` spikes recorded; `burst` is the NPU's burst count now.
+    fn error(&self, n: u64, done: u64, kept: usize, burst: u64) -> PyErr {
+        let what = match self {
+            RunStep::Ran => String::new(),
+            RunStep::NoRoom { needed } => format!(
+                "no memory for the up to {needed} spikes of the next burst \
+                 ({RUN_BYTES_PER_SPIKE} bytes each)"
+            ),
+            RunStep::Lost { burst, spikes } => format!(
+                "burst {burst} ran, but no memory was left for its {spikes} spikes \
+                 ({RUN_BYTES_PER_SPIKE} bytes each)"
+            ),
+        };
+        PyMemoryError::new_err(format!(
+            "run(n={n}, record=True) stopped after {done} of {n} bursts: the spike record \
+             outgrew memory at {kept} spikes; {what}. The {done} bursts ran (burst_count() is \
+             {burst}); their record is dropped. Use record=False or a smaller n"
+        ))
+    }
+}
 
 /// The locked NPU (`feagi_runtime::NpuState`) with Python errors: a panic
 /// (a bug, never bad input) becomes a `RuntimeError` and makes the NPU
@@ -99,10 +167,7 @@ impl GenomeSource {
         let (genome, bytes, file) = match self {
             GenomeSource::Path(p) => {
                 let file = p.display().to_string();
-                let bytes = std::fs::read(&p).map_err(|e| {
-                    GenomeError::new(GenomeErrorKind::Io, format!("cannot read the genome: {e}"))
-                        .with_file(&file)
-                })?;
+                let bytes = read_genome_file(&p).map_err(|e| e.with_file(&file))?;
                 let genome = Genome::from_json_slice(&bytes).map_err(|e| e.with_file(&file))?;
                 (genome, bytes, Some(file))
             }
@@ -121,6 +186,43 @@ impl GenomeSource {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok(ReadGenome { genome, text, file })
     }
+}
+
+/// The largest genome file `from_genome` reads (the loader's default
+/// limit, `feagi_genome`'s `DEFAULT_MAX_GENOME_BYTES` of M2.6): a bigger
+/// file, or an endless one such as `/dev/zero`, is refused with
+/// `CapacityExceeded` instead of exhausting memory.
+const MAX_GENOME_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The bytes of a genome file, at most [`MAX_GENOME_FILE_BYTES`].
+fn read_genome_file(path: &std::path::Path) -> Result<Vec<u8>, GenomeError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| {
+        GenomeError::new(GenomeErrorKind::Io, format!("cannot read the genome: {e}"))
+    };
+    let too_big = |size: String| {
+        GenomeError::new(
+            GenomeErrorKind::CapacityExceeded,
+            format!(
+                "the genome file holds {size} bytes, more than the limit of \
+                 {MAX_GENOME_FILE_BYTES} bytes"
+            ),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    if let Ok(meta) = file.metadata() {
+        if meta.is_file() && meta.len() > MAX_GENOME_FILE_BYTES {
+            return Err(too_big(meta.len().to_string()));
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_GENOME_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_GENOME_FILE_BYTES {
+        return Err(too_big(format!("more than {MAX_GENOME_FILE_BYTES}")));
+    }
+    Ok(bytes)
 }
 
 enum LoadFailure {
@@ -152,10 +254,13 @@ fn synapse_type_arg(obj: &Bound<'_, PyAny>) -> PyResult<SynapseType> {
             ))),
         };
     }
-    let code: i64 = obj.extract().map_err(|_| {
-        PyTypeError::new_err("synapse_type must be 0 / 'excitatory' or 1 / 'inhibitory'")
+    let code = Int::from_object(obj).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "synapse_type must be 0 / 'excitatory' or 1 / 'inhibitory', got {}",
+            type_name(obj)
+        ))
     })?;
-    u8::try_from(code)
+    to_u8(&code, "synapse_type")
         .ok()
         .and_then(SynapseType::from_code)
         .ok_or_else(|| {
@@ -170,11 +275,6 @@ fn both_given(name: &str, alias: &str) -> PyErr {
     PyTypeError::new_err(format!(
         "{alias} is another name for {name}: give one of them, not both"
     ))
-}
-
-/// Coordinates for lookups: negative or huge values name no voxel.
-fn coordinate(v: i64) -> Option<u32> {
-    u32::try_from(v).ok()
 }
 
 fn areas_list<'py>(py: Python<'py>, npu: &RustNPU) -> PyResult<Bound<'py, PyList>> {
@@ -448,16 +548,16 @@ impl PyRustNpu {
             Some(a) => Some(g.resolve(a)?),
             None => None,
         };
-        g.call(|npu| {
+        g.with(|npu| {
             let values = field(npu.neurons());
             Ok(match index {
-                None => PyArray1::from_slice(py, values),
+                None => array_copy(py, values, "the neuron values")?,
                 Some(i) => {
-                    let ids = npu.neurons_in_area(i)?;
+                    let ids = npu.neurons_in_area(i).map_err(npu_error)?;
                     PyArray1::from_iter(py, ids.iter().map(|&id| values[id as usize]))
                 }
             })
-        })
+        })?
     }
 }
 
@@ -467,11 +567,15 @@ impl PyRustNpu {
     /// hints (the arrays grow as needed); ``fire_ledger_window`` is the number
     /// of frames the fire ledger keeps per area (at least 1).
     #[new]
-    #[pyo3(signature = (neuron_count=0, synapse_capacity=0, fire_ledger_window=20))]
-    fn new(neuron_count: i64, synapse_capacity: i64, fire_ledger_window: i64) -> PyResult<Self> {
-        let neurons = bounded(neuron_count, "neuron_count", MAX_REGULAR_NEURONS)? as usize;
-        let synapses = bounded(synapse_capacity, "synapse_capacity", u64::MAX >> 1)? as usize;
-        let window = bounded(fire_ledger_window, "fire_ledger_window", MAX_LEDGER_WINDOW)? as usize;
+    #[pyo3(
+        signature = (neuron_count=Int::from(0), synapse_capacity=Int::from(0), fire_ledger_window=Int::from(20)),
+        text_signature = "(neuron_count=0, synapse_capacity=0, fire_ledger_window=20)"
+    )]
+    fn new(neuron_count: Int, synapse_capacity: Int, fire_ledger_window: Int) -> PyResult<Self> {
+        let neurons = bounded(&neuron_count, "neuron_count", MAX_REGULAR_NEURONS)? as usize;
+        let synapses = bounded(&synapse_capacity, "synapse_capacity", u64::MAX >> 1)? as usize;
+        let window =
+            bounded(&fire_ledger_window, "fire_ledger_window", MAX_LEDGER_WINDOW)? as usize;
         let npu = RustNPU::new(
             neurons.min(NEURON_RESERVE_CAP),
             synapses.min(SYNAPSE_RESERVE_CAP),
@@ -498,22 +602,25 @@ impl PyRustNpu {
     /// STDP on the genome's plastic mappings and memory areas. ``False`` gives
     /// the M1 behaviour exactly (nothing learns; ``genome_warnings()`` then
     /// says so when the genome uses plasticity).
-    #[pyo3(signature = (genome, seed=0, power_amount=1.0, fire_ledger_window=20, fatigue_active=false, plasticity=true))]
+    #[pyo3(
+        signature = (genome, seed=Int::from(0), power_amount=Real(1.0), fire_ledger_window=Int::from(20), fatigue_active=false, plasticity=true),
+        text_signature = "(genome, seed=0, power_amount=1.0, fire_ledger_window=20, fatigue_active=False, plasticity=True)"
+    )]
     fn from_genome(
         py: Python<'_>,
         genome: &Bound<'_, PyAny>,
-        seed: u64,
-        power_amount: f64,
-        fire_ledger_window: i64,
+        seed: Int,
+        power_amount: Real,
+        fire_ledger_window: Int,
         fatigue_active: bool,
         plasticity: bool,
     ) -> PyResult<Self> {
         let source = Self::genome_argument(genome)?;
         let config = NpuConfig {
-            seed,
+            seed: bounded(&seed, "seed", u64::MAX)?,
             power_amount: finite_f32(power_amount, "power_amount")?,
             fire_ledger_window: bounded(
-                fire_ledger_window,
+                &fire_ledger_window,
                 "fire_ledger_window",
                 MAX_LEDGER_WINDOW,
             )? as usize,
@@ -562,7 +669,7 @@ impl PyRustNpu {
     }
 
     /// Sets the potential the power neuron receives each burst.
-    fn set_power_amount(&self, py: Python<'_>, amount: f64) -> PyResult<()> {
+    fn set_power_amount(&self, py: Python<'_>, amount: Real) -> PyResult<()> {
         let amount = finite_f32(amount, "power amount")?;
         self.lock(py).call(|npu| npu.set_power_amount(amount))
     }
@@ -586,37 +693,37 @@ impl PyRustNpu {
     /// with ``add_neuron``. Raises ``ValueError`` for a duplicate or malformed
     /// id (``GenomeError`` with kind ``MalformedCorticalId``) or a zero dimension.
     #[pyo3(
-        signature = (cortical_id, dimensions=vec![1, 1, 1], name=None, kind=None, neurons_per_voxel=1),
+        signature = (cortical_id, dimensions=None, name=None, kind=None, neurons_per_voxel=Int::from(1)),
         text_signature = "($self, cortical_id, dimensions=(1, 1, 1), name=None, kind=None, neurons_per_voxel=1)"
     )]
     fn register_area(
         &self,
         py: Python<'_>,
         cortical_id: &str,
-        dimensions: Vec<i64>,
+        dimensions: Option<&Bound<'_, PyAny>>,
         name: Option<String>,
         kind: Option<&str>,
-        neurons_per_voxel: i64,
+        neurons_per_voxel: Int,
     ) -> PyResult<AreaIndex> {
+        let dims = match dimensions {
+            Some(d) => {
+                let [w, h, d] = int_tuple::<3>(d, "dimensions")?;
+                [
+                    to_u32(&w, "dimension w")?,
+                    to_u32(&h, "dimension h")?,
+                    to_u32(&d, "dimension d")?,
+                ]
+            }
+            None => [1, 1, 1],
+        };
         let id = feagi_genome::parse_cortical_id(cortical_id).map_err(|e| genome_error(py, &e))?;
-        let [w, h, d] = <[i64; 3]>::try_from(dimensions.as_slice()).map_err(|_| {
-            PyValueError::new_err(format!(
-                "dimensions must be three integers (w, h, d), got {} values",
-                dimensions.len()
-            ))
-        })?;
-        let dims = [
-            to_u32(w, "dimension w")?,
-            to_u32(h, "dimension h")?,
-            to_u32(d, "dimension d")?,
-        ];
         let kind = match kind {
             Some(k) => parse_kind(k)?,
             None if id.is_core() => AreaKind::Core,
             None => AreaKind::Custom,
         };
         let mut area = CorticalArea::new(id, name.unwrap_or_else(|| id.as_string()), kind, dims);
-        area.neurons_per_voxel = to_u32(neurons_per_voxel, "neurons_per_voxel")?;
+        area.neurons_per_voxel = to_u32(&neurons_per_voxel, "neurons_per_voxel")?;
         self.lock(py).call(|npu| npu.register_area(area))
     }
 
@@ -626,38 +733,42 @@ impl PyRustNpu {
     /// units (SPEC section 2.3): ``threshold_limit`` 0 means no limit, ``leak``
     /// and ``excitability`` (a firing probability) lie in [0, 1],
     /// ``consecutive_fire_limit`` 0 or 65535 means unlimited.
-    #[pyo3(signature = (
-        area, x=0, y=0, z=0, threshold=1.0, threshold_limit=0.0, leak=0.0, excitability=1.0,
-        refractory_period=0, consecutive_fire_limit=0, snooze_period=0,
-        mp_charge_accumulation=false
-    ))]
+    #[pyo3(
+        signature = (
+            area, x=Int::from(0), y=Int::from(0), z=Int::from(0), threshold=Real(1.0),
+            threshold_limit=Real(0.0), leak=Real(0.0), excitability=Real(1.0),
+            refractory_period=Int::from(0), consecutive_fire_limit=Int::from(0),
+            snooze_period=Int::from(0), mp_charge_accumulation=false
+        ),
+        text_signature = "($self, area, x=0, y=0, z=0, threshold=1.0, threshold_limit=0.0, leak=0.0, excitability=1.0, refractory_period=0, consecutive_fire_limit=0, snooze_period=0, mp_charge_accumulation=False)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn add_neuron(
         &self,
         py: Python<'_>,
         area: &Bound<'_, PyAny>,
-        x: i64,
-        y: i64,
-        z: i64,
-        threshold: f64,
-        threshold_limit: f64,
-        leak: f64,
-        excitability: f64,
-        refractory_period: i64,
-        consecutive_fire_limit: i64,
-        snooze_period: i64,
+        x: Int,
+        y: Int,
+        z: Int,
+        threshold: Real,
+        threshold_limit: Real,
+        leak: Real,
+        excitability: Real,
+        refractory_period: Int,
+        consecutive_fire_limit: Int,
+        snooze_period: Int,
         mp_charge_accumulation: bool,
     ) -> PyResult<NeuronId> {
         let area = AreaArg::extract(area)?;
-        let coords = [to_u32(x, "x")?, to_u32(y, "y")?, to_u32(z, "z")?];
+        let coords = [to_u32(&x, "x")?, to_u32(&y, "y")?, to_u32(&z, "z")?];
         let params = NeuronParams {
-            threshold: threshold as f32,
-            threshold_limit: threshold_limit as f32,
-            leak: leak as f32,
-            excitability: excitability as f32,
-            refractory_period: to_u16(refractory_period, "refractory_period")?,
-            consecutive_fire_limit: to_u16(consecutive_fire_limit, "consecutive_fire_limit")?,
-            snooze_period: to_u16(snooze_period, "snooze_period")?,
+            threshold: threshold.0 as f32,
+            threshold_limit: threshold_limit.0 as f32,
+            leak: leak.0 as f32,
+            excitability: excitability.0 as f32,
+            refractory_period: to_u16(&refractory_period, "refractory_period")?,
+            consecutive_fire_limit: to_u16(&consecutive_fire_limit, "consecutive_fire_limit")?,
+            snooze_period: to_u16(&snooze_period, "snooze_period")?,
             mp_charge_accumulation,
         };
         let mut g = self.lock(py);
@@ -670,28 +781,28 @@ impl PyRustNpu {
     /// one of them); ``synapse_type`` is 0 / ``"excitatory"`` or 1 /
     /// ``"inhibitory"``. Unknown neurons raise ``IndexError``.
     #[pyo3(
-        signature = (source, target, weight=1, psp=None, synapse_type=None, *, conductance=None),
+        signature = (source, target, weight=Int::from(1), psp=None, synapse_type=None, *, conductance=None),
         text_signature = "($self, source, target, weight=1, psp=1, synapse_type=None, *, conductance=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn add_synapse(
         &self,
         py: Python<'_>,
-        source: i64,
-        target: i64,
-        weight: i64,
-        psp: Option<i64>,
+        source: Int,
+        target: Int,
+        weight: Int,
+        psp: Option<Int>,
         synapse_type: Option<&Bound<'_, PyAny>>,
-        conductance: Option<i64>,
+        conductance: Option<Int>,
     ) -> PyResult<()> {
         let (psp, psp_name) = match (psp, conductance) {
             (Some(_), Some(_)) => return Err(both_given("psp", "conductance")),
             (Some(p), None) => (p, "psp"),
             (None, Some(c)) => (c, "conductance"),
-            (None, None) => (1, "psp"),
+            (None, None) => (Int::from(1), "psp"),
         };
-        let (s, t) = (neuron_id(source)?, neuron_id(target)?);
-        let (w, c) = (to_u8(weight, "weight")?, to_u8(psp, psp_name)?);
+        let (s, t) = (neuron_id(&source)?, neuron_id(&target)?);
+        let (w, c) = (to_u8(&weight, "weight")?, to_u8(&psp, psp_name)?);
         let ty = synapse_type
             .map(synapse_type_arg)
             .transpose()?
@@ -762,8 +873,8 @@ impl PyRustNpu {
     }
 
     /// Removes every synapse ``source -> target``; returns how many there were.
-    fn remove_synapse(&self, py: Python<'_>, source: i64, target: i64) -> PyResult<usize> {
-        let (s, t) = (neuron_id(source)?, neuron_id(target)?);
+    fn remove_synapse(&self, py: Python<'_>, source: Int, target: Int) -> PyResult<usize> {
+        let (s, t) = (neuron_id(&source)?, neuron_id(&target)?);
         self.lock(py).call(|npu| npu.remove_synapse(s, t))
     }
 
@@ -771,12 +882,12 @@ impl PyRustNpu {
     fn update_synapse_weight(
         &self,
         py: Python<'_>,
-        source: i64,
-        target: i64,
-        weight: i64,
+        source: Int,
+        target: Int,
+        weight: Int,
     ) -> PyResult<usize> {
-        let (s, t) = (neuron_id(source)?, neuron_id(target)?);
-        let w = to_u8(weight, "weight")?;
+        let (s, t) = (neuron_id(&source)?, neuron_id(&target)?);
+        let w = to_u8(&weight, "weight")?;
         self.lock(py).call(|npu| npu.update_synapse_weight(s, t, w))
     }
 
@@ -806,13 +917,19 @@ impl PyRustNpu {
     /// array of the number of neurons fired in each burst. Other threads get
     /// the NPU, and Ctrl-C is honoured, every 50 ms (input staged by another
     /// thread in that gap reaches the next burst).
+    ///
+    /// Every burst's result is kept: 4 bytes per burst (its fired count),
+    /// plus 4 bytes per spike with ``record=True``. ``n`` above 2**30 (4 GiB
+    /// of counts), or a count array that cannot be allocated, raises
+    /// ``MemoryError`` before any burst runs; a spike record that
+    /// outgrows memory stops the run with ``MemoryError`` saying how many
+    /// bursts ran. Longer runs: call ``run`` repeatedly, or use the burst loop.
     #[pyo3(signature = (n, record=true))]
-    fn run(&self, py: Python<'_>, n: i64, record: bool) -> PyResult<Py<PyAny>> {
-        let n = bounded(n, "n", i64::MAX as u64)?;
-        let mut counts: Vec<u32> = Vec::new();
-        let mut bursts: Vec<u64> = Vec::new();
+    fn run(&self, py: Python<'_>, n: Int, record: bool) -> PyResult<Py<PyAny>> {
+        let n = bounded(&n, "n", i64::MAX as u64)?;
+        let mut counts: Vec<u32> = reserve_run(n)?;
         let mut ids: Vec<u32> = Vec::new();
-        let mut first_burst: Option<u64> = None;
+        let mut segments: Vec<(usize, u64)> = Vec::new();
         let mut done = 0u64;
         while done < n {
             let handle = &self.handle;
@@ -822,18 +939,37 @@ impl PyRustNpu {
                 let mut k = 0u64;
                 while done + k < n {
                     let step = g.call(|npu| {
-                        let r = npu.process_burst(None)?;
-                        counts.push(r.fired_neurons.len() as u32);
                         if record {
-                            bursts.extend(std::iter::repeat_n(r.burst, r.fired_neurons.len()));
-                            ids.extend_from_slice(r.fired_neurons);
+                            // Room for every neuron firing, before the burst
+                            // runs: running out stops the run between bursts.
+                            let most = npu.neuron_count() + npu.memory_neuron_count();
+                            if ids.try_reserve(most).is_err() {
+                                return Ok(RunStep::NoRoom { needed: most });
+                            }
                         }
-                        Ok(r.burst)
+                        let r = npu.process_burst(None)?;
+                        let fired = r.fired_neurons;
+                        let extends = segments.last().is_some_and(|&(start, burst)| {
+                            burst + (counts.len() - start) as u64 == r.burst
+                        });
+                        if !extends {
+                            segments.push((counts.len(), r.burst));
+                        }
+                        counts.push(fired.len() as u32);
+                        if record {
+                            if ids.try_reserve(fired.len()).is_err() {
+                                return Ok(RunStep::Lost {
+                                    burst: r.burst,
+                                    spikes: fired.len(),
+                                });
+                            }
+                            ids.extend_from_slice(fired);
+                        }
+                        Ok(RunStep::Ran)
                     });
                     match step {
-                        Ok(b) => {
-                            first_burst.get_or_insert(b);
-                        }
+                        Ok(RunStep::Ran) => {}
+                        Ok(stop) => return (k, Ok(Some(stop))),
                         Err(e) => return (k, Err(e)),
                     }
                     k += 1;
@@ -841,21 +977,30 @@ impl PyRustNpu {
                         break;
                     }
                 }
-                (k, Ok(()))
+                (k, Ok(None))
             });
             done += chunk_done;
-            outcome?;
+            if let Some(stop) = outcome? {
+                let spikes = ids.len();
+                drop((counts, ids, segments));
+                let burst = self.lock(py).with(|npu| npu.burst_count())?;
+                return Err(stop.error(n, done, spikes, burst));
+            }
             py.check_signals()?;
         }
-        let first = match first_burst {
-            Some(b) => b,
-            None => self.lock(py).with(|npu| npu.burst_count())? + 1,
-        };
-        if record {
-            Ok(Py::new(py, SpikeRecord::new(first, counts, bursts, ids))?.into_any())
-        } else {
-            Ok(PyArray1::from_vec(py, counts).into_any().unbind())
+        if !record {
+            return Ok(PyArray1::from_vec(py, counts).into_any().unbind());
         }
+        let (next, known) = self.lock(py).with(|npu| {
+            let known = KnownIds {
+                regular: npu.neuron_count() as u64,
+                memory: npu.memory_store().created() as u64,
+            };
+            (npu.burst_count() + 1, known)
+        })?;
+        let first = segments.first().map_or(next, |s| s.1);
+        let record = SpikeRecord::new(first, counts, ids, segments, known);
+        Ok(Py::new(py, record)?.into_any())
     }
 
     /// Starts running bursts on a background thread, ``frequency_hz`` per
@@ -873,18 +1018,18 @@ impl PyRustNpu {
     fn start_burst_loop(
         &self,
         py: Python<'_>,
-        frequency_hz: f64,
+        frequency_hz: Real,
         callback: Option<Py<PyAny>>,
-        max_bursts: Option<i64>,
+        max_bursts: Option<Int>,
     ) -> PyResult<()> {
         let max = max_bursts
-            .map(|m| bounded(m, "max_bursts", i64::MAX as u64))
+            .map(|m| bounded(&m, "max_bursts", i64::MAX as u64))
             .transpose()?;
         burst_loop::start(
             py,
             &self.burst_loop,
             self.handle.clone(),
-            frequency_hz,
+            frequency_hz.0,
             callback,
             max,
         )
@@ -1014,19 +1159,29 @@ impl PyRustNpu {
     /// first, ``ids`` a uint32 array of the area's neurons that fired at that
     /// timestep (empty when none did). Frames are dense (SPEC section 5.1).
     /// ``lookback`` must be at least 1; an untracked area raises ``ValueError``.
-    #[pyo3(signature = (cortical_id, lookback=20))]
+    #[pyo3(
+        signature = (cortical_id, lookback=Int::from(20)),
+        text_signature = "($self, cortical_id, lookback=20)"
+    )]
     fn get_fire_ledger_history<'py>(
         &self,
         py: Python<'py>,
         cortical_id: &Bound<'py, PyAny>,
-        lookback: i64,
+        lookback: Int,
     ) -> PyResult<Bound<'py, PyList>> {
         let area = AreaArg::extract(cortical_id)?;
-        if lookback < 1 {
-            return Err(PyValueError::new_err(format!(
-                "lookback must be at least 1, got {lookback}"
-            )));
-        }
+        // Any lookback beyond the largest window returns every retained frame.
+        let lookback = match lookback {
+            Int::Fits(v) if v >= 1 => usize::try_from(v).unwrap_or(usize::MAX),
+            Int::Huge {
+                negative: false, ..
+            } => usize::MAX,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "lookback must be at least 1, got {other}"
+                )))
+            }
+        };
         let mut g = self.lock(py);
         let index = g.resolve(&area)?;
         g.with(|npu| -> PyResult<Bound<'py, PyList>> {
@@ -1042,7 +1197,7 @@ impl PyRustNpu {
                     ))
                 })?
                 .collect();
-            let skip = frames.len().saturating_sub(lookback as usize);
+            let skip = frames.len().saturating_sub(lookback);
             frames_list(
                 py,
                 frames[skip..]
@@ -1062,13 +1217,13 @@ impl PyRustNpu {
         &self,
         py: Python<'py>,
         cortical_id: &Bound<'py, PyAny>,
-        depth: i64,
-        end: Option<i64>,
+        depth: Int,
+        end: Option<Int>,
     ) -> PyResult<Bound<'py, PyList>> {
         let area = AreaArg::extract(cortical_id)?;
-        let depth = bounded(depth, "depth", MAX_LEDGER_WINDOW)? as usize;
+        let depth = bounded(&depth, "depth", MAX_LEDGER_WINDOW)? as usize;
         let end = end
-            .map(|e| bounded(e, "end", i64::MAX as u64))
+            .map(|e| bounded(&e, "end", i64::MAX as u64))
             .transpose()?;
         let mut g = self.lock(py);
         let index = g.resolve(&area)?;
@@ -1087,10 +1242,10 @@ impl PyRustNpu {
         &self,
         py: Python<'_>,
         cortical_id: &Bound<'_, PyAny>,
-        window: i64,
+        window: Int,
     ) -> PyResult<()> {
         let area = AreaArg::extract(cortical_id)?;
-        let window = bounded(window, "window", MAX_LEDGER_WINDOW)? as usize;
+        let window = bounded(&window, "window", MAX_LEDGER_WINDOW)? as usize;
         let mut g = self.lock(py);
         let index = g.resolve(&area)?;
         g.call(|npu| npu.configure_ledger_window(index, window))
@@ -1150,8 +1305,8 @@ impl PyRustNpu {
     /// ``refractory_countdown``, ``consecutive_fire_limit``,
     /// ``consecutive_fire_count``, ``snooze_period``, ``mp_charge_accumulation``.
     /// Unknown ids raise ``IndexError``.
-    fn get_neuron_state<'py>(&self, py: Python<'py>, neuron: i64) -> PyResult<Bound<'py, PyDict>> {
-        let id = neuron_id(neuron)?;
+    fn get_neuron_state<'py>(&self, py: Python<'py>, neuron: Int) -> PyResult<Bound<'py, PyDict>> {
+        let id = neuron_id(&neuron)?;
         let (s, cortical) = self.lock(py).call(|npu| {
             let s = npu.neuron_state(id)?;
             Ok((s, npu.area_id(s.area)?.as_string()))
@@ -1184,14 +1339,14 @@ impl PyRustNpu {
         &self,
         py: Python<'_>,
         cortical_id: &Bound<'_, PyAny>,
-        x: i64,
-        y: i64,
-        z: i64,
+        x: Int,
+        y: Int,
+        z: Int,
     ) -> PyResult<Option<NeuronId>> {
         let area = AreaArg::extract(cortical_id)?;
         let mut g = self.lock(py);
         let index = g.resolve(&area)?;
-        match (coordinate(x), coordinate(y), coordinate(z)) {
+        match (coordinate(&x), coordinate(&y), coordinate(&z)) {
             (Some(x), Some(y), Some(z)) => g.call(|npu| npu.neuron_at(index, x, y, z)),
             _ => Ok(None),
         }
@@ -1202,14 +1357,14 @@ impl PyRustNpu {
         &self,
         py: Python<'_>,
         cortical_id: &Bound<'_, PyAny>,
-        x: i64,
-        y: i64,
-        z: i64,
+        x: Int,
+        y: Int,
+        z: Int,
     ) -> PyResult<Vec<NeuronId>> {
         let area = AreaArg::extract(cortical_id)?;
         let mut g = self.lock(py);
         let index = g.resolve(&area)?;
-        match (coordinate(x), coordinate(y), coordinate(z)) {
+        match (coordinate(&x), coordinate(&y), coordinate(&z)) {
             (Some(x), Some(y), Some(z)) => g.call(|npu| npu.neurons_at(index, x, y, z)),
             _ => Ok(Vec::new()),
         }
@@ -1249,9 +1404,9 @@ impl PyRustNpu {
     fn get_outgoing_synapses<'py>(
         &self,
         py: Python<'py>,
-        neuron: i64,
+        neuron: Int,
     ) -> PyResult<Bound<'py, PyList>> {
-        let id = neuron_id(neuron)?;
+        let id = neuron_id(&neuron)?;
         let synapses = self.lock(py).call(|npu| npu.outgoing(id))?;
         synapse_list(py, synapses)
     }
@@ -1261,9 +1416,9 @@ impl PyRustNpu {
     fn get_incoming_synapses<'py>(
         &self,
         py: Python<'py>,
-        neuron: i64,
+        neuron: Int,
     ) -> PyResult<Bound<'py, PyList>> {
-        let id = neuron_id(neuron)?;
+        let id = neuron_id(&neuron)?;
         let synapses = self.lock(py).call(|npu| npu.incoming(id))?;
         synapse_list(py, synapses)
     }
@@ -1387,26 +1542,33 @@ impl PyRustNpu {
     /// ``bidirectional=True`` makes it an ``associative_memory`` pair, which
     /// also creates synapses (type ``synapse_type``; their PSP is the source
     /// area's current PSP, as SPEC 6.1 says, so ``psp`` is only recorded).
-    #[pyo3(signature = (
-        source, destination, window=1, plasticity_constant=1, ltp_multiplier=1,
-        ltd_multiplier=1, bidirectional=false, psp=1, synapse_type=None
-    ))]
+    #[pyo3(
+        signature = (
+            source, destination, window=Int::from(1), plasticity_constant=Int::from(1),
+            ltp_multiplier=Int::from(1), ltd_multiplier=Int::from(1), bidirectional=false,
+            psp=Int::from(1), synapse_type=None
+        ),
+        text_signature = "($self, source, destination, window=1, plasticity_constant=1, ltp_multiplier=1, ltd_multiplier=1, bidirectional=False, psp=1, synapse_type=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn add_stdp_pair(
         &self,
         py: Python<'_>,
         source: &Bound<'_, PyAny>,
         destination: &Bound<'_, PyAny>,
-        window: i64,
-        plasticity_constant: i64,
-        ltp_multiplier: i64,
-        ltd_multiplier: i64,
+        window: Int,
+        plasticity_constant: Int,
+        ltp_multiplier: Int,
+        ltd_multiplier: Int,
         bidirectional: bool,
-        psp: i64,
+        psp: Int,
         synapse_type: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let window = bounded(window, "window", MAX_LEDGER_WINDOW)? as u32;
-        let psp = to_u8(psp, "psp")?;
+        let window = bounded(&window, "window", MAX_LEDGER_WINDOW)? as u32;
+        let plasticity_constant = to_i64(&plasticity_constant, "plasticity_constant")?;
+        let ltp_multiplier = to_i64(&ltp_multiplier, "ltp_multiplier")?;
+        let ltd_multiplier = to_i64(&ltd_multiplier, "ltd_multiplier")?;
+        let psp = to_u8(&psp, "psp")?;
         let ty = synapse_type
             .map(synapse_type_arg)
             .transpose()?
@@ -1428,25 +1590,28 @@ impl PyRustNpu {
     }
 
     /// Makes ``cortical_id`` a memory area (SPEC 6.2) of a hand-built NPU.
-    #[pyo3(signature = (
-        cortical_id, temporal_depth=1, longterm_mem_threshold=100, lifespan_growth_rate=1,
-        init_lifespan=9
-    ))]
+    #[pyo3(
+        signature = (
+            cortical_id, temporal_depth=Int::from(1), longterm_mem_threshold=Int::from(100),
+            lifespan_growth_rate=Int::from(1), init_lifespan=Int::from(9)
+        ),
+        text_signature = "($self, cortical_id, temporal_depth=1, longterm_mem_threshold=100, lifespan_growth_rate=1, init_lifespan=9)"
+    )]
     fn add_memory_area(
         &self,
         py: Python<'_>,
         cortical_id: &Bound<'_, PyAny>,
-        temporal_depth: i64,
-        longterm_mem_threshold: i64,
-        lifespan_growth_rate: i64,
-        init_lifespan: i64,
+        temporal_depth: Int,
+        longterm_mem_threshold: Int,
+        lifespan_growth_rate: Int,
+        init_lifespan: Int,
     ) -> PyResult<()> {
         let area = AreaArg::extract(cortical_id)?;
-        let depth = bounded(temporal_depth, "temporal_depth", MAX_LEDGER_WINDOW)? as u32;
+        let depth = bounded(&temporal_depth, "temporal_depth", MAX_LEDGER_WINDOW)? as u32;
         let genes = (
-            to_u32(longterm_mem_threshold, "longterm_mem_threshold")?,
-            to_u32(lifespan_growth_rate, "lifespan_growth_rate")?,
-            to_u32(init_lifespan, "init_lifespan")?,
+            to_u32(&longterm_mem_threshold, "longterm_mem_threshold")?,
+            to_u32(&lifespan_growth_rate, "lifespan_growth_rate")?,
+            to_u32(&init_lifespan, "init_lifespan")?,
         );
         let mut g = self.lock(py);
         let index = g.resolve(&area)?;
@@ -1518,48 +1683,58 @@ impl PyRustNpu {
             let neurons = PyDict::new(py);
             neurons.set_item(
                 "membrane_potential",
-                PyArray1::from_slice(py, n.membrane_potential()),
+                array_copy(py, n.membrane_potential(), "the connectome export")?,
             )?;
-            neurons.set_item("threshold", PyArray1::from_slice(py, n.threshold()))?;
+            neurons.set_item(
+                "threshold",
+                array_copy(py, n.threshold(), "the connectome export")?,
+            )?;
             neurons.set_item(
                 "threshold_limit",
-                PyArray1::from_slice(py, n.threshold_limit()),
+                array_copy(py, n.threshold_limit(), "the connectome export")?,
             )?;
-            neurons.set_item("leak", PyArray1::from_slice(py, n.leak()))?;
-            neurons.set_item("excitability", PyArray1::from_slice(py, n.excitability()))?;
+            neurons.set_item("leak", array_copy(py, n.leak(), "the connectome export")?)?;
+            neurons.set_item(
+                "excitability",
+                array_copy(py, n.excitability(), "the connectome export")?,
+            )?;
             neurons.set_item(
                 "refractory_period",
-                PyArray1::from_slice(py, n.refractory_period()),
+                array_copy(py, n.refractory_period(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "refractory_countdown",
-                PyArray1::from_slice(py, n.refractory_countdown()),
+                array_copy(py, n.refractory_countdown(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "consecutive_fire_limit",
-                PyArray1::from_slice(py, n.consecutive_fire_limit()),
+                array_copy(py, n.consecutive_fire_limit(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "consecutive_fire_count",
-                PyArray1::from_slice(py, n.consecutive_fire_count()),
+                array_copy(py, n.consecutive_fire_count(), "the connectome export")?,
             )?;
-            neurons.set_item("snooze_period", PyArray1::from_slice(py, n.snooze_period()))?;
+            neurons.set_item(
+                "snooze_period",
+                array_copy(py, n.snooze_period(), "the connectome export")?,
+            )?;
             neurons.set_item(
                 "mp_charge_accumulation",
-                PyArray1::from_slice(py, n.mp_charge_accumulation()),
+                array_copy(py, n.mp_charge_accumulation(), "the connectome export")?,
             )?;
-            neurons.set_item("area", PyArray1::from_slice(py, n.area()))?;
-            neurons.set_item("x", PyArray1::from_slice(py, n.x()))?;
-            neurons.set_item("y", PyArray1::from_slice(py, n.y()))?;
-            neurons.set_item("z", PyArray1::from_slice(py, n.z()))?;
+            neurons.set_item("area", array_copy(py, n.area(), "the connectome export")?)?;
+            neurons.set_item("x", array_copy(py, n.x(), "the connectome export")?)?;
+            neurons.set_item("y", array_copy(py, n.y(), "the connectome export")?)?;
+            neurons.set_item("z", array_copy(py, n.z(), "the connectome export")?)?;
 
             let s = npu.synapses();
             let total = s.len();
-            let mut source = Vec::with_capacity(total);
-            let mut target = Vec::with_capacity(total);
-            let mut weight = Vec::with_capacity(total);
-            let mut psp = Vec::with_capacity(total);
-            let mut ty = Vec::with_capacity(total);
+            let what = "the connectome export's synapses";
+            let mut source = try_vec(total, what)?;
+            let mut target = try_vec(total, what)?;
+            let mut weight = try_vec(total, what)?;
+            let mut psp = try_vec(total, what)?;
+            let mut ty = try_vec(total, what)?;
             for src in 0..s.source_count() as NeuronId {
                 let row = s.row(src);
                 source.extend(std::iter::repeat_n(src, row.len()));
@@ -1577,8 +1752,14 @@ impl PyRustNpu {
 
             let fq = npu.fire_queue();
             let fire_queue = PyDict::new(py);
-            fire_queue.set_item("neuron_ids", PyArray1::from_slice(py, &fq.neuron_ids))?;
-            fire_queue.set_item("potentials", PyArray1::from_slice(py, &fq.potentials))?;
+            fire_queue.set_item(
+                "neuron_ids",
+                array_copy(py, &fq.neuron_ids, "the connectome export")?,
+            )?;
+            fire_queue.set_item(
+                "potentials",
+                array_copy(py, &fq.potentials, "the connectome export")?,
+            )?;
 
             let power_neuron = npu.power_neuron();
 

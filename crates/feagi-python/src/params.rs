@@ -6,10 +6,12 @@
 
 use feagi_runtime::{parse_gene_update, resolve_gene, GeneUpdate, GeneValue};
 use feagi_types::AreaProperties;
+use numpy::{PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat, PyString};
+use pyo3::types::{PyDict, PyFloat, PyList, PyString, PyTuple};
 
+use crate::convert::Real;
 use crate::errors::gene_error;
 
 /// A Python value as a gene value: bool, int (or anything with `__index__`),
@@ -29,10 +31,33 @@ fn gene_value(value: &Bound<'_, PyAny>) -> Option<GeneValue> {
     if let Ok(i) = value.extract::<i64>() {
         return Some(GeneValue::Int(i));
     }
-    if let Ok(f) = value.extract::<f64>() {
-        return Some(GeneValue::Float(f));
+    // An int beyond i64 (or any number) as a float: ints beyond the float
+    // range become +-inf, so the gene's range check refuses them (ValueError).
+    if let Ok(f) = Real::from_object(value) {
+        return Some(GeneValue::Float(f.0));
     }
-    value.extract::<Vec<f64>>().ok().map(GeneValue::Vector)
+    // Vectors: lists, tuples and 1-D numpy arrays only. Any other sequence may
+    // claim a length it does not have (`range(10**18)`), and sizing a vector by
+    // it would abort the process.
+    let items = if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        value.clone()
+    } else if value.cast::<PyUntypedArray>().is_ok_and(|a| a.ndim() == 1) {
+        value.call_method0("tolist").ok()?
+    } else {
+        return None;
+    };
+    let items: Option<Vec<f64>> = items
+        .try_iter()
+        .ok()?
+        .map(|item| {
+            let item = item.ok()?;
+            if item.is_instance_of::<PyString>() {
+                return None;
+            }
+            Real::from_object(&item).ok().map(|r| r.0)
+        })
+        .collect();
+    items.map(GeneValue::Vector)
 }
 
 /// Checks one keyword of `update_cortical_area`: unknown names raise

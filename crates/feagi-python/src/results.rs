@@ -4,7 +4,9 @@
 //! element), so callers may modify what they receive.
 
 use feagi_runtime::BurstSnapshot;
+use feagi_types::MEMORY_NEURON_ID_BASE;
 use numpy::PyArray1;
+use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 
 use crate::convert;
@@ -38,13 +40,13 @@ impl BurstResult {
     }
 
     #[getter]
-    fn fired_neurons<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u32>> {
-        PyArray1::from_slice(py, &self.snapshot.fired_neurons)
+    fn fired_neurons<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u32>>> {
+        convert::array_copy(py, &self.snapshot.fired_neurons, "the fired neurons")
     }
 
     #[getter]
-    fn fired_potentials<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f32>> {
-        PyArray1::from_slice(py, &self.snapshot.fired_potentials)
+    fn fired_potentials<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        convert::array_copy(py, &self.snapshot.fired_potentials, "the fired potentials")
     }
 
     /// How many neurons fired.
@@ -114,21 +116,100 @@ impl BurstResult {
 /// are ordered by burst, then by id. ``counts`` (numpy uint32) has one entry
 /// per burst run: how many neurons fired. ``first_burst`` and ``last_burst``
 /// are the burst numbers run (``last_burst < first_burst`` when n was 0).
+/// ``spikes_of(id)`` and ``pattern(id)`` take the ids of the NPU at the end
+/// of the run; other ids raise ``IndexError``, as the NPU's methods do.
 #[pyclass(frozen, module = "feagi_rust")]
 pub struct SpikeRecord {
     first_burst: u64,
+    /// Fired count of each burst run, in order.
     counts: Vec<u32>,
-    bursts: Vec<u64>,
+    /// The fired ids of every burst, concatenated (4 bytes per spike; the
+    /// burst of each spike follows from `counts` and `segments`).
     ids: Vec<u32>,
+    /// `(index into counts, burst number)` where a run of consecutive burst
+    /// numbers starts. Another thread may burst while `run` lets go of the
+    /// NPU, so the recorded bursts need not be consecutive.
+    segments: Vec<(usize, u64)>,
+    ids_known: KnownIds,
+}
+
+/// The neuron ids of the NPU when a record was made.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownIds {
+    /// Regular neurons: ids `0..regular`.
+    pub regular: u64,
+    /// Memory neurons ever created: ids `MEMORY_NEURON_ID_BASE..` + this.
+    pub memory: u64,
+}
+
+impl KnownIds {
+    fn contains(&self, id: u32) -> bool {
+        let base = u64::from(MEMORY_NEURON_ID_BASE);
+        let id = u64::from(id);
+        id < self.regular || (base..base + self.memory).contains(&id)
+    }
+
+    fn describe(&self) -> String {
+        let base = u64::from(MEMORY_NEURON_ID_BASE);
+        let mut out = format!("ids 0..{} of its {} neurons", self.regular, self.regular);
+        if self.memory > 0 {
+            out.push_str(&format!(" and memory ids {base}..{}", base + self.memory));
+        }
+        out
+    }
 }
 
 impl SpikeRecord {
-    pub fn new(first_burst: u64, counts: Vec<u32>, bursts: Vec<u64>, ids: Vec<u32>) -> Self {
+    pub fn new(
+        first_burst: u64,
+        counts: Vec<u32>,
+        ids: Vec<u32>,
+        segments: Vec<(usize, u64)>,
+        ids_known: KnownIds,
+    ) -> Self {
         SpikeRecord {
             first_burst,
             counts,
-            bursts,
             ids,
+            segments,
+            ids_known,
+        }
+    }
+
+    /// The burst number of each recorded burst, in order.
+    fn burst_numbers(&self) -> impl Iterator<Item = u64> + '_ {
+        let total = self.counts.len();
+        self.segments
+            .iter()
+            .enumerate()
+            .flat_map(move |(k, &(start, burst))| {
+                let end = self.segments.get(k + 1).map_or(total, |s| s.0);
+                (0..end.saturating_sub(start) as u64).map(move |i| burst + i)
+            })
+    }
+
+    /// `(burst number, ids fired)` of every recorded burst.
+    fn per_burst(&self) -> impl Iterator<Item = (u64, &[u32])> + '_ {
+        let mut offset = 0usize;
+        self.burst_numbers()
+            .zip(&self.counts)
+            .map(move |(burst, &count)| {
+                let end = (offset + count as usize).min(self.ids.len());
+                let ids = &self.ids[offset.min(end)..end];
+                offset = end;
+                (burst, ids)
+            })
+    }
+
+    /// The id of a `spikes_of` / `pattern` argument: `IndexError` for ids
+    /// the NPU did not have at the end of the run.
+    fn known_id(&self, neuron_id: &convert::Int) -> PyResult<u32> {
+        match neuron_id.within(0, u32::MAX.into()) {
+            Some(id) if self.ids_known.contains(id as u32) => Ok(id as u32),
+            _ => Err(PyIndexError::new_err(format!(
+                "unknown neuron {neuron_id}: the NPU of this record had {}",
+                self.ids_known.describe()
+            ))),
         }
     }
 }
@@ -136,18 +217,25 @@ impl SpikeRecord {
 #[pymethods]
 impl SpikeRecord {
     #[getter]
-    fn bursts<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
-        PyArray1::from_slice(py, &self.bursts)
+    fn bursts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u64>>> {
+        let mut out: Vec<u64> = Vec::new();
+        out.try_reserve_exact(self.ids.len()).map_err(|_| {
+            convert::out_of_memory("the burst of every spike", self.ids.len() as u128 * 8)
+        })?;
+        for (burst, ids) in self.per_burst() {
+            out.extend(std::iter::repeat_n(burst, ids.len()));
+        }
+        Ok(PyArray1::from_vec(py, out))
     }
 
     #[getter]
-    fn neuron_ids<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u32>> {
-        PyArray1::from_slice(py, &self.ids)
+    fn neuron_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u32>>> {
+        convert::array_copy(py, &self.ids, "the spike record's neuron ids")
     }
 
     #[getter]
-    fn counts<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u32>> {
-        PyArray1::from_slice(py, &self.counts)
+    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u32>>> {
+        convert::array_copy(py, &self.counts, "the spike record's counts")
     }
 
     #[getter]
@@ -157,7 +245,10 @@ impl SpikeRecord {
 
     #[getter]
     fn last_burst(&self) -> u64 {
-        (self.first_burst + self.counts.len() as u64).saturating_sub(1)
+        match self.segments.last() {
+            Some(&(start, burst)) => burst + (self.counts.len() - 1 - start) as u64,
+            None => self.first_burst.saturating_sub(1),
+        }
     }
 
     #[getter]
@@ -171,40 +262,35 @@ impl SpikeRecord {
     }
 
     /// The bursts (numpy uint64, ascending) in which ``neuron_id`` fired.
+    /// Raises ``IndexError`` for an id the NPU did not have at the end of
+    /// the run (negative and huge ids included).
     fn spikes_of<'py>(
         &self,
         py: Python<'py>,
-        neuron_id: i64,
+        neuron_id: convert::Int,
     ) -> PyResult<Bound<'py, PyArray1<u64>>> {
-        let id = convert::neuron_id(neuron_id)?;
+        let id = self.known_id(&neuron_id)?;
         let bursts: Vec<u64> = self
-            .ids
-            .iter()
-            .zip(&self.bursts)
-            .filter(|(n, _)| **n == id)
-            .map(|(_, b)| *b)
+            .per_burst()
+            .filter(|(_, ids)| ids.contains(&id))
+            .map(|(b, _)| b)
             .collect();
         Ok(PyArray1::from_vec(py, bursts))
     }
 
     /// The firing pattern of ``neuron_id`` over the recorded bursts in the
     /// notation of the specification: ``"1"`` fired, ``"_"`` did not
-    /// (``"1_1_"`` = fired in the first and third burst).
-    fn pattern(&self, neuron_id: i64) -> PyResult<String> {
-        let id = convert::neuron_id(neuron_id)?;
-        let mut out = vec![b'_'; self.counts.len()];
-        for (n, b) in self.ids.iter().zip(&self.bursts) {
-            if *n != id {
-                continue;
-            }
-            let slot = b
-                .checked_sub(self.first_burst)
-                .and_then(|i| out.get_mut(i as usize));
-            if let Some(slot) = slot {
-                *slot = b'1';
-            }
+    /// (``"1_1_"`` = fired in the first and third burst). Raises
+    /// ``IndexError`` for an id the NPU did not have at the end of the run.
+    fn pattern(&self, neuron_id: convert::Int) -> PyResult<String> {
+        let id = self.known_id(&neuron_id)?;
+        let mut out = String::new();
+        out.try_reserve_exact(self.counts.len())
+            .map_err(|_| convert::out_of_memory("the firing pattern", self.counts.len() as u128))?;
+        for (_, ids) in self.per_burst() {
+            out.push(if ids.contains(&id) { '1' } else { '_' });
         }
-        Ok(String::from_utf8_lossy(&out).into_owned())
+        Ok(out)
     }
 
     fn __repr__(&self) -> String {
