@@ -118,6 +118,7 @@ class RustNPU:
         fire_ledger_window: int = 20,
         fatigue_active: bool = False,
         plasticity: bool = True,
+        memory_limit: Optional[int] = None,
     ) -> "RustNPU": ...
     @staticmethod
     def default_genome() -> str: ...

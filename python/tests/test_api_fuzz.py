@@ -89,7 +89,7 @@ KIND_BY_NAME = {
     "amount": "real", "power_amount": "real", "frequency_hz": "frequency",
     "n": "bursts", "max_bursts": "count", "lookback": "count", "end": "count",
     "depth": "window", "window": "window", "fire_ledger_window": "window", "temporal_depth": "window",
-    "neuron_count": "count", "synapse_capacity": "count", "seed": "count",
+    "neuron_count": "count", "synapse_capacity": "count", "seed": "count", "memory_limit": "count",
     "longterm_mem_threshold": "count", "lifespan_growth_rate": "count", "init_lifespan": "count",
     "refractory_period": "u16", "consecutive_fire_limit": "u16", "snooze_period": "u16",
     "neurons_per_voxel": "small", "plasticity_constant": "int", "ltp_multiplier": "int",

@@ -395,3 +395,36 @@ def test_objects_stay_usable_after_memory_errors():
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"] + sys.argv[1:]))
+
+
+# ----- genome files and the memory budget (issue M2.6 items 2 and 4) ---------------
+
+
+def test_memory_limit_refuses_before_developing():
+    genome = feagi_rust.RustNPU.default_genome()
+    with pytest.raises(MemoryError) as info:
+        feagi_rust.RustNPU.from_genome(genome, memory_limit=1000)
+    assert isinstance(info.value, feagi_rust.GenomeError)
+    assert "memory" in str(info.value) and "1000" in str(info.value)
+    # 0 means no limit; a generous one fits; a negative one is a ValueError.
+    for limit in (0, 1 << 34):
+        npu = feagi_rust.RustNPU.from_genome(genome, memory_limit=limit)
+        assert npu.neuron_count() > 0
+    with pytest.raises(ValueError):
+        feagi_rust.RustNPU.from_genome(genome, memory_limit=-1)
+
+
+def test_genome_paths_must_be_regular_files(tmp_path):
+    # A folder, a device and a FIFO are refused at once (a FIFO used to block
+    # for ever, /dev/zero to read until memory ran out).
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (tmp_path, "/dev/zero", fifo):
+        with pytest.raises(feagi_rust.GenomeError) as info:
+            feagi_rust.RustNPU.from_genome(os.fspath(path))
+        assert os.fspath(path)[:150] in str(info.value)
+    # A genome file with a byte order mark loads.
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + feagi_rust.RustNPU.default_genome().encode())
+    npu = feagi_rust.RustNPU.from_genome(os.fspath(bom))
+    assert npu.genome_source is not None and npu.neuron_count() > 0

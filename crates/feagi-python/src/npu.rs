@@ -9,7 +9,7 @@ use feagi_burst_engine::{
     AreaIndex, AreaKind, CorticalArea, LoadError, NeuronId, NeuronParams, NpuConfig, NpuError,
     RustNPU, SnapshotError, SynapseInfo, SynapseType,
 };
-use feagi_genome::{Genome, GenomeError, GenomeErrorKind, GenomeWarning};
+use feagi_genome::{Genome, GenomeError, GenomeWarning, LoadOptions};
 use feagi_runtime::{apply_parsed_updates, BurstLoop, GeneUpdate, NpuGuard, NpuHandle};
 use feagi_types::{
     MemoryAreaGenes, MemoryNeuron, MemoryRelation, MemoryTwin, StdpRegistration,
@@ -161,68 +161,38 @@ struct ReadGenome {
 }
 
 impl GenomeSource {
-    /// Reads and validates the genome. A file is read once, and errors name
-    /// it, as `Genome::from_path` does.
-    fn read(self) -> Result<ReadGenome, GenomeError> {
+    /// Reads and validates the genome with `options`' limits. A file is read
+    /// once, through the loader's checks (regular files only, size cap), and
+    /// errors name it.
+    fn read(self, options: &LoadOptions) -> Result<ReadGenome, GenomeError> {
         let (genome, bytes, file) = match self {
             GenomeSource::Path(p) => {
-                let file = p.display().to_string();
-                let bytes = read_genome_file(&p).map_err(|e| e.with_file(&file))?;
-                let genome = Genome::from_json_slice(&bytes).map_err(|e| e.with_file(&file))?;
-                (genome, bytes, Some(file))
+                let (genome, text) = Genome::from_path_with_source(&p, options)?;
+                return Ok(ReadGenome {
+                    genome,
+                    text,
+                    file: Some(p.display().to_string()),
+                });
             }
             GenomeSource::Json(text) => {
-                let genome = Genome::from_json_str(&text)?;
+                let genome = Genome::from_json_str_with_options(&text, options)?;
                 return Ok(ReadGenome {
                     genome,
                     text,
                     file: None,
                 });
             }
-            GenomeSource::Bytes(bytes) => (Genome::from_json_slice(&bytes)?, bytes, None),
+            GenomeSource::Bytes(bytes) => (
+                Genome::from_json_slice_with_options(&bytes, options)?,
+                bytes,
+                None,
+            ),
         };
         // A genome that parsed is UTF-8 JSON.
         let text = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok(ReadGenome { genome, text, file })
     }
-}
-
-/// The largest genome file `from_genome` reads (the loader's default
-/// limit, `feagi_genome`'s `DEFAULT_MAX_GENOME_BYTES` of M2.6): a bigger
-/// file, or an endless one such as `/dev/zero`, is refused with
-/// `CapacityExceeded` instead of exhausting memory.
-const MAX_GENOME_FILE_BYTES: u64 = 256 * 1024 * 1024;
-
-/// The bytes of a genome file, at most [`MAX_GENOME_FILE_BYTES`].
-fn read_genome_file(path: &std::path::Path) -> Result<Vec<u8>, GenomeError> {
-    use std::io::Read;
-    let io = |e: std::io::Error| {
-        GenomeError::new(GenomeErrorKind::Io, format!("cannot read the genome: {e}"))
-    };
-    let too_big = |size: String| {
-        GenomeError::new(
-            GenomeErrorKind::CapacityExceeded,
-            format!(
-                "the genome file holds {size} bytes, more than the limit of \
-                 {MAX_GENOME_FILE_BYTES} bytes"
-            ),
-        )
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    if let Ok(meta) = file.metadata() {
-        if meta.is_file() && meta.len() > MAX_GENOME_FILE_BYTES {
-            return Err(too_big(meta.len().to_string()));
-        }
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_GENOME_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_GENOME_FILE_BYTES {
-        return Err(too_big(format!("more than {MAX_GENOME_FILE_BYTES}")));
-    }
-    Ok(bytes)
 }
 
 enum LoadFailure {
@@ -476,14 +446,19 @@ impl PyRustNpu {
     }
 
     /// Develops a genome into a new NPU that records the genome's text.
-    fn develop(py: Python<'_>, source: GenomeSource, config: NpuConfig) -> PyResult<Self> {
+    fn develop(
+        py: Python<'_>,
+        source: GenomeSource,
+        config: NpuConfig,
+        options: LoadOptions,
+    ) -> PyResult<Self> {
         let outcome = py.detach(move || {
             catch_unwind(AssertUnwindSafe(
                 move || -> Result<NpuHandle, LoadFailure> {
-                    let read = source.read().map_err(LoadFailure::Genome)?;
+                    let read = source.read(&options).map_err(LoadFailure::Genome)?;
                     let plasticity = config.plasticity;
-                    let mut npu =
-                        RustNPU::from_genome(&read.genome, config).map_err(LoadFailure::Load)?;
+                    let mut npu = RustNPU::from_genome_with_options(&read.genome, config, &options)
+                        .map_err(LoadFailure::Load)?;
                     npu.set_genome_source(Some(read.text));
                     let mut warnings = read.genome.warnings_for(plasticity);
                     if let Some(file) = &read.file {
@@ -603,9 +578,10 @@ impl PyRustNpu {
     /// the M1 behaviour exactly (nothing learns; ``genome_warnings()`` then
     /// says so when the genome uses plasticity).
     #[pyo3(
-        signature = (genome, seed=Int::from(0), power_amount=Real(1.0), fire_ledger_window=Int::from(20), fatigue_active=false, plasticity=true),
-        text_signature = "(genome, seed=0, power_amount=1.0, fire_ledger_window=20, fatigue_active=False, plasticity=True)"
+        signature = (genome, seed=Int::from(0), power_amount=Real(1.0), fire_ledger_window=Int::from(20), fatigue_active=false, plasticity=true, memory_limit=None),
+        text_signature = "(genome, seed=0, power_amount=1.0, fire_ledger_window=20, fatigue_active=False, plasticity=True, memory_limit=None)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn from_genome(
         py: Python<'_>,
         genome: &Bound<'_, PyAny>,
@@ -614,6 +590,7 @@ impl PyRustNpu {
         fire_ledger_window: Int,
         fatigue_active: bool,
         plasticity: bool,
+        memory_limit: Option<Int>,
     ) -> PyResult<Self> {
         let source = Self::genome_argument(genome)?;
         let config = NpuConfig {
@@ -628,7 +605,17 @@ impl PyRustNpu {
             plasticity,
             ..NpuConfig::default()
         };
-        Self::develop(py, source, config)
+        // Bytes the developed brain may need; 0 means no limit, None the
+        // memory available to the process (SPEC-independent, M2.6).
+        let memory_limit = match memory_limit {
+            None => None,
+            Some(limit) => match bounded(&limit, "memory_limit", u64::MAX)? {
+                0 => Some(u64::MAX),
+                bytes => Some(bytes),
+            },
+        };
+        let options = LoadOptions::default().with_memory_limit(memory_limit);
+        Self::develop(py, source, config, options)
     }
 
     /// The embedded default genome as JSON text (same as ``feagi_rust.default_genome_json()``).
