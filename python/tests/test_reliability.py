@@ -428,3 +428,40 @@ def test_genome_paths_must_be_regular_files(tmp_path):
     bom.write_bytes(b"\xef\xbb\xbf" + feagi_rust.RustNPU.default_genome().encode())
     npu = feagi_rust.RustNPU.from_genome(os.fspath(bom))
     assert npu.genome_source is not None and npu.neuron_count() > 0
+
+
+def generated_genome(neurons_per_area, fanout):
+    """A chain of four areas (IPU -> two hidden -> OPU -> IPU), `fanout`
+    randomizer rules per area: neurons_per_area x fanout synapses per area."""
+    areas = [("i_gen0", "IPU", "c_gen1"), ("c_gen1", "CUSTOM", "c_gen2"),
+             ("c_gen2", "CUSTOM", "o_gen3"), ("o_gen3", "OPU", "i_gen0")]
+    bp = {}
+    for cid, group, dst in areas:
+        key = f"_____10c-{cid}-cx-"
+        bp.update({key + "___bbx-i": neurons_per_area, key + "___bby-i": 1, key + "___bbz-i": 1,
+                   key + "__name-t": cid, key + "_group-t": group, key + "_n_cnt-i": 1,
+                   key + "dstmap-d": {dst: [["randomizer", [1, 1, 1], 1, False]] * fanout}})
+    return {"genome_id": "generated", "version": "2.1", "blueprint": bp,
+            "neuron_morphologies": {"randomizer": {"type": "functions", "parameters": {}}},
+            "physiology": {"simulation_timestep": 0.025}}
+
+
+def test_a_genome_beyond_an_address_space_cap_is_a_memory_error(tmp_path):
+    # Item 2: 4.4 M neurons x 100 synapses (about 8.2 GB) under `ulimit -v 8000000`
+    # used to take the interpreter down; the default limit counts the cap.
+    import json
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(generated_genome(1_100_000, 100)))
+    code = textwrap.dedent(f"""
+        import resource, sys, feagi_rust
+        resource.setrlimit(resource.RLIMIT_AS, (8_000_000 * 1024, resource.RLIM_INFINITY))
+        try:
+            feagi_rust.RustNPU.from_genome({os.fspath(path)!r})
+        except MemoryError as e:
+            assert "memory" in str(e), e
+            npu = feagi_rust.RustNPU.from_genome(feagi_rust.RustNPU.default_genome())
+            npu.run(5)
+            print("refused")
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "refused" in out.stdout, out.stderr[-2000:]
