@@ -397,11 +397,9 @@ fn empty_cortical_ids_are_usage_errors_naming_the_spec() {
     }
 }
 
-#[test]
-fn memory_limit_refuses_big_genomes_before_developing_them() {
-    // Issue M2.6 item 2: 4.4 M neurons x 100 synapses needs about 8.2 GB.
-    let dir = tempfile::tempdir().unwrap();
-    let g = dir.path().join("g.json");
+/// Item 2's reproducer: 4.4 M neurons x 100 synapses, about 8.2 GB developed.
+fn big_genome(dir: &Path) -> std::path::PathBuf {
+    let g = dir.join("g.json");
     let o = run(&[
         "gen-genome",
         "--neurons",
@@ -412,6 +410,14 @@ fn memory_limit_refuses_big_genomes_before_developing_them() {
         s(&g),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    g
+}
+
+#[test]
+fn memory_limit_refuses_big_genomes_before_developing_them() {
+    // Issue M2.6 item 2: 4.4 M neurons x 100 synapses needs about 8.2 GB.
+    let dir = tempfile::tempdir().unwrap();
+    let g = big_genome(dir.path());
     for command in ["run", "inspect"] {
         let started = Instant::now();
         let o = run(&[command, s(&g), "--memory-limit", "8GB", "--bursts", "1"]
@@ -444,17 +450,7 @@ fn an_address_space_cap_is_a_clear_error_not_an_abort() {
     // The reproducers of item 2, under `ulimit -v` (KiB): the default memory
     // limit counts the room the cap leaves, so nothing gets to abort.
     let dir = tempfile::tempdir().unwrap();
-    let g = dir.path().join("g.json");
-    let o = run(&[
-        "gen-genome",
-        "--neurons",
-        "4400000",
-        "--fanout",
-        "100",
-        "-o",
-        s(&g),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let g = big_genome(dir.path());
     let exe = assert_cmd::cargo::cargo_bin("feagi-npu");
     for (cap, args) in [
         ("8000000", format!("run {} --bursts 1", s(&g))),

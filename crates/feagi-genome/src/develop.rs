@@ -824,16 +824,8 @@ impl<'g> Synaptogenesis<'g> {
 
     /// Every rule of area A, grouped by destination (SPEC §3.1).
     fn area(&mut self, a_index: usize, area: &'g GenomeArea) -> Result<(), GenomeError> {
-        let rules = area.mapping_rules();
-        let mut start = 0;
-        while start < rules.len() {
-            let destination = rules[start].destination;
-            let end = rules[start..]
-                .iter()
-                .position(|r| r.destination != destination)
-                .map_or(rules.len(), |n| start + n);
-            self.pair(a_index, area, &rules[start..end])?;
-            start = end;
+        for pair in area.rules_by_destination() {
+            self.pair(a_index, area, pair)?;
         }
         Ok(())
     }

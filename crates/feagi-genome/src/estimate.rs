@@ -232,15 +232,7 @@ impl<'g> Census<'g> {
             let Some(src) = geometry.get(a_index) else {
                 continue;
             };
-            let rules = area.mapping_rules();
-            let mut start = 0;
-            while start < rules.len() {
-                let destination = rules[start].destination;
-                let end = rules[start..]
-                    .iter()
-                    .position(|r| r.destination != destination)
-                    .map_or(rules.len(), |n| start + n);
-                let pair = &rules[start..end];
+            for pair in area.rules_by_destination() {
                 let vectors_like: Vec<bool> =
                     pair.iter().map(|r| is_vectors_like(genome, r)).collect();
                 // Development keeps the offsets of every rule before the last vectors rule.
@@ -279,7 +271,6 @@ impl<'g> Census<'g> {
                         c.largest = Some(rc);
                     }
                 }
-                start = end;
             }
         }
         c.scratch_bytes = buffer_voxels.saturating_mul(8).saturating_add(block_bytes);

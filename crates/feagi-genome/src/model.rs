@@ -322,6 +322,11 @@ impl GenomeArea {
     pub fn mapping_rules(&self) -> &[MappingRule] {
         &self.rules
     }
+    /// The rules grouped by destination (SPEC §3.1): one slice per (A, B)
+    /// pair, destinations ascending, each in rule order.
+    pub fn rules_by_destination(&self) -> impl Iterator<Item = &[MappingRule]> {
+        self.rules.chunk_by(|a, b| a.destination == b.destination)
+    }
     /// Distinct morphology ids used by this area's rules, sorted.
     pub fn morphology_ids(&self) -> &[String] {
         &self.morphology_ids
