@@ -153,12 +153,13 @@ pub struct Engine {
 
 impl Engine {
     /// Starts the loop on a thread named `feagi-serve-bursts`. The first
-    /// burst runs at once; `viz` receives frames, `burst_tx` every burst
+    /// burst runs at once; `viz` receives frames (only while someone
+    /// subscribed to it: receivers are the clients), `burst_tx` every burst
     /// number.
     pub fn start(
         npu: NpuHandle,
         config: EngineConfig,
-        viz: watch::Sender<Option<VizFrame>>,
+        viz: Arc<watch::Sender<Option<VizFrame>>>,
         burst_tx: watch::Sender<u64>,
     ) -> std::io::Result<Engine> {
         let timestep = if valid_timestep(config.timestep) {

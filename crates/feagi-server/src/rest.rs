@@ -170,7 +170,30 @@ async fn log_requests(State(state): State<Shared>, request: Request, next: Next)
         path.truncate(cut);
         path.push_str("...");
     }
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    let code = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if (code.is_client_error() || code.is_server_error()) && !is_json {
+        // Errors the framework answered (a body over the limit, ...) become
+        // FEAGI's error JSON too, keeping the other headers (CORS).
+        let message = if code == StatusCode::PAYLOAD_TOO_LARGE {
+            format!("the request body is over {MAX_BODY_BYTES} bytes")
+        } else {
+            code.canonical_reason().unwrap_or("error").to_string()
+        };
+        let headers = response.headers().clone();
+        response = ApiError::new(code, message).into_response();
+        for (name, value) in &headers {
+            if name != axum::http::header::CONTENT_TYPE
+                && name != axum::http::header::CONTENT_LENGTH
+            {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+    }
     let status = response.status().as_u16();
     if !path.starts_with("/debug/") {
         tracing::debug!(target: "feagi_server::http", "{method} {path} -> {status}");

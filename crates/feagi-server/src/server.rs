@@ -245,7 +245,7 @@ pub async fn start(
         ws_visualization_port: viz_port,
     };
 
-    let (viz_tx, viz_rx) = watch::channel(None);
+    let viz = Arc::new(watch::Sender::new(None));
     let (burst_tx, mut burst_rx) = watch::channel(0u64);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let wire_ids = brain.wire_ids_by_index();
@@ -256,7 +256,7 @@ pub async fn start(
             viz_hz: config.viz_hz,
             wire_ids,
         },
-        viz_tx,
+        viz.clone(),
         burst_tx,
     )
     .map_err(|e| ServerError::Engine(e.to_string()))?;
@@ -270,7 +270,7 @@ pub async fn start(
         urls,
         requests: RequestLog::default(),
         agents: Agents::default(),
-        viz: viz_rx,
+        viz,
         viz_clients: AtomicUsize::new(0),
         shutdown: shutdown_rx.clone(),
     });

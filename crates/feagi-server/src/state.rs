@@ -187,8 +187,9 @@ pub struct ServerState {
     pub requests: RequestLog,
     /// Registered agents.
     pub agents: Agents,
-    /// The latest visualization frame.
-    pub viz: watch::Receiver<Option<VizFrame>>,
+    /// The latest visualization frame; each client subscribes (the loop
+    /// encodes frames only while some client is subscribed).
+    pub viz: Arc<watch::Sender<Option<VizFrame>>>,
     /// Visualization sockets open now.
     pub viz_clients: AtomicUsize,
     /// Set once, when the server begins to shut down.

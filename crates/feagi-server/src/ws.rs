@@ -74,7 +74,7 @@ async fn viz_client(socket: WebSocket, s: Shared) {
     let clients = s.viz_clients.fetch_add(1, Ordering::Relaxed) + 1;
     tracing::info!("visualization client connected ({clients} now)");
     let (mut sink, mut stream) = socket.split();
-    let mut frames = s.viz.clone();
+    let mut frames = s.viz.subscribe();
     // A frame already published goes out at once.
     frames.mark_changed();
     let mut shutdown = s.shutdown.clone();
