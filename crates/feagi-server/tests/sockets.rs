@@ -187,8 +187,10 @@ async fn a_stalled_client_slows_neither_the_loop_nor_other_clients() {
         }
     }
     let bursts = server.state().engine.bursts() - before;
-    assert!(bursts >= 100, "{bursts} bursts in 1.5 s at 100 Hz");
-    assert!(frames >= 50, "the healthy client got {frames} frames");
+    // 150 due; a loop held up by the stalled client would run almost none.
+    // The margin is for a loaded CI machine (the tests of this file run together).
+    assert!(bursts >= 75, "{bursts} bursts in 1.5 s at 100 Hz");
+    assert!(frames >= 30, "the healthy client got {frames} frames");
     // REST still answers at once.
     let t = Instant::now();
     let r = reqwest::get(format!("{}/v1/system/health_check", server.urls().rest))
