@@ -35,6 +35,24 @@ pub struct ServeArgs {
     /// WebSocket visualization port (0: any free port).
     #[arg(long, default_value_t = feagi_server::DEFAULT_WS_VISUALIZATION_PORT)]
     pub viz_port: u16,
+    /// WebSocket sensory port: agents push sensor frames (0: any free port).
+    #[arg(long, default_value_t = feagi_server::DEFAULT_WS_SENSORY_PORT)]
+    pub ws_sensory_port: u16,
+    /// WebSocket motor port: motor frames each burst (0: any free port).
+    #[arg(long, default_value_t = feagi_server::DEFAULT_WS_MOTOR_PORT)]
+    pub ws_motor_port: u16,
+    /// ZMQ registration (ROUTER) port, FEAGI's Python SDK's (0: any free port).
+    #[arg(long, default_value_t = feagi_server::DEFAULT_ZMQ_REGISTRATION_PORT)]
+    pub zmq_registration_port: u16,
+    /// ZMQ sensory (PULL) port (0: any free port).
+    #[arg(long, default_value_t = feagi_server::DEFAULT_ZMQ_SENSORY_PORT)]
+    pub zmq_sensory_port: u16,
+    /// ZMQ motor (PUB) port (0: any free port).
+    #[arg(long, default_value_t = feagi_server::DEFAULT_ZMQ_MOTOR_PORT)]
+    pub zmq_motor_port: u16,
+    /// ZMQ visualization (PUB) port (0: any free port).
+    #[arg(long, default_value_t = feagi_server::DEFAULT_ZMQ_VISUALIZATION_PORT)]
+    pub zmq_viz_port: u16,
     /// Visualization frames per second at most (> 0); each client gets the
     /// latest frame and skips what it cannot take.
     #[arg(long, default_value_t = feagi_server::DEFAULT_VIZ_HZ, value_parser = parse_viz_hz)]
@@ -73,16 +91,35 @@ fn ready_block(
         "feagi-npu serve: ready ({genome}: {areas} areas, {neurons} neurons, {:.1} bursts/s)\n  \
          REST                     {}\n  \
          WebSocket registration   {}\n  \
-         WebSocket visualization  {}\n\
+         WebSocket visualization  {}\n  \
+         WebSocket sensory        {}\n  \
+         WebSocket motor          {}\n  \
+         ZMQ registration         {}\n  \
+         ZMQ sensory              {}\n  \
+         ZMQ motor                {}\n  \
+         ZMQ visualization        {}\n\
          Brain Visualizer: FEAGI_MODE=remote FEAGI_API_URL={} FEAGI_WS_HOST={} FEAGI_WS_PORT={}\n\
+         Python SDK agents: FEAGI_HOST={} FEAGI_API_PORT={} FEAGI_REGISTRATION_PORT={} \
+         FEAGI_SENSORY_PORT={} FEAGI_MOTOR_PORT={}\n\
          Ctrl-C stops the server.",
         1.0 / timestep,
         urls.rest,
         urls.ws_registration,
         urls.ws_visualization,
+        urls.ws_sensory,
+        urls.ws_motor,
+        urls.zmq_registration,
+        urls.zmq_sensory,
+        urls.zmq_motor,
+        urls.zmq_visualization,
         urls.rest,
         urls.host,
         urls.ws_visualization_port,
+        urls.host,
+        urls.rest_port,
+        urls.zmq_registration_port,
+        urls.zmq_sensory_port,
+        urls.zmq_motor_port,
     )
 }
 
@@ -107,6 +144,12 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         rest_port: args.rest_port,
         ws_registration_port: args.ws_registration_port,
         ws_visualization_port: args.viz_port,
+        ws_sensory_port: args.ws_sensory_port,
+        ws_motor_port: args.ws_motor_port,
+        zmq_registration_port: args.zmq_registration_port,
+        zmq_sensory_port: args.zmq_sensory_port,
+        zmq_motor_port: args.zmq_motor_port,
+        zmq_visualization_port: args.zmq_viz_port,
         hz: args.hz,
         viz_hz: args.viz_hz,
         seed: args.seed,
@@ -125,6 +168,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             .map_err(|e| CliError::Serve(e.to_string()))?;
         let state = server.state().clone();
         let urls = server.urls().clone();
+        let brain = state.brain();
         if args.json {
             outln!(
                 "{}",
@@ -134,12 +178,24 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
                     "rest": urls.rest,
                     "ws_registration": urls.ws_registration,
                     "ws_visualization": urls.ws_visualization,
+                    "ws_sensory": urls.ws_sensory,
+                    "ws_motor": urls.ws_motor,
+                    "zmq_registration": urls.zmq_registration,
+                    "zmq_sensory": urls.zmq_sensory,
+                    "zmq_motor": urls.zmq_motor,
+                    "zmq_visualization": urls.zmq_visualization,
                     "rest_port": urls.rest_port,
                     "ws_registration_port": urls.ws_registration_port,
                     "ws_visualization_port": urls.ws_visualization_port,
-                    "cortical_areas": state.brain.areas.len(),
-                    "neurons": state.brain.neuron_count,
-                    "synapses": state.brain.synapse_count,
+                    "ws_sensory_port": urls.ws_sensory_port,
+                    "ws_motor_port": urls.ws_motor_port,
+                    "zmq_registration_port": urls.zmq_registration_port,
+                    "zmq_sensory_port": urls.zmq_sensory_port,
+                    "zmq_motor_port": urls.zmq_motor_port,
+                    "zmq_visualization_port": urls.zmq_visualization_port,
+                    "cortical_areas": brain.areas.len(),
+                    "neurons": brain.neuron_count,
+                    "synapses": brain.synapse_count,
                     "simulation_timestep": state.engine.timestep(),
                     "feagi_session": state.session,
                 })
@@ -150,8 +206,8 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
                 ready_block(
                     &urls,
                     &label,
-                    state.brain.areas.len(),
-                    state.brain.neuron_count,
+                    brain.areas.len(),
+                    brain.neuron_count,
                     state.engine.timestep()
                 )
             );

@@ -41,6 +41,35 @@ fn get(port: u16, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// Every port besides REST, registration and visualization: any free one.
+const ALL_OTHER_PORTS_FREE: [&str; 12] = [
+    "--ws-sensory-port",
+    "0",
+    "--ws-motor-port",
+    "0",
+    "--zmq-registration-port",
+    "0",
+    "--zmq-sensory-port",
+    "0",
+    "--zmq-motor-port",
+    "0",
+    "--zmq-viz-port",
+    "0",
+];
+
+/// The ready line's port keys.
+const PORT_KEYS: [&str; 9] = [
+    "rest_port",
+    "ws_registration_port",
+    "ws_visualization_port",
+    "ws_sensory_port",
+    "ws_motor_port",
+    "zmq_registration_port",
+    "zmq_sensory_port",
+    "zmq_motor_port",
+    "zmq_visualization_port",
+];
+
 fn start(extra: &[&str]) -> (Child, Value) {
     let mut child = bin()
         .args([
@@ -52,6 +81,7 @@ fn start(extra: &[&str]) -> (Child, Value) {
             "--viz-port",
             "0",
         ])
+        .args(ALL_OTHER_PORTS_FREE)
         .args(["--json", "--log-level", "warn"])
         .args(extra)
         .stdout(Stdio::piped())
@@ -96,10 +126,18 @@ fn serves_and_stops_cleanly_on_every_signal() {
             t.elapsed()
         );
         assert!(err.contains("stopped after"), "{err}");
-        for key in ["rest_port", "ws_registration_port", "ws_visualization_port"] {
+        assert!(ready["zmq_registration"]
+            .as_str()
+            .unwrap()
+            .starts_with("tcp://127.0.0.1:"));
+        let mut distinct = std::collections::BTreeSet::new();
+        for key in PORT_KEYS {
             let p = ready[key].as_u64().unwrap() as u16;
+            assert!(p > 0, "{key}");
+            distinct.insert(p);
             std::net::TcpListener::bind(("127.0.0.1", p)).expect("the port is released");
         }
+        assert_eq!(distinct.len(), PORT_KEYS.len(), "{ready}");
     }
 }
 
@@ -117,11 +155,30 @@ fn a_port_in_use_and_bad_options_are_errors() {
             "--viz-port",
             "0",
         ])
+        .args(ALL_OTHER_PORTS_FREE)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot listen for REST"), "{err}");
+    // A ZMQ port in use too.
+    let out = bin()
+        .args(["serve", "--rest-port", "0", "--ws-registration-port", "0"])
+        .args([
+            "--viz-port",
+            "0",
+            "--ws-sensory-port",
+            "0",
+            "--ws-motor-port",
+            "0",
+        ])
+        .args(["--zmq-registration-port", "0", "--zmq-sensory-port", &port])
+        .args(["--zmq-motor-port", "0", "--zmq-viz-port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot listen for ZMQ sensory"), "{err}");
 
     for bad in [["--viz-hz", "0"], ["--hz", "-1"], ["--rest-port", "70000"]] {
         let out = bin().arg("serve").args(bad).output().unwrap();

@@ -4,14 +4,94 @@
 use std::collections::BTreeMap;
 
 use feagi_burst_engine::RustNPU;
+use feagi_genome::MemoryGenes;
 use feagi_genome::{Genome, GenomeArea, Morphology};
-use feagi_types::{AreaIndex, AreaKind};
+use feagi_types::{AreaIndex, AreaKind, AreaProperties};
 use serde_json::{json, Map, Value};
 
+use crate::devices::AreaRequest;
 use crate::wire::ids::{self, AreaSpelling};
 
 /// The id of the one brain region the server reports: every area lives in it.
 pub const ROOT_REGION_ID: &str = "root";
+
+/// What one geometry entry says about an area.
+struct EntryParts<'a> {
+    key: &'a str,
+    name: String,
+    kind: AreaKind,
+    sub_group: &'a str,
+    dimensions: [u32; 3],
+    coordinates_3d: [i64; 3],
+    coordinates_2d: Value,
+    visible: bool,
+    neurons_per_voxel: u32,
+    neuron_count: usize,
+    properties: &'a AreaProperties,
+    memory: &'a MemoryGenes,
+    canonical: String,
+}
+
+/// An area's entry in `geometry` (and its properties object).
+fn geometry_entry(e: &EntryParts<'_>) -> Value {
+    let (p, memory) = (e.properties, e.memory);
+    let [w, h, d] = e.dimensions;
+    let c3 = e.coordinates_3d;
+    json!({
+        "cortical_id": e.key,
+        "cortical_name": e.name,
+        "cortical_type": cortical_type(e.kind),
+        "cortical_group": e.kind.as_str(),
+        "cortical_sub_group": e.sub_group,
+        "cortical_dimensions": [w, h, d],
+        "dimensions": {"x": w, "y": h, "z": d},
+        "coordinates_3d": c3,
+        "position": {"x": c3[0], "y": c3[1], "z": c3[2]},
+        "coordinates_2d": e.coordinates_2d,
+        "visible": e.visible,
+        "visualization": e.visible,
+        "cortical_visibility": e.visible,
+        "parent_region_id": ROOT_REGION_ID,
+        "cortical_neuron_per_vox_count": e.neurons_per_voxel,
+        "visualization_voxel_granularity": [1, 1, 1],
+        "neuron_count": e.neuron_count,
+        "neuron_post_synaptic_potential": p.postsynaptic_current,
+        "neuron_fire_threshold": p.firing_threshold,
+        "neuron_fire_threshold_increment": p.threshold_increment,
+        "neuron_firing_threshold_limit": p.threshold_limit,
+        "neuron_refractory_period": p.refractory_period,
+        "neuron_leak_coefficient": p.leak,
+        "neuron_excitability": p.excitability,
+        "neuron_snooze_period": p.snooze_period,
+        "neuron_consecutive_fire_count": p.consecutive_fire_limit,
+        "neuron_mp_charge_accumulation": p.mp_charge_accumulation,
+        "neuron_psp_uniform_distribution": p.psp_uniform_distribution,
+        "neuron_mp_driven_psp": p.mp_driven_psp,
+        "cortical_synaptic_attractivity": p.synapse_attractivity,
+        "temporal_depth": memory.temporal_depth,
+        "longterm_mem_threshold": memory.longterm_mem_threshold,
+        "lifespan_growth_rate": memory.lifespan_growth_rate,
+        "init_lifespan": memory.init_lifespan,
+        "sensory_hold_last_frame": false,
+        "dev_count": 1,
+        "feagi_rust_id": e.canonical,
+    })
+}
+
+/// An area created while the brain runs (from an agent's device configuration).
+#[derive(Clone, Debug)]
+pub struct AddedArea {
+    /// What was asked for.
+    pub request: AreaRequest,
+    /// Its index in the NPU.
+    pub index: AreaIndex,
+    /// The id inside feagi-rust.
+    pub canonical: String,
+    /// Neurons created.
+    pub neuron_count: usize,
+    /// Its genes (the defaults).
+    pub properties: AreaProperties,
+}
 
 /// One cortical area as clients see it.
 #[derive(Clone, Debug)]
@@ -177,6 +257,51 @@ fn morphologies_json(genome: &Genome, raw: Option<&Value>) -> Value {
     Value::Object(out)
 }
 
+/// The one root region holding every area.
+fn regions_members(areas: &[AreaView]) -> Value {
+    let keys: Vec<&String> = areas.iter().map(|a| &a.key).collect();
+    let of_kind = |kind: AreaKind| -> Vec<&String> {
+        areas
+            .iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| &a.key)
+            .collect()
+    };
+    json!({
+        ROOT_REGION_ID: {
+            "title": "Root Brain Region",
+            "description": "",
+            "parent_region_id": null,
+            "coordinate_2d": [0, 0],
+            "coordinate_3d": [0, 0, 0],
+            "areas": keys,
+            "regions": [],
+            "inputs": of_kind(AreaKind::Ipu),
+            "outputs": of_kind(AreaKind::Opu),
+            "designated_inputs": [],
+            "designated_outputs": [],
+            "classifier_circuit": false,
+        }
+    })
+}
+
+fn hashes(
+    areas: &[AreaView],
+    regions_members: &Value,
+    geometry: &Value,
+    morphologies: &Value,
+    mappings: &Value,
+) -> BrainHashes {
+    let keys: Vec<&String> = areas.iter().map(|a| &a.key).collect();
+    BrainHashes {
+        regions: hash_of(regions_members),
+        areas: hash_of(&json!(keys)),
+        geometry: hash_of(geometry),
+        morphologies: hash_of(morphologies),
+        mappings: hash_of(mappings),
+    }
+}
+
 impl BrainInfo {
     /// Describes `genome` as developed into `npu`. `raw` is the genome JSON
     /// (for morphology parameters as written), when there is one.
@@ -210,44 +335,20 @@ impl BrainInfo {
             let memory = area.memory_genes();
             geometry.insert(
                 key.clone(),
-                json!({
-                    "cortical_id": key,
-                    "cortical_name": display_name(area),
-                    "cortical_type": cortical_type(area.kind()),
-                    "cortical_group": area.kind().as_str(),
-                    "cortical_sub_group": area.sub_group(),
-                    "cortical_dimensions": [w, h, d],
-                    "dimensions": {"x": w, "y": h, "z": d},
-                    "coordinates_3d": c3,
-                    "position": {"x": c3[0], "y": c3[1], "z": c3[2]},
-                    "coordinates_2d": c2_json,
-                    "visible": visible(area),
-                    "visualization": visible(area),
-                    "cortical_visibility": visible(area),
-                    "parent_region_id": ROOT_REGION_ID,
-                    "cortical_neuron_per_vox_count": area.neurons_per_voxel(),
-                    "visualization_voxel_granularity": [1, 1, 1],
-                    "neuron_count": neuron_count,
-                    "neuron_post_synaptic_potential": p.postsynaptic_current,
-                    "neuron_fire_threshold": p.firing_threshold,
-                    "neuron_fire_threshold_increment": p.threshold_increment,
-                    "neuron_firing_threshold_limit": p.threshold_limit,
-                    "neuron_refractory_period": p.refractory_period,
-                    "neuron_leak_coefficient": p.leak,
-                    "neuron_excitability": p.excitability,
-                    "neuron_snooze_period": p.snooze_period,
-                    "neuron_consecutive_fire_count": p.consecutive_fire_limit,
-                    "neuron_mp_charge_accumulation": p.mp_charge_accumulation,
-                    "neuron_psp_uniform_distribution": p.psp_uniform_distribution,
-                    "neuron_mp_driven_psp": p.mp_driven_psp,
-                    "cortical_synaptic_attractivity": p.synapse_attractivity,
-                    "temporal_depth": memory.temporal_depth,
-                    "longterm_mem_threshold": memory.longterm_mem_threshold,
-                    "lifespan_growth_rate": memory.lifespan_growth_rate,
-                    "init_lifespan": memory.init_lifespan,
-                    "sensory_hold_last_frame": false,
-                    "dev_count": 1,
-                    "feagi_rust_id": area.id().as_string(),
+                geometry_entry(&EntryParts {
+                    key: &key,
+                    name: display_name(area),
+                    kind: area.kind(),
+                    sub_group: area.sub_group(),
+                    dimensions: [w, h, d],
+                    coordinates_3d: c3,
+                    coordinates_2d: c2_json,
+                    visible: visible(area),
+                    neurons_per_voxel: area.neurons_per_voxel(),
+                    neuron_count,
+                    properties: p,
+                    memory,
+                    canonical: area.id().as_string(),
                 }),
             );
             by_key.insert(key.clone(), areas.len());
@@ -301,43 +402,17 @@ impl BrainInfo {
             }
         }
 
-        let keys: Vec<&String> = areas.iter().map(|a| &a.key).collect();
-        let inputs: Vec<&String> = areas
-            .iter()
-            .filter(|a| a.kind == AreaKind::Ipu)
-            .map(|a| &a.key)
-            .collect();
-        let outputs: Vec<&String> = areas
-            .iter()
-            .filter(|a| a.kind == AreaKind::Opu)
-            .map(|a| &a.key)
-            .collect();
-        let regions_members = json!({
-            ROOT_REGION_ID: {
-                "title": "Root Brain Region",
-                "description": "",
-                "parent_region_id": null,
-                "coordinate_2d": [0, 0],
-                "coordinate_3d": [0, 0, 0],
-                "areas": keys,
-                "regions": [],
-                "inputs": inputs,
-                "outputs": outputs,
-                "designated_inputs": [],
-                "designated_outputs": [],
-                "classifier_circuit": false,
-            }
-        });
         let geometry = Value::Object(geometry);
         let morphologies = morphologies_json(genome, raw);
         let cortical_map_detailed = Value::Object(map_detailed);
-        let hashes = BrainHashes {
-            regions: hash_of(&regions_members),
-            areas: hash_of(&json!(keys)),
-            geometry: hash_of(&geometry),
-            morphologies: hash_of(&morphologies),
-            mappings: hash_of(&cortical_map_detailed),
-        };
+        let regions_members = regions_members(&areas);
+        let hashes = hashes(
+            &areas,
+            &regions_members,
+            &geometry,
+            &morphologies,
+            &cortical_map_detailed,
+        );
         BrainInfo {
             areas,
             by_key,
@@ -372,9 +447,81 @@ impl BrainInfo {
         None
     }
 
+    /// The area whose base64 wire id is `key` (what agents' frames name).
+    pub fn find_wire(&self, key: &str) -> Option<&AreaView> {
+        self.by_key.get(key).and_then(|i| self.areas.get(*i))
+    }
+
+    /// A copy of this brain with `added` areas (created while it runs)
+    /// appended, as clients will see it once the areas exist.
+    pub fn with_areas(&self, added: &[AddedArea]) -> BrainInfo {
+        let mut out = self.clone();
+        let memory = MemoryGenes::default();
+        for a in added {
+            let key = ids::to_base64(&a.request.wire_id);
+            let [x, y, z] = a.request.position;
+            if let Value::Object(geometry) = &mut out.geometry {
+                geometry.insert(
+                    key.clone(),
+                    geometry_entry(&EntryParts {
+                        key: &key,
+                        name: a.request.name.clone(),
+                        kind: a.request.kind,
+                        sub_group: if a.request.kind == AreaKind::Ipu {
+                            "IPU"
+                        } else {
+                            "OPU"
+                        },
+                        dimensions: a.request.dimensions,
+                        coordinates_3d: [i64::from(x), i64::from(y), i64::from(z)],
+                        coordinates_2d: json!([null, null]),
+                        visible: true,
+                        neurons_per_voxel: 1,
+                        neuron_count: a.neuron_count,
+                        properties: &a.properties,
+                        memory: &memory,
+                        canonical: a.canonical.clone(),
+                    }),
+                );
+            }
+            out.by_key.insert(key.clone(), out.areas.len());
+            out.areas.push(AreaView {
+                index: a.index,
+                wire_id: a.request.wire_id,
+                key,
+                canonical: a.canonical.clone(),
+                kind: a.request.kind,
+                dimensions: a.request.dimensions,
+                neuron_count: a.neuron_count,
+                firing_threshold: a.properties.firing_threshold,
+            });
+            out.neuron_count += a.neuron_count as u64;
+        }
+        out.regions_members = regions_members(&out.areas);
+        out.hashes = hashes(
+            &out.areas,
+            &out.regions_members,
+            &out.geometry,
+            &out.morphologies,
+            &out.cortical_map_detailed,
+        );
+        out
+    }
+
     /// The geometry entry (the full property object) of an area.
     pub fn properties(&self, area: &AreaView) -> Option<&Value> {
         self.geometry.get(&area.key)
+    }
+
+    /// The wire id of each output area at its NPU index (`None` for others).
+    pub fn motor_ids_by_index(&self) -> Vec<Option<[u8; 8]>> {
+        let mut out = self.wire_ids_by_index();
+        for a in &self.areas {
+            if a.kind != AreaKind::Opu {
+                out[a.index as usize] = None;
+            }
+        }
+        out
     }
 
     /// The wire id of the area at each NPU index (`None` past the table).

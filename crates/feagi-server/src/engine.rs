@@ -21,12 +21,18 @@ use feagi_types::AreaIndex;
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
+use crate::brain::AddedArea;
+use crate::devices::AreaRequest;
+use crate::sensory::{SensoryArea, SensoryInbox};
+use crate::state::BrainCell;
 use crate::wire::fbc::{self, AreaNeurons};
 
 /// Voxel entries that may wait for the next burst (manual stimulation).
 pub const MAX_PENDING_STIMULATION: usize = 1 << 20;
 /// Fired neurons one visualization frame carries at most (64 MiB of XYZP).
 pub const MAX_FRAME_NEURONS: usize = 1 << 22;
+/// Areas agents' device configurations may create, all together.
+pub const MAX_CREATED_AREAS: usize = 256;
 /// The longest a paced wait sleeps before it looks at the stop flag and the
 /// timestep again.
 const WAIT_SLICE: Duration = Duration::from_millis(10);
@@ -69,6 +75,8 @@ pub struct EngineShared {
     frames: AtomicU64,
     error: Mutex<Option<String>>,
     pending: Mutex<(Vec<Stimulation>, usize)>,
+    area_requests: Mutex<Vec<AreaRequest>>,
+    created_areas: AtomicU64,
 }
 
 impl EngineShared {
@@ -128,6 +136,20 @@ impl EngineShared {
         true
     }
 
+    /// Asks for IO areas (an agent's device configuration); the loop creates
+    /// the ones the brain lacks before its next burst and then publishes the
+    /// new brain (`genome_num` bumps). Returns at once.
+    pub fn request_areas(&self, requests: Vec<AreaRequest>) {
+        if !requests.is_empty() {
+            self.area_requests.lock().extend(requests);
+        }
+    }
+
+    /// Areas created at runtime so far.
+    pub fn created_areas(&self) -> u64 {
+        self.created_areas.load(Ordering::Relaxed)
+    }
+
     fn take_pending(&self) -> Vec<Stimulation> {
         let mut pending = self.pending.lock();
         pending.1 = 0;
@@ -143,6 +165,23 @@ pub struct EngineConfig {
     pub viz_hz: f64,
     /// The wire id of each NPU area index (`None`: not shown).
     pub wire_ids: Vec<Option<[u8; 8]>>,
+    /// The wire id of each output area, by NPU index (`None`: not an output).
+    pub motor_ids: Vec<Option<[u8; 8]>>,
+}
+
+/// Where the loop takes its input from and publishes to, besides the
+/// counters of [`EngineShared`].
+pub struct EngineLinks {
+    /// Visualization frames (encoded only while some client subscribed).
+    pub viz: Arc<watch::Sender<Option<VizFrame>>>,
+    /// Motor frames: every output area, each burst (only while subscribed).
+    pub motor: Arc<watch::Sender<Option<VizFrame>>>,
+    /// Every burst number.
+    pub burst_tx: watch::Sender<u64>,
+    /// Agents' sensory frames for the next burst.
+    pub sensory: Arc<SensoryInbox>,
+    /// The brain clients see, replaced when areas are created.
+    pub brain: Arc<BrainCell>,
 }
 
 /// The running loop thread.
@@ -159,8 +198,7 @@ impl Engine {
     pub fn start(
         npu: NpuHandle,
         config: EngineConfig,
-        viz: Arc<watch::Sender<Option<VizFrame>>>,
-        burst_tx: watch::Sender<u64>,
+        links: EngineLinks,
     ) -> std::io::Result<Engine> {
         let timestep = if valid_timestep(config.timestep) {
             config.timestep
@@ -177,6 +215,8 @@ impl Engine {
             frames: AtomicU64::new(0),
             error: Mutex::new(None),
             pending: Mutex::new((Vec::new(), 0)),
+            area_requests: Mutex::new(Vec::new()),
+            created_areas: AtomicU64::new(0),
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -184,7 +224,7 @@ impl Engine {
             .spawn(move || {
                 let shared = thread_shared;
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run(&npu, &shared, config, &viz, &burst_tx)
+                    run(&npu, &shared, config, &links)
                 }));
                 if let Err(payload) = outcome {
                     let why = feagi_runtime::panic_message(payload.as_ref());
@@ -235,6 +275,15 @@ impl FrameBuffers {
         }
     }
 
+    /// Shows (or publishes) area `index` under `id` from now on.
+    fn add_area(&mut self, index: AreaIndex, id: [u8; 8]) {
+        let i = index as usize;
+        if self.areas.len() <= i {
+            self.areas.resize(i + 1, None);
+        }
+        self.areas[i] = Some(AreaNeurons::new(id));
+    }
+
     fn collect(&mut self, npu: &RustNPU) {
         for f in npu.fired_neurons() {
             if self.neurons >= MAX_FRAME_NEURONS {
@@ -270,6 +319,76 @@ impl FrameBuffers {
     }
 }
 
+fn stage_sensory(npu: &mut RustNPU, frames: &[SensoryArea], errors: &mut u64) {
+    for f in frames {
+        if let Err(e) = npu.stage_sensory(f.area, &f.x, &f.y, &f.z, &f.p) {
+            *errors += 1;
+            if *errors == 1 || errors.is_power_of_two() {
+                tracing::warn!(
+                    "sensory input for area {} dropped ({errors} times so far): {e}",
+                    f.area
+                );
+            }
+        }
+    }
+}
+
+/// Creates the requested areas the brain lacks (under the NPU lock).
+fn create_areas(
+    npu: &mut RustNPU,
+    shared: &EngineShared,
+    brain: &crate::brain::BrainInfo,
+    requests: Vec<AreaRequest>,
+) -> Vec<AddedArea> {
+    let mut added: Vec<AddedArea> = Vec::new();
+    for request in requests {
+        let key = crate::wire::ids::to_base64(&request.wire_id);
+        if brain.find_wire(&key).is_some()
+            || added.iter().any(|a| a.request.wire_id == request.wire_id)
+        {
+            continue;
+        }
+        if shared.created_areas() as usize + added.len() >= MAX_CREATED_AREAS {
+            tracing::warn!(
+                "area {key} ({}) not created: agents created {MAX_CREATED_AREAS} areas already",
+                request.name
+            );
+            continue;
+        }
+        let id = feagi_types::CorticalId::from_bytes(request.wire_id);
+        let mut area = feagi_types::CorticalArea::new(
+            id,
+            request.name.clone(),
+            request.kind,
+            request.dimensions,
+        );
+        area.neurons_per_voxel = 1;
+        let properties = area.properties.clone();
+        match npu.add_developed_area(area) {
+            Ok(index) => {
+                let neuron_count = npu.area_neuron_count(index).unwrap_or(0);
+                tracing::info!(
+                    "created {} area {key} ({}, {} x {} x {}, {neuron_count} neurons) for an agent's devices",
+                    if request.kind == feagi_types::AreaKind::Ipu { "input" } else { "output" },
+                    request.name,
+                    request.dimensions[0],
+                    request.dimensions[1],
+                    request.dimensions[2],
+                );
+                added.push(AddedArea {
+                    canonical: id.as_string(),
+                    request,
+                    index,
+                    neuron_count,
+                    properties,
+                });
+            }
+            Err(e) => tracing::warn!("area {key} ({}) not created: {e}", request.name),
+        }
+    }
+    added
+}
+
 fn stage(npu: &mut RustNPU, stimulations: &[Stimulation]) {
     for s in stimulations {
         let xs: Vec<u32> = s.voxels.iter().map(|v| v[0]).collect();
@@ -282,24 +401,29 @@ fn stage(npu: &mut RustNPU, stimulations: &[Stimulation]) {
     }
 }
 
-fn run(
-    npu: &NpuHandle,
-    shared: &EngineShared,
-    config: EngineConfig,
-    viz: &watch::Sender<Option<VizFrame>>,
-    burst_tx: &watch::Sender<u64>,
-) {
+fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &EngineLinks) {
     let viz_period = Duration::try_from_secs_f64(1.0 / config.viz_hz.max(1e-3))
         .unwrap_or(Duration::from_secs(1));
     let mut buffers = FrameBuffers::new(&config.wire_ids);
+    let mut motor_buffers = FrameBuffers::new(&config.motor_ids);
     let mut pacer = Pacer::new(Duration::from_secs_f64(shared.timestep()), Instant::now());
     let mut viz_next = Instant::now();
     let mut plasticity_errors = 0u64;
+    let mut sensory_errors = 0u64;
     while !shared.stop.load(Ordering::Acquire) {
         let pending = shared.take_pending();
-        let want_frame = viz.receiver_count() > 0 && Instant::now() >= viz_next;
-        let outcome = npu.lock().with(|npu| -> Result<(u64, usize), NpuError> {
+        let requests = std::mem::take(&mut *shared.area_requests.lock());
+        let brain = (!requests.is_empty()).then(|| links.brain.get());
+        let sensory = links.sensory.take();
+        let want_frame = links.viz.receiver_count() > 0 && Instant::now() >= viz_next;
+        let want_motor = links.motor.receiver_count() > 0;
+        let outcome = npu.lock().with(|npu| -> Result<(u64, usize, Vec<AddedArea>), NpuError> {
+            let added = match &brain {
+                Some(brain) => create_areas(npu, shared, brain, requests),
+                None => Vec::new(),
+            };
             stage(npu, &pending);
+            stage_sensory(npu, &sensory, &mut sensory_errors);
             let (burst, fired, error) = match npu.process_burst(None) {
                 Ok(r) => (r.burst, r.fired_count, None),
                 // The burst itself completed (SPEC: a failing plasticity
@@ -316,9 +440,12 @@ fn run(
             if want_frame {
                 buffers.collect(npu);
             }
-            Ok((burst, fired))
+            if want_motor {
+                motor_buffers.collect(npu);
+            }
+            Ok((burst, fired, added))
         });
-        let (burst, fired) = match outcome {
+        let (burst, fired, added) = match outcome {
             Ok(Ok(done)) => done,
             Ok(Err(e)) => {
                 fail(shared, RuntimeError::Npu(e));
@@ -329,12 +456,31 @@ fn run(
                 return;
             }
         };
+        if !added.is_empty() {
+            for a in &added {
+                buffers.add_area(a.index, a.request.wire_id);
+                if a.request.kind == feagi_types::AreaKind::Opu {
+                    motor_buffers.add_area(a.index, a.request.wire_id);
+                }
+            }
+            shared
+                .created_areas
+                .fetch_add(added.len() as u64, Ordering::Relaxed);
+            // Published after the burst that first ran them: a client that
+            // sees the new brain can use its areas at once.
+            let next = links.brain.get().with_areas(&added);
+            links.brain.replace(next);
+        }
         shared.last_fired.store(fired as u64, Ordering::Relaxed);
         shared.bursts.store(burst, Ordering::Release);
-        burst_tx.send_replace(burst);
+        links.burst_tx.send_replace(burst);
+        if want_motor {
+            let bytes = motor_buffers.encode(burst);
+            links.motor.send_replace(Some(VizFrame { burst, bytes }));
+        }
         if want_frame {
             let bytes = buffers.encode(burst);
-            viz.send_replace(Some(VizFrame { burst, bytes }));
+            links.viz.send_replace(Some(VizFrame { burst, bytes }));
             shared.frames.fetch_add(1, Ordering::Relaxed);
             let now = Instant::now();
             viz_next += viz_period;

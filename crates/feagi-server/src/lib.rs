@@ -20,7 +20,13 @@
 //!   atomics and the latest visualization frame through a watch channel, so
 //!   no handler ever waits on a burst.
 //! * [`rest`]: the `/v1` REST API Brain Visualizer calls, FEAGI's error JSON.
-//! * [`ws`]: the visualization stream and agent registration over WebSocket.
+//! * [`ws`]: visualization, agent registration (command and control),
+//!   sensory and motor over WebSocket; [`ws::handle_control`] is the one
+//!   handler of command and control messages for both transports.
+//! * [`zmq_transport`]: the same channels over ZeroMQ (FEAGI's Python SDK).
+//! * [`sensory`]: agents' sensory frames, checked and kept for the next
+//!   burst (latest per agent and area).
+//! * [`devices`]: device configurations and the IO areas they create.
 //! * [`brain`]: the REST view of a developed genome, computed once.
 //! * [`state`]: what handlers share: health, request log, agents.
 //! * [`wire`]: FeagiByteContainer v4 frames and 8-byte cortical ids.
@@ -29,15 +35,20 @@
 //! subset, the ports and what is not supported yet.
 
 pub mod brain;
+pub mod devices;
 pub mod engine;
 pub mod rest;
+pub mod sensory;
 pub mod server;
 pub mod state;
 pub mod wire;
 pub mod ws;
+pub mod zmq_transport;
 
 pub use server::{
     start, RunningServer, ServerConfig, ServerError, DEFAULT_REST_PORT, DEFAULT_VIZ_HZ,
-    DEFAULT_WS_REGISTRATION_PORT, DEFAULT_WS_VISUALIZATION_PORT,
+    DEFAULT_WS_MOTOR_PORT, DEFAULT_WS_REGISTRATION_PORT, DEFAULT_WS_SENSORY_PORT,
+    DEFAULT_WS_VISUALIZATION_PORT, DEFAULT_ZMQ_MOTOR_PORT, DEFAULT_ZMQ_REGISTRATION_PORT,
+    DEFAULT_ZMQ_SENSORY_PORT, DEFAULT_ZMQ_VISUALIZATION_PORT,
 };
 pub use state::{RequestRecord, ServerUrls};

@@ -96,19 +96,19 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/network/connection_info", get(connection_info))
         .route(
             "/v1/cortical_area/cortical_area/geometry",
-            get(|s: State<Shared>| async move { ok(&s.brain.geometry) }),
+            get(|s: State<Shared>| async move { ok(&s.brain().geometry) }),
         )
         .route(
             "/v1/morphology/morphologies",
-            get(|s: State<Shared>| async move { ok(&s.brain.morphologies) }),
+            get(|s: State<Shared>| async move { ok(&s.brain().morphologies) }),
         )
         .route(
             "/v1/cortical_area/cortical_map_detailed",
-            get(|s: State<Shared>| async move { ok(&s.brain.cortical_map_detailed) }),
+            get(|s: State<Shared>| async move { ok(&s.brain().cortical_map_detailed) }),
         )
         .route(
             "/v1/region/regions_members",
-            get(|s: State<Shared>| async move { ok(&s.brain.regions_members) }),
+            get(|s: State<Shared>| async move { ok(&s.brain().regions_members) }),
         )
         .route("/v1/genome/changes", get(genome_changes))
         .route("/v1/cortical_area/classifiers", get(empty_object))
@@ -131,7 +131,8 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/v1/cortical_area/cortical_area_id_list",
             get(|s: State<Shared>| async move {
-                let ids: Vec<&String> = s.brain.areas.iter().map(|a| &a.key).collect();
+                let brain = s.brain();
+                let ids: Vec<&String> = brain.areas.iter().map(|a| &a.key).collect();
                 ok(&json!({ "cortical_ids": ids }))
             }),
         )
@@ -261,10 +262,20 @@ async fn connection_info(State(s): State<Shared>) -> ApiResult {
             "swagger_url": null,
         },
         "zmq": {
-            "enabled": false,
+            "enabled": true,
             "host": u.host,
-            "ports": {},
-            "endpoints": {},
+            "ports": {
+                "registration": u.zmq_registration_port,
+                "sensory": u.zmq_sensory_port,
+                "motor": u.zmq_motor_port,
+                "visualization": u.zmq_visualization_port,
+            },
+            "endpoints": {
+                "registration": u.zmq_registration,
+                "sensory": u.zmq_sensory,
+                "motor": u.zmq_motor,
+                "visualization": u.zmq_visualization,
+            },
         },
         "websocket": {
             "enabled": true,
@@ -272,20 +283,24 @@ async fn connection_info(State(s): State<Shared>) -> ApiResult {
             "ports": {
                 "registration": u.ws_registration_port,
                 "visualization": u.ws_visualization_port,
+                "sensory": u.ws_sensory_port,
+                "motor": u.ws_motor_port,
             },
             "endpoints": {
                 "registration": u.ws_registration,
                 "visualization": u.ws_visualization,
+                "sensory": u.ws_sensory,
+                "motor": u.ws_motor,
             },
         },
         "shm": {"enabled": false, "base_path": null, "policy": null, "note": "not served by feagi-rust"},
         "udp": {"enabled": false, "visualization": null, "sensory": null, "note": "not served by feagi-rust"},
         "bluetooth": {"enabled": false, "relay_port": null, "note": "not served by feagi-rust"},
         "stream_status": {
-            "zmq_control_started": false,
-            "zmq_data_streams_started": false,
+            "zmq_control_started": true,
+            "zmq_data_streams_started": true,
             "websocket_started": true,
-            "note": "feagi-rust serves WebSocket registration and visualization",
+            "note": "feagi-rust serves registration, visualization, sensory and motor over WebSocket and ZMQ",
         },
     }))
 }
@@ -364,11 +379,11 @@ fn cortical_id_of<'a>(
 async fn area_properties(State(s): State<Shared>, body: Bytes) -> ApiResult {
     let body = json_body(&body)?;
     let id = cortical_id_of(&body, "cortical_id")?;
-    let area = s
-        .brain
+    let brain = s.brain();
+    let area = brain
         .find(id)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no cortical area {id:?}")))?;
-    ok(s.brain.properties(area).unwrap_or(&Value::Null))
+    ok(brain.properties(area).unwrap_or(&Value::Null))
 }
 
 async fn multi_area_properties(State(s): State<Shared>, body: Bytes) -> ApiResult {
@@ -397,15 +412,15 @@ async fn multi_area_properties(State(s): State<Shared>, body: Bytes) -> ApiResul
         ))),
     })
     .collect::<Result<_, _>>()?;
+    // As FEAGI: keyed by the ids asked for; unknown ids are left out (agents
+    // poll this to see whether their areas exist yet).
+    let brain = s.brain();
     let mut out = serde_json::Map::new();
     for id in ids {
-        let area = s.brain.find(&id).ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, format!("no cortical area {id:?}"))
-        })?;
-        out.insert(
-            area.key.clone(),
-            s.brain.properties(area).cloned().unwrap_or(Value::Null),
-        );
+        if let Some(area) = brain.find(&id) {
+            let properties = brain.properties(area).cloned().unwrap_or(Value::Null);
+            out.insert(id, properties);
+        }
     }
     ok(&Value::Object(out))
 }
@@ -435,8 +450,9 @@ async fn manual_stimulation(State(s): State<Shared>, body: Bytes) -> ApiResult {
     };
     let mut stimulations = Vec::new();
     let (mut staged, mut skipped) = (0usize, 0usize);
+    let brain = s.brain();
     for (id, voxels) in payload {
-        let area = s.brain.find(id).ok_or_else(|| {
+        let area = brain.find(id).ok_or_else(|| {
             ApiError::new(StatusCode::NOT_FOUND, format!("no cortical area {id:?}"))
         })?;
         let Value::Array(voxels) = voxels else {

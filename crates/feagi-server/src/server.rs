@@ -1,7 +1,7 @@
 //! Starting and stopping a server: listeners, brain, loop, handlers.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicUsize};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +14,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::brain::BrainInfo;
-use crate::engine::{valid_timestep, Engine, EngineConfig};
-use crate::state::{unix_millis, Agents, RequestLog, RequestRecord, ServerState, ServerUrls};
+use crate::engine::{valid_timestep, Engine, EngineConfig, EngineLinks};
+use crate::sensory::{LogOnce, SensoryInbox};
+use crate::state::{
+    unix_millis, Agents, BrainCell, RequestLog, RequestRecord, ServerState, ServerUrls,
+};
+use crate::zmq_transport::ZmqListeners;
 
 /// FEAGI's REST port.
 pub const DEFAULT_REST_PORT: u16 = 8000;
@@ -23,6 +27,18 @@ pub const DEFAULT_REST_PORT: u16 = 8000;
 pub const DEFAULT_WS_REGISTRATION_PORT: u16 = 9053;
 /// FEAGI's WebSocket visualization port.
 pub const DEFAULT_WS_VISUALIZATION_PORT: u16 = 9050;
+/// FEAGI's WebSocket sensory port.
+pub const DEFAULT_WS_SENSORY_PORT: u16 = 9051;
+/// FEAGI's WebSocket motor port.
+pub const DEFAULT_WS_MOTOR_PORT: u16 = 9052;
+/// FEAGI's ZMQ registration (ROUTER) port.
+pub const DEFAULT_ZMQ_REGISTRATION_PORT: u16 = 30001;
+/// FEAGI's ZMQ sensory (PULL) port.
+pub const DEFAULT_ZMQ_SENSORY_PORT: u16 = 5558;
+/// FEAGI's ZMQ motor (PUB) port.
+pub const DEFAULT_ZMQ_MOTOR_PORT: u16 = 5564;
+/// FEAGI's ZMQ visualization (PUB) port.
+pub const DEFAULT_ZMQ_VISUALIZATION_PORT: u16 = 5562;
 /// Visualization frames per second at most, by default.
 pub const DEFAULT_VIZ_HZ: f64 = 20.0;
 
@@ -40,6 +56,18 @@ pub struct ServerConfig {
     pub ws_registration_port: u16,
     /// WebSocket visualization port (0: any free port).
     pub ws_visualization_port: u16,
+    /// WebSocket sensory port (0: any free port).
+    pub ws_sensory_port: u16,
+    /// WebSocket motor port (0: any free port).
+    pub ws_motor_port: u16,
+    /// ZMQ registration port (0: any free port).
+    pub zmq_registration_port: u16,
+    /// ZMQ sensory port (0: any free port).
+    pub zmq_sensory_port: u16,
+    /// ZMQ motor port (0: any free port).
+    pub zmq_motor_port: u16,
+    /// ZMQ visualization port (0: any free port).
+    pub zmq_visualization_port: u16,
     /// Bursts per second, overriding the genome's `simulation_timestep`.
     pub hz: Option<f64>,
     /// Visualization frames per second at most (> 0).
@@ -60,6 +88,12 @@ impl Default for ServerConfig {
             rest_port: DEFAULT_REST_PORT,
             ws_registration_port: DEFAULT_WS_REGISTRATION_PORT,
             ws_visualization_port: DEFAULT_WS_VISUALIZATION_PORT,
+            ws_sensory_port: DEFAULT_WS_SENSORY_PORT,
+            ws_motor_port: DEFAULT_WS_MOTOR_PORT,
+            zmq_registration_port: DEFAULT_ZMQ_REGISTRATION_PORT,
+            zmq_sensory_port: DEFAULT_ZMQ_SENSORY_PORT,
+            zmq_motor_port: DEFAULT_ZMQ_MOTOR_PORT,
+            zmq_visualization_port: DEFAULT_ZMQ_VISUALIZATION_PORT,
             hz: None,
             viz_hz: DEFAULT_VIZ_HZ,
             seed: 0,
@@ -76,6 +110,12 @@ impl ServerConfig {
             rest_port: 0,
             ws_registration_port: 0,
             ws_visualization_port: 0,
+            ws_sensory_port: 0,
+            ws_motor_port: 0,
+            zmq_registration_port: 0,
+            zmq_sensory_port: 0,
+            zmq_motor_port: 0,
+            zmq_visualization_port: 0,
             ..Default::default()
         }
     }
@@ -112,6 +152,7 @@ pub struct RunningServer {
     engine: Engine,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    zmq: Option<(Vec<std::thread::JoinHandle<()>>, zmq::Context)>,
 }
 
 impl RunningServer {
@@ -144,6 +185,17 @@ impl RunningServer {
                 abort.abort();
             }
         }
+        if let Some((threads, context)) = self.zmq.take() {
+            // The threads see the flag within a poll period and close their
+            // sockets; the context ends once they have.
+            let _ = tokio::task::spawn_blocking(move || {
+                for t in threads {
+                    let _ = t.join();
+                }
+                drop(context);
+            })
+            .await;
+        }
         let mut engine = self.engine;
         let _ = tokio::task::spawn_blocking(move || engine.stop()).await;
     }
@@ -171,8 +223,9 @@ fn port_of(listener: &TcpListener) -> u16 {
         .unwrap_or(0)
 }
 
-/// Develops `genome`, starts the burst loop and serves REST, registration
-/// and visualization on the configured ports. Returns once every listener is
+/// Develops `genome`, starts the burst loop and serves REST, registration,
+/// visualization, sensory and motor (WebSocket and ZMQ) on the configured
+/// ports. Returns once every listener is
 /// up and the first burst has run. `raw` is the genome's JSON, when there is
 /// one (morphology parameters pass through as written).
 pub async fn start(
@@ -208,6 +261,20 @@ pub async fn start(
         config.ws_visualization_port,
     )
     .await?;
+    let sensory_ws = bind("WebSocket sensory", &config.host, config.ws_sensory_port).await?;
+    let motor_ws = bind("WebSocket motor", &config.host, config.ws_motor_port).await?;
+    let (zmq, zmq_ports) = {
+        let host = config.host.clone();
+        let ports = [
+            config.zmq_registration_port,
+            config.zmq_sensory_port,
+            config.zmq_motor_port,
+            config.zmq_visualization_port,
+        ];
+        tokio::task::spawn_blocking(move || ZmqListeners::bind(&host, ports))
+            .await
+            .map_err(|e| ServerError::Engine(format!("binding ZMQ stopped: {e}")))??
+    };
 
     let npu_config = NpuConfig {
         seed: config.seed,
@@ -239,36 +306,59 @@ pub async fn start(
         port_of(&registration),
         port_of(&visualization),
     );
+    let (sensory_port, motor_port) = (port_of(&sensory_ws), port_of(&motor_ws));
+    let [zr, zs, zm, zv] = zmq_ports;
     let urls = ServerUrls {
         rest: format!("http://{h}:{rest_port}"),
         ws_registration: format!("ws://{h}:{reg_port}"),
         ws_visualization: format!("ws://{h}:{viz_port}"),
+        ws_sensory: format!("ws://{h}:{sensory_port}"),
+        ws_motor: format!("ws://{h}:{motor_port}"),
+        zmq_registration: format!("tcp://{h}:{zr}"),
+        zmq_sensory: format!("tcp://{h}:{zs}"),
+        zmq_motor: format!("tcp://{h}:{zm}"),
+        zmq_visualization: format!("tcp://{h}:{zv}"),
         host,
         rest_port,
         ws_registration_port: reg_port,
         ws_visualization_port: viz_port,
+        ws_sensory_port: sensory_port,
+        ws_motor_port: motor_port,
+        zmq_registration_port: zr,
+        zmq_sensory_port: zs,
+        zmq_motor_port: zm,
+        zmq_visualization_port: zv,
     };
 
     let viz = Arc::new(watch::Sender::new(None));
+    let motor = Arc::new(watch::Sender::new(None));
+    let sensory = Arc::new(SensoryInbox::default());
     let (burst_tx, mut burst_rx) = watch::channel(0u64);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let wire_ids = brain.wire_ids_by_index();
+    let motor_ids = brain.motor_ids_by_index();
+    let brain_cell = Arc::new(BrainCell::new(brain));
     let engine = Engine::start(
         npu,
         EngineConfig {
             timestep,
             viz_hz: config.viz_hz,
             wire_ids,
+            motor_ids,
         },
-        viz.clone(),
-        burst_tx,
+        EngineLinks {
+            viz: viz.clone(),
+            motor: motor.clone(),
+            burst_tx,
+            sensory: sensory.clone(),
+            brain: brain_cell.clone(),
+        },
     )
     .map_err(|e| ServerError::Engine(e.to_string()))?;
     let state = Arc::new(ServerState {
-        brain: Arc::new(brain),
+        brain_cell,
         engine: engine.shared().clone(),
         session: unix_millis().max(1),
-        genome_num: AtomicI64::new(1),
         genome_timestamp: unix_millis() / 1000,
         plasticity_queue_depth,
         urls,
@@ -276,6 +366,9 @@ pub async fn start(
         agents: Agents::default(),
         viz,
         viz_clients: AtomicUsize::new(0),
+        motor,
+        sensory,
+        warned: LogOnce::default(),
         shutdown: shutdown_rx.clone(),
     });
 
@@ -284,6 +377,8 @@ pub async fn start(
         (rest, crate::rest::router(state.clone())),
         (registration, crate::ws::registration_router(state.clone())),
         (visualization, crate::ws::viz_router(state.clone())),
+        (sensory_ws, crate::ws::sensory_router(state.clone())),
+        (motor_ws, crate::ws::motor_router(state.clone())),
     ] {
         let mut stop = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move {
@@ -298,6 +393,24 @@ pub async fn start(
         }));
     }
 
+    let zmq = zmq
+        .start(state.clone(), tokio::runtime::Handle::current())
+        .map_err(|e| ServerError::Engine(format!("the ZMQ threads did not start: {e}")));
+    let zmq = match zmq {
+        Ok(z) => Some(z),
+        Err(e) => {
+            let server = RunningServer {
+                state,
+                engine,
+                shutdown: shutdown_tx,
+                tasks,
+                zmq: None,
+            };
+            server.shutdown().await;
+            return Err(e);
+        }
+    };
+
     // Ready once the first burst has run (or the loop failed before it).
     let first = burst_rx.wait_for(|b| *b >= 1).await.is_ok();
     if !first || !engine.shared().running() && engine.shared().bursts() == 0 {
@@ -310,6 +423,7 @@ pub async fn start(
             engine,
             shutdown: shutdown_tx,
             tasks,
+            zmq,
         };
         server.shutdown().await;
         return Err(ServerError::Engine(why));
@@ -319,5 +433,6 @@ pub async fn start(
         engine,
         shutdown: shutdown_tx,
         tasks,
+        zmq,
     })
 }

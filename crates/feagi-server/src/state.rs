@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::sync::watch;
@@ -165,18 +165,75 @@ pub struct ServerUrls {
     pub ws_registration_port: u16,
     /// Visualization port.
     pub ws_visualization_port: u16,
+    /// WebSocket sensory input (agents push XYZP frames), `ws://HOST:PORT`.
+    pub ws_sensory: String,
+    /// WebSocket motor output (every output area each burst), `ws://HOST:PORT`.
+    pub ws_motor: String,
+    /// WebSocket sensory port.
+    pub ws_sensory_port: u16,
+    /// WebSocket motor port.
+    pub ws_motor_port: u16,
+    /// ZMQ registration (ROUTER), `tcp://HOST:PORT`.
+    pub zmq_registration: String,
+    /// ZMQ sensory input (PULL), `tcp://HOST:PORT`.
+    pub zmq_sensory: String,
+    /// ZMQ motor output (PUB), `tcp://HOST:PORT`.
+    pub zmq_motor: String,
+    /// ZMQ visualization stream (PUB), `tcp://HOST:PORT`.
+    pub zmq_visualization: String,
+    /// ZMQ registration port.
+    pub zmq_registration_port: u16,
+    /// ZMQ sensory port.
+    pub zmq_sensory_port: u16,
+    /// ZMQ motor port.
+    pub zmq_motor_port: u16,
+    /// ZMQ visualization port.
+    pub zmq_visualization_port: u16,
+}
+
+/// The brain being served as clients see it, replaced whole when it changes
+/// (areas an agent's device configuration created): readers clone the `Arc`
+/// under a short read lock and never wait on a burst.
+#[derive(Debug)]
+pub struct BrainCell {
+    info: RwLock<Arc<BrainInfo>>,
+    genome_num: AtomicI64,
+}
+
+impl BrainCell {
+    /// A cell holding the first brain (`genome_num` 1).
+    pub fn new(info: BrainInfo) -> Self {
+        BrainCell {
+            info: RwLock::new(Arc::new(info)),
+            genome_num: AtomicI64::new(1),
+        }
+    }
+
+    /// The current brain.
+    pub fn get(&self) -> Arc<BrainInfo> {
+        self.info.read().clone()
+    }
+
+    /// Replaces the brain and bumps `genome_num`, so clients refetch it.
+    pub fn replace(&self, info: BrainInfo) {
+        *self.info.write() = Arc::new(info);
+        self.genome_num.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Bumped per change of the brain; 1 for the first one.
+    pub fn genome_num(&self) -> i64 {
+        self.genome_num.load(Ordering::Acquire)
+    }
 }
 
 /// Everything handlers share.
 pub struct ServerState {
-    /// The brain being served.
-    pub brain: Arc<BrainInfo>,
+    /// The brain being served (see [`ServerState::brain`]).
+    pub brain_cell: Arc<BrainCell>,
     /// The loop's counters and queues.
     pub engine: Arc<EngineShared>,
     /// New per process: start time in milliseconds since 1970.
     pub session: i64,
-    /// Bumped per genome (re)load; 1 for the first genome.
-    pub genome_num: AtomicI64,
     /// When the genome was loaded, seconds since 1970.
     pub genome_timestamp: i64,
     /// Default STDP window of the genome.
@@ -192,6 +249,12 @@ pub struct ServerState {
     pub viz: Arc<watch::Sender<Option<VizFrame>>>,
     /// Visualization sockets open now.
     pub viz_clients: AtomicUsize,
+    /// The latest motor frame (every output area, each burst).
+    pub motor: Arc<watch::Sender<Option<VizFrame>>>,
+    /// Sensory frames waiting for the next burst, latest per agent and area.
+    pub sensory: Arc<crate::sensory::SensoryInbox>,
+    /// Warnings about network input, each logged once.
+    pub warned: crate::sensory::LogOnce,
     /// Set once, when the server begins to shut down.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -205,6 +268,11 @@ pub fn unix_millis() -> i64 {
 }
 
 impl ServerState {
+    /// The brain being served now.
+    pub fn brain(&self) -> Arc<BrainInfo> {
+        self.brain_cell.get()
+    }
+
     /// Whether the brain is developed and the loop is running bursts.
     pub fn brain_ready(&self) -> bool {
         self.engine.running() && self.engine.bursts() > 0
@@ -212,7 +280,7 @@ impl ServerState {
 
     /// The health_check object (every field FEAGI's clients read).
     pub fn health(&self) -> Value {
-        let brain = &self.brain;
+        let brain = self.brain();
         let ready = self.brain_ready();
         let h = brain.hashes;
         json!({
@@ -235,7 +303,7 @@ impl ServerState {
             "regular_neuron_count": brain.neuron_count,
             "synapse_count": brain.synapse_count,
             "estimated_brain_size_in_MB": (brain.neuron_count as f64 * 64.0 + brain.synapse_count as f64 * 8.0) / 1e6,
-            "genome_num": self.genome_num.load(Ordering::Relaxed),
+            "genome_num": self.brain_cell.genome_num(),
             "genome_timestamp": self.genome_timestamp,
             "simulation_timestep": self.engine.timestep(),
             "memory_area_stats": null,

@@ -1,10 +1,13 @@
-//! The WebSocket servers: the visualization stream and agent registration
-//! (FEAGI's command and control channel).
+//! The WebSocket servers: the visualization stream, agent registration
+//! (FEAGI's command and control channel), sensory input and motor output.
 //!
 //! Visualization: every client gets the latest frame, one at a time. A client
 //! that reads slowly skips frames; one that stops reading blocks only its own
 //! task (and is dropped after [`SEND_TIMEOUT`]); memory holds one frame
 //! whatever the number of clients. Any path on the port is the stream.
+//!
+//! Motor: the same, with the motor frame of every burst. Sensory: agents
+//! push containers with XYZP structs ([`crate::sensory::ingest`]).
 //!
 //! Registration: FeagiByteContainer v4 messages with one JSON struct, as
 //! FEAGI's `feagi-agent` crate sends them: registration, heartbeat,
@@ -44,6 +47,16 @@ pub fn viz_router(state: Shared) -> Router {
     Router::new().fallback(viz_upgrade).with_state(state)
 }
 
+/// The sensory router: agents push XYZP containers (any path).
+pub fn sensory_router(state: Shared) -> Router {
+    Router::new().fallback(sensory_upgrade).with_state(state)
+}
+
+/// The motor router: every burst's motor frame to each client (any path).
+pub fn motor_router(state: Shared) -> Router {
+    Router::new().fallback(motor_upgrade).with_state(state)
+}
+
 /// The registration router: a WebSocket upgrade on any path.
 pub fn registration_router(state: Shared) -> Router {
     Router::new().fallback(control_upgrade).with_state(state)
@@ -73,8 +86,72 @@ async fn viz_upgrade(
 async fn viz_client(socket: WebSocket, s: Shared) {
     let clients = s.viz_clients.fetch_add(1, Ordering::Relaxed) + 1;
     tracing::info!("visualization client connected ({clients} now)");
+    stream_frames(socket, &s, &s.viz, "visualization").await;
+    let clients = s.viz_clients.fetch_sub(1, Ordering::Relaxed) - 1;
+    tracing::info!("visualization client left ({clients} now)");
+}
+
+async fn motor_upgrade(
+    State(s): State<Shared>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Ok(ws) = ws else {
+        return not_a_websocket();
+    };
+    ws.max_message_size(VIZ_MAX_MESSAGE)
+        .max_frame_size(VIZ_MAX_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            tracing::info!("motor client connected");
+            stream_frames(socket, &s, &s.motor, "motor").await;
+            tracing::info!("motor client left");
+        })
+}
+
+async fn sensory_upgrade(
+    State(s): State<Shared>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Ok(ws) = ws else {
+        return not_a_websocket();
+    };
+    ws.max_message_size(crate::sensory::MAX_SENSORY_MESSAGE)
+        .max_frame_size(crate::sensory::MAX_SENSORY_MESSAGE)
+        .on_upgrade(move |socket| sensory_client(socket, s))
+}
+
+async fn sensory_client(socket: WebSocket, s: Shared) {
+    let (_sink, mut stream) = socket.split();
+    let mut shutdown = s.shutdown.clone();
+    loop {
+        let message = tokio::select! {
+            m = stream.next() => m,
+            _ = stopping(&mut shutdown) => break,
+        };
+        match message {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+            Some(Ok(Message::Binary(bytes))) => {
+                crate::sensory::ingest(&s, &bytes, "WebSocket");
+            }
+            Some(Ok(Message::Text(_))) => {
+                if s.warned.first("sensory:WebSocket:text") {
+                    tracing::warn!("WebSocket sensory: text messages ignored (frames are binary containers; logged once)");
+                }
+            }
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+/// Sends the latest frame of `channel` to one client until it leaves or the
+/// server stops: latest wins, a slow client skips frames.
+async fn stream_frames(
+    socket: WebSocket,
+    s: &ServerState,
+    channel: &tokio::sync::watch::Sender<Option<crate::engine::VizFrame>>,
+    what: &str,
+) {
     let (mut sink, mut stream) = socket.split();
-    let mut frames = s.viz.subscribe();
+    let mut frames = channel.subscribe();
     // A frame already published goes out at once.
     frames.mark_changed();
     let mut shutdown = s.shutdown.clone();
@@ -90,7 +167,7 @@ async fn viz_client(socket: WebSocket, s: Shared) {
                         Ok(Ok(())) => {}
                         Ok(Err(_)) => break,
                         Err(_) => {
-                            tracing::warn!("visualization client took no frame for {SEND_TIMEOUT:?}: dropped");
+                            tracing::warn!("{what} client took no frame for {SEND_TIMEOUT:?}: dropped");
                             break;
                         }
                     }
@@ -107,8 +184,6 @@ async fn viz_client(socket: WebSocket, s: Shared) {
             }
         }
     }
-    let clients = s.viz_clients.fetch_sub(1, Ordering::Relaxed) - 1;
-    tracing::info!("visualization client left ({clients} now)");
 }
 
 async fn control_upgrade(
@@ -235,14 +310,38 @@ pub fn handle_control(s: &ServerState, bytes: &[u8]) -> Option<Vec<u8>> {
                 }
             }
             if let Some(config) = map.get("agent_configuration") {
-                if s.agents.configure(&session_key(&sender), config.clone()) {
-                    tracing::info!("agent {} sent its device configuration (stored; devices are not created yet)", session_key(&sender));
-                    return reply(json!("heart_beat"), &sender);
+                if !s.agents.configure(&session_key(&sender), config.clone()) {
+                    tracing::warn!(
+                        "registration: device configuration from an unknown session ignored"
+                    );
+                    return None;
                 }
-                tracing::warn!(
-                    "registration: device configuration from an unknown session ignored"
+                let plan = crate::devices::plan(config);
+                for why in &plan.skipped {
+                    if s.warned.first(&format!("devices:{why}")) {
+                        tracing::warn!("device configuration: {why}; skipped (logged once)");
+                    }
+                }
+                let brain = s.brain();
+                let missing: Vec<_> = plan
+                    .areas
+                    .into_iter()
+                    .filter(|a| {
+                        brain
+                            .find_wire(&crate::wire::ids::to_base64(&a.wire_id))
+                            .is_none()
+                    })
+                    .collect();
+                tracing::info!(
+                    "agent {} sent its device configuration ({} areas to create)",
+                    session_key(&sender),
+                    missing.len()
                 );
-                return None;
+                // Created by the loop before its next burst; the reply does
+                // not wait for it (FEAGI answers at once too, and agents
+                // check the areas over REST).
+                s.engine.request_areas(missing);
+                return reply(json!("heart_beat"), &sender);
             }
             if map.get("health_check").and_then(Value::as_str) == Some("FeagiHealthCheckRequest") {
                 return reply(
@@ -352,24 +451,28 @@ fn register(s: &ServerState, request: &Value) -> (Value, AgentId) {
     else {
         return invalid("requested_capabilities must name known capabilities".into());
     };
-    if protocol != "WebSocket" {
+    if protocol != "WebSocket" && protocol != "Zmq" {
         return invalid(format!(
-            "{protocol} transport is not served yet (WebSocket only)"
+            "{protocol} transport is not served (WebSocket and Zmq are)"
         ));
     }
+    let u = &s.urls;
     let mut endpoints = serde_json::Map::new();
     for c in &capabilities {
-        match c.as_str() {
-            "receive_neuron_visualizations" => {
-                endpoints.insert(
-                    c.clone(),
-                    json!({"WebSocket": {"url": s.urls.ws_visualization}}),
-                );
+        let url = match (c.as_str(), protocol) {
+            ("receive_neuron_visualizations", "Zmq") => &u.zmq_visualization,
+            ("receive_neuron_visualizations", _) => &u.ws_visualization,
+            ("send_sensor_data", "Zmq") => &u.zmq_sensory,
+            ("send_sensor_data", _) => &u.ws_sensory,
+            ("receive_motor_data", "Zmq") => &u.zmq_motor,
+            ("receive_motor_data", _) => &u.ws_motor,
+            (other, _) => {
+                // FEAGI declares system messages but serves none either.
+                tracing::info!("capability {other} is not served; registered without it");
+                continue;
             }
-            other => {
-                return invalid(format!("capability {other} is not served yet"));
-            }
-        }
+        };
+        endpoints.insert(c.clone(), json!({ protocol: {"url": url} }));
     }
     let id = new_session_id();
     let session = session_key(&id);

@@ -117,7 +117,7 @@ async fn frames_are_valid_capped_and_show_stimulation() {
     let keys: Vec<String> = ids.iter().map(feagi_server::wire::ids::to_base64).collect();
     assert!(keys.contains(&"X19fcG93ZXI=".to_string()), "{keys:?}");
     for key in &keys {
-        assert!(server.state().brain.find(key).is_some(), "{key}");
+        assert!(server.state().brain().find(key).is_some(), "{key}");
     }
 
     // Force-fire voxel (1, 0, 0) of the input area: it shows within a few frames.
@@ -317,10 +317,19 @@ async fn registration_heartbeat_and_deregistration() {
     );
     assert!(server.state().agents.is_empty());
 
-    // Requests the server cannot serve yet are refused, not hung.
+    // A ZMQ registration gets the ZMQ endpoints.
     let mut zmq = bv_registration();
     zmq["agent_registration"]["client_request_registration"]["connection_protocol"] = json!("Zmq");
-    let (refused, _) = request(&mut ws, &blank, &zmq).await;
+    let (answer, _) = request(&mut ws, &blank, &zmq).await;
+    assert_eq!(
+        answer["agent_registration"]["server_responds_registration"]["success"][1],
+        json!({"receive_neuron_visualizations": {"Zmq": {"url": server.urls().zmq_visualization}}})
+    );
+    // Transports the server does not serve are refused, not hung.
+    let mut bluetooth = bv_registration();
+    bluetooth["agent_registration"]["client_request_registration"]["connection_protocol"] =
+        json!("BluetoothSerial");
+    let (refused, _) = request(&mut ws, &blank, &bluetooth).await;
     assert_eq!(
         refused,
         json!({"agent_registration": {"server_responds_registration": "failed_invalid_request"}})
@@ -370,6 +379,12 @@ async fn shutdown_closes_clients_and_releases_ports() {
         urls.rest_port,
         urls.ws_registration_port,
         urls.ws_visualization_port,
+        urls.ws_sensory_port,
+        urls.ws_motor_port,
+        urls.zmq_registration_port,
+        urls.zmq_sensory_port,
+        urls.zmq_motor_port,
+        urls.zmq_visualization_port,
     ] {
         std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is released");
     }

@@ -47,7 +47,20 @@ const FLAG_MISC: u16 = 10;
 
 /// The id of an IO area (absolute frames, linear positioning).
 fn io_id(input: bool, unit: &[u8; 3], data_type: u16, sub_unit: u8, group: u16) -> [u8; 8] {
-    let flag = data_type | (u16::from(sub_unit & 0x0f) << 4);
+    io_id_with_flag(input, unit, data_type, sub_unit, group)
+}
+
+/// The id of an IO area: `flag` holds the data type (bits 0-3), frame
+/// handling (bit 8) and positioning (bit 9); the sub-unit index goes to bits
+/// 4-7 and the group to bytes 6-7 (feagi-structures' `as_io_cortical_id`).
+pub fn io_id_with_flag(
+    input: bool,
+    unit: &[u8; 3],
+    flag: u16,
+    sub_unit: u8,
+    group: u16,
+) -> [u8; 8] {
+    let flag = (flag & !0x00f0) | (u16::from(sub_unit & 0x0f) << 4);
     let [f0, f1] = flag.to_le_bytes();
     let [g0, g1] = group.to_le_bytes();
     [
