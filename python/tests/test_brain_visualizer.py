@@ -90,7 +90,9 @@ def test_brain_visualizer_renders_our_brain(tmp_path):
     server_err = open(tmp_path / "serve.err", "w")
     server = subprocess.Popen(
         [npu, "serve", "--rest-port", "0", "--ws-registration-port", "0",
-         "--viz-port", "0", "--hz", "20", "--json"],
+         "--viz-port", "0", "--ws-sensory-port", "0", "--ws-motor-port", "0",
+         "--zmq-registration-port", "0", "--zmq-sensory-port", "0",
+         "--zmq-motor-port", "0", "--zmq-viz-port", "0", "--hz", "20", "--json"],
         stdout=subprocess.PIPE, stderr=server_err, text=True,
     )
     procs = {"feagi-npu serve": server}
