@@ -192,9 +192,9 @@ pub struct Engine {
 
 impl Engine {
     /// Starts the loop on a thread named `feagi-serve-bursts`. The first
-    /// burst runs at once; `viz` receives frames (only while someone
-    /// subscribed to it: receivers are the clients), `burst_tx` every burst
-    /// number.
+    /// burst runs at once; the channels of `links` receive visualization and
+    /// motor frames (each only while someone subscribed to it: receivers are
+    /// the clients) and every burst number.
     pub fn start(
         npu: NpuHandle,
         config: EngineConfig,
