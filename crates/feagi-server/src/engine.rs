@@ -33,6 +33,9 @@ pub const MAX_PENDING_STIMULATION: usize = 1 << 20;
 pub const MAX_FRAME_NEURONS: usize = 1 << 22;
 /// Areas agents' device configurations may create, all together.
 pub const MAX_CREATED_AREAS: usize = 256;
+/// Neurons those areas may hold, all together (a 128 x 128 x 3 camera area
+/// holds 49,152).
+pub const MAX_CREATED_NEURONS: u64 = 1 << 21;
 /// The longest a paced wait sleeps before it looks at the stop flag and the
 /// timestep again.
 const WAIT_SLICE: Duration = Duration::from_millis(10);
@@ -77,6 +80,7 @@ pub struct EngineShared {
     pending: Mutex<(Vec<Stimulation>, usize)>,
     area_requests: Mutex<Vec<AreaRequest>>,
     created_areas: AtomicU64,
+    created_neurons: AtomicU64,
 }
 
 impl EngineShared {
@@ -217,6 +221,7 @@ impl Engine {
             pending: Mutex::new((Vec::new(), 0)),
             area_requests: Mutex::new(Vec::new()),
             created_areas: AtomicU64::new(0),
+            created_neurons: AtomicU64::new(0),
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -466,6 +471,10 @@ fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &Eng
             shared
                 .created_areas
                 .fetch_add(added.len() as u64, Ordering::Relaxed);
+            shared.created_neurons.fetch_add(
+                added.iter().map(|a| a.neuron_count as u64).sum(),
+                Ordering::Relaxed,
+            );
             // Published after the burst that first ran them: a client that
             // sees the new brain can use its areas at once.
             let next = links.brain.get().with_areas(&added);

@@ -23,8 +23,9 @@ use crate::wire::ids;
 
 /// Largest sensory message accepted (a message above it is refused by the
 /// transport where it can, else dropped unread). FEAGI's Python SDK sends
-/// about 1.2 MB per camera frame at its default resolutions.
-pub const MAX_SENSORY_MESSAGE: usize = 64 << 20;
+/// about 1.2 MB per camera frame at its default resolutions; 16 MiB holds a
+/// million voxel entries.
+pub const MAX_SENSORY_MESSAGE: usize = 16 << 20;
 /// Voxel entries that may wait for the next burst, all agents together.
 pub const MAX_PENDING_SENSORY: usize = 1 << 22;
 /// (agent, area) pairs that may wait for the next burst.

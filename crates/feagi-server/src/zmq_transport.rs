@@ -101,7 +101,9 @@ fn bind_one(
             socket
                 .set_maxmsgsize(MAX_SENSORY_MESSAGE as i64)
                 .map_err(error)?;
-            socket.set_rcvhwm(16).map_err(error)?;
+            // Few queued messages per sender: latest wins anyway, and memory
+            // stays bounded (4 x 16 MiB per connection at most).
+            socket.set_rcvhwm(4).map_err(error)?;
             socket
                 .set_rcvtimeo(POLL.as_millis() as i32)
                 .map_err(error)?;

@@ -443,6 +443,7 @@ async fn zmq_sensory_reaches_the_motor_frames_and_bad_input_is_dropped() {
 async fn zmq_hostile_registration_and_visualization_stream() {
     let server = serve(feagi_genome::Genome::default_genome(), 100.0).await;
     let urls = server.urls().clone();
+    let state = server.state().clone();
     let result = tokio::task::spawn_blocking(move || {
         let context = zmq::Context::new();
         let control = Control::connect(&context, &urls.zmq_registration);
@@ -475,6 +476,34 @@ async fn zmq_hostile_registration_and_visualization_stream() {
             json!({"agent_registration": {"server_responds_registration": "failed_invalid_request"}})
         );
 
+        // A registered agent asking for far too many areas gets at most the
+        // server's bounds, and the server goes on.
+        let viewer = session(&answer);
+        let groups: Vec<Value> = (0..100u32)
+            .map(|g| json!([{"cortical_unit_index": g, "device_grouping": [{}]}, {}]))
+            .collect();
+        let config = json!({"agent_configuration": {"AgentConfigurationDetails": {
+            "input_units_and_encoder_properties": {"SegmentedVision": groups},
+            "output_units_and_decoder_properties": {"Teleporter": [], "RotaryMotor": [[{"cortical_unit_index": 0}, {}]]}}}});
+        assert_eq!(control.request(&viewer, &config).0, json!("heart_beat"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while state.engine.created_areas() == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let created = state.engine.created_areas();
+        assert!(created > 0 && created <= feagi_server::engine::MAX_CREATED_AREAS as u64, "{created}");
+        let added: usize = state
+            .brain()
+            .areas
+            .iter()
+            .filter(|a| a.kind == feagi_types::AreaKind::Ipu && a.key.starts_with("aXN2"))
+            .map(|a| a.neuron_count)
+            .sum();
+        assert!(added as u64 <= feagi_server::engine::MAX_CREATED_NEURONS, "{added}");
+        assert!(state.brain().find_wire(MOTOR).is_none(), "a unit without devices is skipped");
+        assert!(state.engine.running());
+
         // The visualization stream over ZMQ: valid frames.
         let viz = subscriber(&context, &urls.zmq_visualization);
         let deadline = Instant::now() + Duration::from_secs(3);
@@ -497,6 +526,34 @@ async fn zmq_hostile_registration_and_visualization_stream() {
 async fn websocket_sensory_and_motor() {
     let server = serve(wired_genome(), 50.0).await;
     let urls = server.urls().clone();
+    // Registration over WebSocket hands out the WebSocket data endpoints.
+    let (mut control, _) = tokio_tungstenite::connect_async(&urls.ws_registration)
+        .await
+        .unwrap();
+    let request = fbc::json_container(
+        0,
+        &[0; AGENT_ID_LEN],
+        &registration(
+            "ws-robot",
+            "WebSocket",
+            &["send_sensor_data", "receive_motor_data"],
+        ),
+    );
+    control.send(Message::Binary(request.into())).await.unwrap();
+    let answer = loop {
+        match tokio::time::timeout(Duration::from_secs(3), control.next()).await {
+            Ok(Some(Ok(Message::Binary(b)))) => break b,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no registration answer: {other:?}"),
+        }
+    };
+    let c = fbc::decode_container(&answer).unwrap();
+    let answer = fbc::decode_json_struct(c.structs[0]).unwrap();
+    assert_eq!(
+        answer["agent_registration"]["server_responds_registration"]["success"][1],
+        json!({"send_sensor_data": {"WebSocket": {"url": urls.ws_sensory}},
+               "receive_motor_data": {"WebSocket": {"url": urls.ws_motor}}})
+    );
     let (mut motor, _) = tokio_tungstenite::connect_async(&urls.ws_motor)
         .await
         .unwrap();
