@@ -244,6 +244,21 @@ fn check_params(p: &NeuronParams) -> Result<()> {
     Ok(())
 }
 
+/// Every area grid dimension and the neurons per voxel are at least 1.
+fn check_area_shape(area: &CorticalArea) -> Result<()> {
+    if area.dimensions.contains(&0) {
+        return Err(invalid(
+            "area dimensions",
+            format!("{:?}", area.dimensions),
+            "must all be at least 1",
+        ));
+    }
+    if area.neurons_per_voxel == 0 {
+        return Err(invalid("neurons per voxel", 0, "must be at least 1"));
+    }
+    Ok(())
+}
+
 /// The checks of [`RustNPU::from_connectome`].
 fn check_connectome(c: &Connectome) -> Result<()> {
     let bad = |message: String| Err(NpuError::InvalidConnectome(message));
@@ -670,16 +685,7 @@ impl RustNPU {
     /// Registers a cortical area (no neurons yet); it is tracked by the fire
     /// ledger with the configured window.
     pub fn register_area(&mut self, area: CorticalArea) -> Result<AreaIndex> {
-        if area.dimensions.contains(&0) {
-            return Err(invalid(
-                "area dimensions",
-                format!("{:?}", area.dimensions),
-                "must all be at least 1",
-            ));
-        }
-        if area.neurons_per_voxel == 0 {
-            return Err(invalid("neurons per voxel", 0, "must be at least 1"));
-        }
+        check_area_shape(&area)?;
         // The ledger must take the new area before anything changes.
         let next = self.areas.len() as AreaIndex;
         self.ledger
@@ -703,16 +709,7 @@ impl RustNPU {
                 "core areas are created with the brain",
             ));
         }
-        if area.dimensions.contains(&0) {
-            return Err(invalid(
-                "area dimensions",
-                format!("{:?}", area.dimensions),
-                "must all be at least 1",
-            ));
-        }
-        if area.neurons_per_voxel == 0 {
-            return Err(invalid("neurons per voxel", 0, "must be at least 1"));
-        }
+        check_area_shape(&area)?;
         if self.areas.index_of(&area.id).is_some() {
             return Err(NpuError::DuplicateArea(area.id));
         }

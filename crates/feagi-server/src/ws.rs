@@ -71,16 +71,31 @@ fn not_a_websocket() -> Response {
         .into_response()
 }
 
+/// Upgrades to a WebSocket whose messages and frames are capped at `max`
+/// bytes and hands it to `client`; a plain HTTP request gets 426.
+fn upgrade<F, Fut>(
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    max: usize,
+    client: F,
+) -> Response
+where
+    F: FnOnce(WebSocket) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    match ws {
+        Ok(ws) => ws
+            .max_message_size(max)
+            .max_frame_size(max)
+            .on_upgrade(client),
+        Err(_) => not_a_websocket(),
+    }
+}
+
 async fn viz_upgrade(
     State(s): State<Shared>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let Ok(ws) = ws else {
-        return not_a_websocket();
-    };
-    ws.max_message_size(VIZ_MAX_MESSAGE)
-        .max_frame_size(VIZ_MAX_MESSAGE)
-        .on_upgrade(move |socket| viz_client(socket, s))
+    upgrade(ws, VIZ_MAX_MESSAGE, move |socket| viz_client(socket, s))
 }
 
 async fn viz_client(socket: WebSocket, s: Shared) {
@@ -95,28 +110,20 @@ async fn motor_upgrade(
     State(s): State<Shared>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let Ok(ws) = ws else {
-        return not_a_websocket();
-    };
-    ws.max_message_size(VIZ_MAX_MESSAGE)
-        .max_frame_size(VIZ_MAX_MESSAGE)
-        .on_upgrade(move |socket| async move {
-            tracing::info!("motor client connected");
-            stream_frames(socket, &s, &s.motor, "motor").await;
-            tracing::info!("motor client left");
-        })
+    upgrade(ws, VIZ_MAX_MESSAGE, move |socket| async move {
+        tracing::info!("motor client connected");
+        stream_frames(socket, &s, &s.motor, "motor").await;
+        tracing::info!("motor client left");
+    })
 }
 
 async fn sensory_upgrade(
     State(s): State<Shared>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let Ok(ws) = ws else {
-        return not_a_websocket();
-    };
-    ws.max_message_size(crate::sensory::MAX_SENSORY_MESSAGE)
-        .max_frame_size(crate::sensory::MAX_SENSORY_MESSAGE)
-        .on_upgrade(move |socket| sensory_client(socket, s))
+    upgrade(ws, crate::sensory::MAX_SENSORY_MESSAGE, move |socket| {
+        sensory_client(socket, s)
+    })
 }
 
 async fn sensory_client(socket: WebSocket, s: Shared) {
@@ -190,12 +197,9 @@ async fn control_upgrade(
     State(s): State<Shared>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let Ok(ws) = ws else {
-        return not_a_websocket();
-    };
-    ws.max_message_size(CONTROL_MAX_MESSAGE)
-        .max_frame_size(CONTROL_MAX_MESSAGE)
-        .on_upgrade(move |socket| control_client(socket, s))
+    upgrade(ws, CONTROL_MAX_MESSAGE, move |socket| {
+        control_client(socket, s)
+    })
 }
 
 async fn control_client(socket: WebSocket, s: Shared) {

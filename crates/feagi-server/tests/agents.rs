@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use feagi_server::wire::fbc::{self, AgentId, AreaNeurons, AGENT_ID_LEN};
 use feagi_server::wire::ids;
-use feagi_server::{start, RunningServer, ServerConfig};
+mod support;
+
+use feagi_server::{RunningServer, ServerConfig};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -16,25 +18,26 @@ use tokio_tungstenite::tungstenite::Message;
 /// `iv00_C` (4 x 4 x 3, the SDK camera's centre tile) wired to `omot00`
 /// (the rotary motor, 1 x 1 x 9): any input voxel drives motor voxel (0, 0, 1).
 fn wired_genome() -> feagi_genome::Genome {
-    let mut g: Value = serde_json::from_str(feagi_genome::default_genome_json()).unwrap();
-    let b = g["blueprint"].as_object_mut().unwrap();
+    let mut g = support::default_genome_json();
     let mut area = |id: &str, name: &str, group: &str, dims: [u32; 3], map: Value| {
-        for (k, v) in [
-            ("cx-__name-t", json!(name)),
-            ("cx-_group-t", json!(group)),
-            ("cx-___bbx-i", json!(dims[0])),
-            ("cx-___bby-i", json!(dims[1])),
-            ("cx-___bbz-i", json!(dims[2])),
-            ("cx-_n_cnt-i", json!(1)),
-            ("cx-pstcr_-f", json!(1.0)),
-            ("nx-fire_t-f", json!(1.0)),
-            ("nx-excite-f", json!(100)),
-            ("nx-leak_c-f", json!(0.0)),
-            ("nx-refrac-i", json!(0)),
-            ("cx-dstmap-d", map),
-        ] {
-            b.insert(format!("_____10c-{id}-{k}"), v);
-        }
+        support::set_area_genes(
+            &mut g,
+            id,
+            &[
+                ("cx-__name-t", json!(name)),
+                ("cx-_group-t", json!(group)),
+                ("cx-___bbx-i", json!(dims[0])),
+                ("cx-___bby-i", json!(dims[1])),
+                ("cx-___bbz-i", json!(dims[2])),
+                ("cx-_n_cnt-i", json!(1)),
+                ("cx-pstcr_-f", json!(1.0)),
+                ("nx-fire_t-f", json!(1.0)),
+                ("nx-excite-f", json!(100)),
+                ("nx-leak_c-f", json!(0.0)),
+                ("nx-refrac-i", json!(0)),
+                ("cx-dstmap-d", map),
+            ],
+        );
     };
     area(
         "iv00_C",
@@ -53,13 +56,7 @@ const CAMERA: &str = "aXN2aUkAAAA=";
 const MOTOR: &str = "b21vdAUAAAA=";
 
 async fn serve(genome: feagi_genome::Genome, hz: f64) -> RunningServer {
-    let config = ServerConfig {
-        hz: Some(hz),
-        ..ServerConfig::ephemeral()
-    };
-    start(config, genome, None)
-        .await
-        .expect("the server starts")
+    support::serve(genome, hz, ServerConfig::default().viz_hz).await
 }
 
 fn descriptor(name: &str) -> Value {

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use feagi_server::wire::fbc::{self, AGENT_ID_LEN};
-use feagi_server::{start, RunningServer, ServerConfig};
+mod support;
+
+use feagi_server::RunningServer;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -15,35 +17,29 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn serve(hz: f64, viz_hz: f64) -> RunningServer {
-    let config = ServerConfig {
-        hz: Some(hz),
-        viz_hz,
-        ..ServerConfig::ephemeral()
-    };
-    start(config, feagi_genome::Genome::default_genome(), None)
-        .await
-        .expect("the server starts")
+    support::serve(feagi_genome::Genome::default_genome(), hz, viz_hz).await
 }
 
 /// The default genome plus `c_big_`, 32 x 32 x 8 neurons that the power
 /// neuron fires every burst: frames of 128 KiB.
 fn busy_genome() -> feagi_genome::Genome {
-    let mut g: Value = serde_json::from_str(feagi_genome::default_genome_json()).unwrap();
+    let mut g = support::default_genome_json();
+    support::set_area_genes(
+        &mut g,
+        "c_big_",
+        &[
+            ("cx-__name-t", json!("busy")),
+            ("cx-_group-t", json!("CUSTOM")),
+            ("cx-___bbx-i", json!(32)),
+            ("cx-___bby-i", json!(32)),
+            ("cx-___bbz-i", json!(8)),
+            ("cx-_n_cnt-i", json!(1)),
+            ("nx-fire_t-f", json!(0.5)),
+            ("nx-refrac-i", json!(0)),
+            ("cx-dstmap-d", json!({})),
+        ],
+    );
     let b = g["blueprint"].as_object_mut().unwrap();
-    let gene = |name: &str| format!("_____10c-c_big_-{name}");
-    for (k, v) in [
-        ("cx-__name-t", json!("busy")),
-        ("cx-_group-t", json!("CUSTOM")),
-        ("cx-___bbx-i", json!(32)),
-        ("cx-___bby-i", json!(32)),
-        ("cx-___bbz-i", json!(8)),
-        ("cx-_n_cnt-i", json!(1)),
-        ("nx-fire_t-f", json!(0.5)),
-        ("nx-refrac-i", json!(0)),
-        ("cx-dstmap-d", json!({})),
-    ] {
-        b.insert(gene(k), v);
-    }
     b.insert("_____10c-_power-cx-pspuni-b".into(), json!(true));
     b.insert(
         "_____10c-_power-cx-dstmap-d".into(),
@@ -156,14 +152,7 @@ async fn frames_are_valid_capped_and_show_stimulation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_client_slows_neither_the_loop_nor_other_clients() {
-    let config = ServerConfig {
-        hz: Some(100.0),
-        viz_hz: 100.0,
-        ..ServerConfig::ephemeral()
-    };
-    let server = start(config, busy_genome(), None)
-        .await
-        .expect("the server starts");
+    let server = support::serve(busy_genome(), 100.0, 100.0).await;
     let url = server.urls().ws_visualization.clone();
     // A client with a tiny receive buffer that completes the handshake and never reads again.
     let addr = url.trim_start_matches("ws://").to_string();
