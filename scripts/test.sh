@@ -21,7 +21,8 @@ cargo test --workspace --locked
 # A virtual environment at .venv (created when missing) gets maturin, numpy,
 # pytest, xxhash (the reference NPU's pattern hash), Brain Visualizer 2.9.0
 # (feagi-bv-linux) and FEAGI's Python SDK (feagi-core 2.6.10, which brings
-# feagi-rust-py-libs), the real clients of `feagi-npu serve`'s tests; `maturin develop --release` builds the extension into it (release
+# feagi-rust-py-libs), the real clients of `feagi-npu serve`'s tests, and websockets
+# (the clients of the serve load test); `maturin develop --release` builds the extension into it (release
 # profile, in the workspace target/ unless CARGO_TARGET_DIR says otherwise, so
 # the 1,000-burst tests run optimised code); pytest then runs python/tests.
 # PYTHON selects the interpreter that creates the environment (default python3).
@@ -33,7 +34,7 @@ if [ ! -x "$venv_dir/bin/python" ]; then
 fi
 venv_python="$venv_dir/bin/python"
 "$venv_python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest xxhash \
-  "feagi-bv-linux==2.9.0" "feagi-core==2.6.10"
+  "feagi-bv-linux==2.9.0" "feagi-core==2.6.10" "websockets>=13"
 
 echo "== Python tests: build and install feagi_rust (maturin develop --release)"
 # maturin installs into the active environment: make .venv the active one.

@@ -14,6 +14,16 @@ READY_JSON is `feagi-npu serve --json`'s ready line (the ports). MODE:
   frame it causes, after dark frames let the motor fall silent.
 * ``configure``: a rotary motor only; the brain lacks its area, so connect()
   succeeds only once the server has created it.
+* ``loop`` and ``loop-monitor``: the camera and the motor of ``round-trip``,
+  then, until stdin closes, bright and dark frames in turn (0.3 s each, a
+  frame every 50 ms, motor frames read in between),
+  printing a ``motor`` record at most every 0.2 s while motor data arrives
+  and an ``error`` record for each failing SDK call (the loop goes on).
+  ``loop-monitor`` also runs the SDK's own recovery: a FeagiHealthMonitor
+  (feagi.pns.health_monitor) ticked every 0.5 s; when it decides
+  ``attempt_now`` (a new ``feagi_session``, the server back online) the
+  agent reconnects brain_output (``reconnect()``) and brain_input
+  (disconnect, connect) and prints a ``reconnected`` record.
 
 Every result is one JSON line on stdout; the SDK's own logging goes to stderr.
 """
@@ -52,7 +62,7 @@ def main():
         motor=ready["zmq_motor_port"], api=ready["rest_port"],
     )
     camera = None
-    if mode == "round-trip":
+    if mode != "configure":
         # A 4 x 4 centre tile (the genome's iv00_C is 4 x 4 x 3).
         camera = Camera.register(resolution=(4, 4), central_resolution=(4, 4),
                                  peripheral_resolution=(2, 2))
@@ -85,6 +95,9 @@ def main():
     period = float(ready["simulation_timestep"])
     dark = np.zeros((4, 4, 3), dtype=np.uint8)
     bright = np.full((4, 4, 3), 200, dtype=np.uint8)
+    if mode.startswith("loop"):
+        loop(mode, camera, motor, brain_input, brain_output, dark, bright, host, ports["api"])
+        return
 
     def poll_until(predicate, seconds):
         end = time.perf_counter() + seconds
@@ -122,6 +135,75 @@ def main():
             speed=motor.get_speed(), motor_data=brain_output._motor_data, before=before)
     brain_input.disconnect()
     brain_output.disconnect()
+
+
+def loop(mode, camera, motor, brain_input, brain_output, dark, bright, host, api_port):
+    """Runs until stdin closes; every SDK failure is reported and survived."""
+    import threading
+
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    monitor = None
+    if mode == "loop-monitor":
+        from feagi.pns.health_monitor import FeagiHealthMonitor
+
+        # max_consecutive_failures=0 makes the policy give up at once.
+        monitor = FeagiHealthMonitor(
+            feagi_api_host=host, feagi_api_port=api_port, fetch_timeout_ms=1000,
+            cooldown_ms=1000, max_consecutive_failures=10, trigger_on_session_changed=True,
+            trigger_on_genome_changed=False, trigger_on_genome_load_completed=False,
+            trigger_on_back_online=True, trigger_on_brain_ready=False,
+            trigger_on_transport_send_failed=False,
+        )
+    errors = {}
+
+    def attempt(what, call):
+        try:
+            return call()
+        except Exception as e:  # noqa: BLE001: reported, the loop goes on
+            key = f"{what}: {type(e).__name__}"
+            errors[key] = errors.get(key, 0) + 1
+            if errors[key] == 1 or errors[key] % 100 == 0:
+                out(event="error", t=time.time(), what=what, error=str(e)[:300], count=errors[key])
+            return None
+
+    last_motor = last_tick = last_send = 0.0
+    phase_start = time.monotonic()
+    while not stop.is_set():
+        now = time.monotonic()
+        if now - last_send >= 0.05:
+            # A frame every 50 ms; in between, motor frames are taken as they
+            # come (the SDK queues them: an agent that reads slower than the
+            # bursts falls behind).
+            last_send = now
+            bright_phase = int((now - phase_start) / 0.3) % 2 == 0
+            camera.set_frame(bright if bright_phase else dark)
+            attempt("brain_input.send", brain_input.send)
+        attempt("brain_output.receive", brain_output.receive)
+        if brain_output._motor_data and time.time() - last_motor >= 0.2:
+            last_motor = time.time()
+            out(event="motor", t=last_motor, speed=motor.get_speed())
+        if monitor is not None and now - last_tick >= 0.5:
+            last_tick = now
+            tick = monitor.tick(now_ms=int(now * 1000))
+            for e in tick.events:
+                out(event="health", t=time.time(), kind=str(e.kind))
+            if tick.decision.is_attempt_now():
+                t0 = time.time()
+                ok = attempt("brain_output.reconnect",
+                             lambda: brain_output.reconnect("feagi restarted") or True)
+                if ok:
+                    attempt("brain_input.disconnect", brain_input.disconnect)
+                    ok = attempt("brain_input.connect", lambda: brain_input.connect() or True)
+                if ok:
+                    monitor.record_attempt_succeeded()
+                    out(event="reconnected", t=time.time(), seconds=time.time() - t0,
+                        reason=str(tick.decision.reason))
+                else:
+                    monitor.record_attempt_failed()
+        time.sleep(0.001)
+    attempt("brain_input.disconnect", brain_input.disconnect)
+    attempt("brain_output.disconnect", brain_output.disconnect)
 
 
 if __name__ == "__main__":

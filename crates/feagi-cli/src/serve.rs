@@ -215,9 +215,15 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         wait_for_signal().await;
         tracing::info!("stopping");
         server.shutdown().await;
+        let bursts = state.engine.bursts();
+        let pacing = state.engine.pacing();
         errln!(
-            "feagi-npu serve: stopped after {} bursts",
-            state.engine.bursts()
+            "feagi-npu serve: stopped after {bursts} bursts ({:.3} ms of work per burst on average, {:.3} ms at most; {} late, {} schedule restarts; {} visualization frames)",
+            if bursts == 0 { 0.0 } else { pacing.work_ns as f64 / bursts as f64 / 1e6 },
+            pacing.max_work_ns as f64 / 1e6,
+            pacing.late,
+            pacing.restarts,
+            state.engine.frames()
         );
         Ok(ExitCode::SUCCESS)
     })

@@ -81,6 +81,24 @@ pub struct EngineShared {
     area_requests: Mutex<Vec<AreaRequest>>,
     created_areas: AtomicU64,
     created_neurons: AtomicU64,
+    work_ns: AtomicU64,
+    max_work_ns: AtomicU64,
+    late: AtomicU64,
+    restarts: AtomicU64,
+}
+
+/// How the loop kept its rate so far ([`EngineShared::pacing`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pacing {
+    /// Time spent working on bursts (input, burst, frames), in nanoseconds.
+    pub work_ns: u64,
+    /// The longest such work of one burst, in nanoseconds.
+    pub max_work_ns: u64,
+    /// Bursts that ended after the next one was due (caught up at once).
+    pub late: u64,
+    /// Bursts that ended more than a period late: the schedule restarted
+    /// from then and the missed bursts were never run.
+    pub restarts: u64,
 }
 
 impl EngineShared {
@@ -120,6 +138,16 @@ impl EngineShared {
     /// Visualization frames published so far.
     pub fn frames(&self) -> u64 {
         self.frames.load(Ordering::Relaxed)
+    }
+
+    /// Burst work time and lateness so far.
+    pub fn pacing(&self) -> Pacing {
+        Pacing {
+            work_ns: self.work_ns.load(Ordering::Relaxed),
+            max_work_ns: self.max_work_ns.load(Ordering::Relaxed),
+            late: self.late.load(Ordering::Relaxed),
+            restarts: self.restarts.load(Ordering::Relaxed),
+        }
     }
 
     /// The error that stopped the loop, if one did.
@@ -222,6 +250,10 @@ impl Engine {
             area_requests: Mutex::new(Vec::new()),
             created_areas: AtomicU64::new(0),
             created_neurons: AtomicU64::new(0),
+            work_ns: AtomicU64::new(0),
+            max_work_ns: AtomicU64::new(0),
+            late: AtomicU64::new(0),
+            restarts: AtomicU64::new(0),
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -416,6 +448,7 @@ fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &Eng
     let mut plasticity_errors = 0u64;
     let mut sensory_errors = 0u64;
     while !shared.stop.load(Ordering::Acquire) {
+        let started = Instant::now();
         let pending = shared.take_pending();
         let requests = std::mem::take(&mut *shared.area_requests.lock());
         let brain = (!requests.is_empty()).then(|| links.brain.get());
@@ -497,8 +530,22 @@ fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &Eng
                 viz_next = now + viz_period;
             }
         }
+        let done = Instant::now();
+        let work = u64::try_from(done.duration_since(started).as_nanos()).unwrap_or(u64::MAX);
+        shared.work_ns.fetch_add(work, Ordering::Relaxed);
+        shared.max_work_ns.fetch_max(work, Ordering::Relaxed);
         // Pace: sleep in slices so a stop or a new timestep is seen quickly.
-        if let Pace::SleepUntil(deadline) = pacer.burst_done(Instant::now()) {
+        let pace = pacer.burst_done(done);
+        match pace {
+            Pace::SleepUntil(_) => {}
+            Pace::CatchUp => {
+                shared.late.fetch_add(1, Ordering::Relaxed);
+            }
+            Pace::Restart => {
+                shared.restarts.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if let Pace::SleepUntil(deadline) = pace {
             loop {
                 if shared.stop.load(Ordering::Acquire)
                     || shared.timestep_changed.load(Ordering::Acquire)

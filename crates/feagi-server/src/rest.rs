@@ -145,7 +145,8 @@ pub fn router(state: Shared) -> Router {
             post(multi_area_properties),
         )
         .route("/v1/agent/manual_stimulation", post(manual_stimulation))
-        .route("/debug/request_log", get(request_log));
+        .route("/debug/request_log", get(request_log))
+        .route("/debug/stats", get(debug_stats));
     v1.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CorsLayer::permissive())
@@ -512,4 +513,29 @@ async fn manual_stimulation(State(s): State<Shared>, body: Bytes) -> ApiResult {
 
 async fn request_log(State(s): State<Shared>) -> ApiResult {
     ok(&json!(s.requests.snapshot()))
+}
+
+/// Not FEAGI's: the loop's and the streams' counters, for load tests.
+async fn debug_stats(State(s): State<Shared>) -> ApiResult {
+    let e = &s.engine;
+    let pacing = e.pacing();
+    let bursts = e.bursts();
+    let sensory = s.sensory.stats();
+    ok(&json!({
+        "uptime_s": (crate::state::unix_millis() - s.session) as f64 / 1000.0,
+        "bursts": bursts,
+        "simulation_timestep": e.timestep(),
+        "fired_neuron_count": e.last_fired(),
+        "burst_work_mean_ms": if bursts == 0 { 0.0 } else { pacing.work_ns as f64 / bursts as f64 / 1e6 },
+        "burst_work_max_ms": pacing.max_work_ns as f64 / 1e6,
+        "late_bursts": pacing.late,
+        "schedule_restarts": pacing.restarts,
+        "visualization_frames": e.frames(),
+        "visualization_clients": s.viz_clients.load(std::sync::atomic::Ordering::Relaxed),
+        "sensory_messages_accepted": sensory.accepted,
+        "sensory_messages_dropped": sensory.dropped,
+        "sensory_frames_replaced": sensory.replaced,
+        "sensory_entries_staged": sensory.staged,
+        "agents": s.agents.len(),
+    }))
 }

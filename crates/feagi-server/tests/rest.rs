@@ -397,3 +397,45 @@ async fn health_is_answered_fast_while_bursts_run() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_stats_count_bursts_work_and_stream_clients() {
+    let server = serve(200.0).await;
+    let url = server.urls().ws_visualization.clone();
+    let (mut viewer, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("the stream accepts");
+    use futures_util::StreamExt;
+    // Two frames: the client is counted and frames are published.
+    for _ in 0..2 {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), viewer.next())
+            .await
+            .expect("a frame within 5 s");
+    }
+    let stats = get_json(&server, "/debug/stats").await;
+    let bursts = stats["bursts"].as_u64().unwrap();
+    assert!(bursts >= 1, "{stats}");
+    assert_eq!(stats["visualization_clients"], json!(1), "{stats}");
+    assert!(
+        stats["visualization_frames"].as_u64().unwrap() >= 1,
+        "{stats}"
+    );
+    assert!(stats["uptime_s"].as_f64().unwrap() > 0.0, "{stats}");
+    assert_eq!(stats["simulation_timestep"], json!(0.005), "{stats}");
+    let mean = stats["burst_work_mean_ms"].as_f64().unwrap();
+    let max = stats["burst_work_max_ms"].as_f64().unwrap();
+    assert!(mean > 0.0 && max >= mean, "{stats}");
+    for key in [
+        "late_bursts",
+        "schedule_restarts",
+        "sensory_entries_staged",
+        "agents",
+    ] {
+        assert!(stats[key].is_u64(), "{key}: {stats}");
+    }
+    // Counters only grow.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let later = get_json(&server, "/debug/stats").await;
+    assert!(later["bursts"].as_u64().unwrap() > bursts, "{later}");
+    server.shutdown().await;
+}
