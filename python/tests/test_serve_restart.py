@@ -16,6 +16,11 @@ themselves (it has a new `feagi_session`):
   runs that loop (`loop-monitor`); the test asserts it re-registered with the
   new server and that motor frames flow again.
 
+`RESTART_AGENT_MODE=loop` runs the agent without the SDK's recovery: it is then
+registered nowhere after the restart, but its ZMQ sockets reconnect by
+themselves and serve does not tie sensory and motor to a registration, so the
+motor values come back all the same (docs/SERVER.md, "Load and faults").
+
 Needs FEAGI_NPU_BIN (scripts/test.sh sets it), BV and the SDK; without them
 the test is skipped, except under CI, where it fails.
 """
