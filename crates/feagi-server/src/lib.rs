@@ -27,6 +27,8 @@
 //! * [`sensory`]: agents' sensory frames, checked and kept for the next
 //!   burst (latest per agent and area).
 //! * [`devices`]: device configurations and the IO areas they create.
+//! * [`reload`]: genome upload, grown beside the running brain and swapped
+//!   in between two bursts.
 //! * [`brain`]: the REST view of a developed genome, computed once.
 //! * [`state`]: what handlers share: health, request log, agents.
 //! * [`wire`]: FeagiByteContainer v4 frames and 8-byte cortical ids.
@@ -37,6 +39,7 @@
 pub mod brain;
 pub mod devices;
 pub mod engine;
+pub mod reload;
 pub mod rest;
 pub mod sensory;
 pub mod server;
