@@ -985,8 +985,9 @@ impl RustNPU {
         let propagation = injection::Propagation {
             previous: &self.fire_queue,
             synapses: &self.synapses,
-            area_of: self.neurons.area(),
-            area_flags: &self.areas.propagation_flags,
+            neurons: &self.neurons,
+            area_flags: self.areas.propagation_flags().0,
+            common_flags: self.areas.propagation_flags().1,
         };
         let synaptic_injections = propagation.events();
         let threads = self.threads_for(synaptic_injections);
@@ -1426,9 +1427,10 @@ impl RustNPU {
                 AreaUpdate::Excitability(_) => p.excitability = props.excitability,
                 AreaUpdate::RefractoryPeriod(v) => {
                     p.refractory_period = v;
-                    n.consecutive_fire_count_mut()[i] = 0;
+                    let r = n.record_mut(i);
+                    r.set_consecutive_fire_count(0);
                     if v == 0 {
-                        n.refractory_countdown_mut()[i] = 0;
+                        r.set_refractory_countdown(0);
                     }
                 }
                 AreaUpdate::ConsecutiveFireLimit(v) => p.consecutive_fire_limit = v,
@@ -1504,7 +1506,7 @@ mod tests {
         // The death neuron: never a candidate, never accumulating.
         let last = 0;
         assert!(!c.neurons.mp_charge_accumulation()[last]);
-        c.neurons.membrane_potential_mut()[last] = 0.75;
+        c.neurons.record_mut(last).set_potential(0.75);
         let mut npu = RustNPU::from_connectome(c, NpuConfig::default()).unwrap();
         assert_eq!(
             npu.neuron_state(last as NeuronId)

@@ -44,7 +44,7 @@ pub use fire::{
 };
 pub use grid::NeuronGrid;
 pub use memory::{MemoryNeuron, MemoryNeurons, ReplayFrame};
-pub use neuron::{NeuronArray, NeuronColumns, NeuronColumnsMut, NeuronParams};
+pub use neuron::{Column, DeferredResets, NeuronArray, NeuronColumns, NeuronParams, NeuronRecord};
 pub use synapse::{StampedRowsMut, SynapseArray, SynapseList, SynapseRow, SynapseType};
 
 /// A neuron id: dense, assigned in creation order, never reused (SPEC §2.2).
