@@ -83,6 +83,10 @@ pub enum Workload {
         /// times each) and report the median save and load times and sizes.
         #[arg(long, value_name = "FILE")]
         snapshot: Option<PathBuf>,
+        /// Skip the ideal kernel (its copy of the network then does not count
+        /// in the peak memory): the engine alone, as the peer race runs it.
+        #[arg(long)]
+        no_ideal: bool,
     },
     /// The machine's limit for the same work: a bare compressed-row scatter-add
     /// of the same events plus one pass over the candidates, on one thread and
@@ -202,6 +206,9 @@ pub struct BenchReport {
     pub phases: PhaseMedians,
     pub synaptic_events_per_s: f64,
     pub fired_per_burst: f64,
+    /// The fewest and most neurons fired in one measured burst.
+    pub fired_per_burst_min: u64,
+    pub fired_per_burst_max: u64,
     /// Whether the built-in plasticity ran (false with `--no-plasticity`).
     pub plasticity: bool,
     /// STDP pairs registered (`--plastic` adds one).
@@ -332,6 +339,8 @@ struct Samples {
     max: Duration,
     events: u64,
     fired: u64,
+    fired_min: u64,
+    fired_max: u64,
     learned: PlasticityStats,
 }
 
@@ -344,6 +353,8 @@ impl Default for Samples {
             max: Duration::ZERO,
             events: 0,
             fired: 0,
+            fired_min: u64::MAX,
+            fired_max: 0,
             learned: PlasticityStats::default(),
         }
     }
@@ -361,6 +372,8 @@ impl Samples {
         self.kept.push((took, phases));
         self.events += events as u64;
         self.fired += fired as u64;
+        self.fired_min = self.fired_min.min(fired as u64);
+        self.fired_max = self.fired_max.max(fired as u64);
     }
 
     /// [`Self::push`] for an engine burst: its figures and what it learned;
@@ -369,6 +382,8 @@ impl Samples {
         self.learned.add(&r.plasticity);
         self.events += r.synaptic_injections as u64;
         self.fired += r.fired_count as u64;
+        self.fired_min = self.fired_min.min(r.fired_count as u64);
+        self.fired_max = self.fired_max.max(r.fired_count as u64);
         self.busy += took;
         self.max = self.max.max(took);
         self.pending = Some(took);
@@ -415,6 +430,8 @@ impl Samples {
                 0.0
             },
             fired_per_burst: self.fired as f64 / n,
+            fired_per_burst_min: if measured == 0 { 0 } else { self.fired_min },
+            fired_per_burst_max: self.fired_max,
             plasticity: npu.plasticity_enabled(),
             stdp_pairs: npu.stdp_registrations().len(),
             stdp_updates_per_burst: (self.learned.potentiations + self.learned.depressions) as f64
@@ -752,7 +769,15 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
             net,
             plastic,
             snapshot,
-        } => synthetic(&args, net, *plastic, true, snapshot.as_deref(), &interrupt)?,
+            no_ideal,
+        } => synthetic(
+            &args,
+            net,
+            *plastic,
+            !*no_ideal,
+            snapshot.as_deref(),
+            &interrupt,
+        )?,
         Workload::Ideal(a) => ideal_only(&args, a, &interrupt)?,
         Workload::Genome {
             genome: path,
@@ -794,7 +819,12 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         p.reset_ms, p.injection_ms, p.propagation_ms, p.dynamics_ms, p.archival_ms, p.plasticity_ms
     );
     outln!("synaptic events   {:.1} M/s", r.synaptic_events_per_s / 1e6);
-    outln!("fired per burst   {:.1}", r.fired_per_burst);
+    outln!(
+        "fired per burst   {:.1} (fewest {}, most {})",
+        r.fired_per_burst,
+        r.fired_per_burst_min,
+        r.fired_per_burst_max
+    );
     if !r.plasticity {
         outln!("plasticity        off");
     } else if r.stdp_pairs == 0 {
