@@ -32,9 +32,6 @@ pub struct FireCandidateList {
     candidate_sums: Vec<f32>,
 }
 
-/// How many candidates ahead [`FireCandidateList::collect`] prefetches sums.
-const SUMS_AHEAD: usize = 16;
-
 /// A mutable view of the FCL for the neuron ids `offset .. offset + len`.
 /// The whole list is one shard; parallel propagation splits it into shards
 /// aligned to [`FCL_SHARD_ALIGN`], each owned by one thread.
@@ -158,28 +155,26 @@ impl FireCandidateList {
     /// sums, and leaves the bitset and the dense sums all zero. Returns the
     /// number of candidates.
     pub fn collect(&mut self) -> usize {
-        let first = self.candidates.len();
+        let (sums, bits) = (&mut self.sums, &mut self.bits);
+        let n = sums.len();
+        let (candidates, taken) = (&mut self.candidates, &mut self.candidate_sums);
         for (m, summary) in self.summary.iter_mut().enumerate() {
             let mut sw = std::mem::take(summary);
             while sw != 0 {
                 let w = m * WORD_BITS + sw.trailing_zeros() as usize;
                 sw &= sw - 1;
-                let mut bw = std::mem::take(&mut self.bits[w]);
+                let mut bw = std::mem::take(&mut bits[w]);
+                let first = w * WORD_BITS;
+                // The sums of this word's neurons: ascending ids, so the
+                // hardware prefetcher follows them.
+                let word_sums = &mut sums[first..(first + WORD_BITS).min(n)];
                 while bw != 0 {
-                    self.candidates
-                        .push((w * WORD_BITS + bw.trailing_zeros() as usize) as NeuronId);
+                    let b = bw.trailing_zeros() as usize;
                     bw &= bw - 1;
+                    candidates.push((first + b) as NeuronId);
+                    taken.push(std::mem::take(&mut word_sums[b]));
                 }
             }
-        }
-        let new = &self.candidates[first..];
-        self.candidate_sums.reserve(new.len());
-        for (k, &id) in new.iter().enumerate() {
-            if let Some(&ahead) = new.get(k + SUMS_AHEAD) {
-                crate::synapse::prefetch(self.sums.as_ptr().wrapping_add(ahead as usize));
-            }
-            let sum = std::mem::take(&mut self.sums[id as usize]);
-            self.candidate_sums.push(sum);
         }
         self.candidates.len()
     }
