@@ -1,5 +1,5 @@
 //! Data shared by every feagi-rust crate: identifiers, cortical areas, the
-//! structure-of-arrays neuron and synapse storage, the neuron grid of a
+//! neuron records and synapse storage, the neuron grid of a
 //! developed area, the fire structures (fire candidate list, fire queue, fire
 //! ledger), the deterministic RNG of SPEC §7 and the gene unit rules that both
 //! the genome loader and runtime updates must apply identically ("SPEC" is
