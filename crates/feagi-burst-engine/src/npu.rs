@@ -217,8 +217,10 @@ fn staged_potential(p: f32) -> Option<f32> {
 }
 
 /// Candidates per unit of `parallel_min_work` for the dynamics phase
-/// (measured: splitting pays above ~250,000 candidates on the reference machine).
-const DYNAMICS_WORK_DIVISOR: usize = 12;
+/// (measured with the 32-byte neuron records, M2.5: splitting 95,000
+/// candidates of a 1 M-neuron brain takes the phase from 0.66 to 0.50 ms;
+/// below ~80,000 the merge and the hand-over cost what the split saves).
+const DYNAMICS_WORK_DIVISOR: usize = 4;
 
 fn check_params(p: &NeuronParams) -> Result<()> {
     if !p.threshold.is_finite() {
@@ -996,7 +998,7 @@ impl RustNPU {
         self.timings.propagation = clock.lap();
         let candidates = self.fcl.collect();
 
-        // Split dynamics only far above the propagation threshold: below it,
+        // Split dynamics only above the propagation threshold: below it,
         // merging the per-thread fire queues costs more than the split saves.
         let threads = self.threads_for(candidates / DYNAMICS_WORK_DIVISOR);
         if threads > 1 && self.scratch.len() != threads {

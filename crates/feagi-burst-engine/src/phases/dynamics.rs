@@ -161,9 +161,14 @@ fn run_range(
 fn run_split(candidates: &[NeuronId], sums: &[f32], s: State<'_>, burst: u64, outs: &mut [Output]) {
     if outs.len() <= 1 || candidates.len() < 2 {
         if let Some(out) = outs.first_mut() {
-            let mut deferred = std::mem::take(&mut out.deferred);
-            run_range(candidates, sums, s, burst, out, &mut deferred);
-            out.deferred = deferred;
+            // Work on a local copy: the outputs of different threads lie next
+            // to each other in memory, and pushing through them would make
+            // the threads fight over one cache line.
+            let mut local = std::mem::take(out);
+            let mut deferred = std::mem::take(&mut local.deferred);
+            run_range(candidates, sums, s, burst, &mut local, &mut deferred);
+            local.deferred = deferred;
+            *out = local;
         }
         return;
     }
@@ -230,8 +235,22 @@ pub fn run(
             out.refractory = 0;
             out.deferred.clear();
         }
+        // The first range writes into the fire queue and the deferred resets
+        // themselves (both empty here); only the later ranges are copied.
+        let mut first = Output {
+            fired: std::mem::take(&mut fire_queue.neuron_ids),
+            potentials: std::mem::take(&mut fire_queue.potentials),
+            refractory: 0,
+            deferred: std::mem::take(deferred),
+        };
+        std::mem::swap(&mut scratch[0], &mut first);
         run_split(candidates, fcl.candidate_sums(), state, burst, scratch);
-        for out in scratch.iter() {
+        std::mem::swap(&mut scratch[0], &mut first);
+        fire_queue.neuron_ids = first.fired;
+        fire_queue.potentials = first.potentials;
+        *deferred = first.deferred;
+        stats.refractory += first.refractory;
+        for out in &scratch[1..] {
             fire_queue.neuron_ids.extend_from_slice(&out.fired);
             fire_queue.potentials.extend_from_slice(&out.potentials);
             stats.refractory += out.refractory;
