@@ -5,7 +5,7 @@
 # thread, pinned below), on the synthetic networks of `feagi-npu bench
 # synthetic`, run alternately (ours, FEAGI, Brian2, then again), two runs each.
 # Not part of the workspace or of CI. Needs network access the first time
-# (crates.io, PyPI), a C++ compiler, about 30 minutes and up to ~6 GiB.
+# (crates.io, PyPI), a C++ compiler, about 5 to 10 minutes and up to ~5 GiB.
 #
 # Usage: scripts/bench-peers.sh [OUT_DIR]     (default target/peers/results)
 # Writes one JSON report per run into OUT_DIR and prints the table
