@@ -19,7 +19,9 @@ cargo test --workspace --locked
 
 # ----- Python bindings (crates/feagi-python, module feagi_rust) ---------------
 # A virtual environment at .venv (created when missing) gets maturin, numpy,
-# pytest and xxhash (the reference NPU's pattern hash); `maturin develop --release` builds the extension into it (release
+# pytest, xxhash (the reference NPU's pattern hash), Brain Visualizer 2.9.0
+# (feagi-bv-linux) and FEAGI's Python SDK (feagi-core 2.6.10, which brings
+# feagi-rust-py-libs), the real clients of `feagi-npu serve`'s tests; `maturin develop --release` builds the extension into it (release
 # profile, in the workspace target/ unless CARGO_TARGET_DIR says otherwise, so
 # the 1,000-burst tests run optimised code); pytest then runs python/tests.
 # PYTHON selects the interpreter that creates the environment (default python3).
@@ -30,7 +32,8 @@ if [ ! -x "$venv_dir/bin/python" ]; then
   "${PYTHON:-python3}" -m venv "$venv_dir"
 fi
 venv_python="$venv_dir/bin/python"
-"$venv_python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest xxhash
+"$venv_python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest xxhash \
+  "feagi-bv-linux==2.9.0" "feagi-core==2.6.10"
 
 echo "== Python tests: build and install feagi_rust (maturin develop --release)"
 # maturin installs into the active environment: make .venv the active one.
@@ -38,6 +41,10 @@ env -u CONDA_PREFIX VIRTUAL_ENV="$venv_dir" PATH="$venv_dir/bin:$PATH" \
   "$venv_dir/bin/maturin" develop --release --locked --quiet -m crates/feagi-python/Cargo.toml
 build_seconds=$((SECONDS - python_started))
 
-echo "== Python tests: pytest python/tests (FEAGI_GENOMES=${FEAGI_GENOMES:-unset})"
+# The Brain Visualizer test runs the feagi-npu binary `cargo test` built above.
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | "$venv_python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+export FEAGI_NPU_BIN="$target_dir/debug/feagi-npu"
+
+echo "== Python tests: pytest python/tests (FEAGI_GENOMES=${FEAGI_GENOMES:-unset}, FEAGI_NPU_BIN=$FEAGI_NPU_BIN)"
 "$venv_python" -m pytest -q -p no:cacheprovider python/tests
 echo "== Python part took $((SECONDS - python_started)) s (environment and build ${build_seconds} s)"

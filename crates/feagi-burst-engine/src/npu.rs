@@ -246,6 +246,21 @@ fn check_params(p: &NeuronParams) -> Result<()> {
     Ok(())
 }
 
+/// Every area grid dimension and the neurons per voxel are at least 1.
+fn check_area_shape(area: &CorticalArea) -> Result<()> {
+    if area.dimensions.contains(&0) {
+        return Err(invalid(
+            "area dimensions",
+            format!("{:?}", area.dimensions),
+            "must all be at least 1",
+        ));
+    }
+    if area.neurons_per_voxel == 0 {
+        return Err(invalid("neurons per voxel", 0, "must be at least 1"));
+    }
+    Ok(())
+}
+
 /// The checks of [`RustNPU::from_connectome`].
 fn check_connectome(c: &Connectome) -> Result<()> {
     let bad = |message: String| Err(NpuError::InvalidConnectome(message));
@@ -672,22 +687,68 @@ impl RustNPU {
     /// Registers a cortical area (no neurons yet); it is tracked by the fire
     /// ledger with the configured window.
     pub fn register_area(&mut self, area: CorticalArea) -> Result<AreaIndex> {
-        if area.dimensions.contains(&0) {
-            return Err(invalid(
-                "area dimensions",
-                format!("{:?}", area.dimensions),
-                "must all be at least 1",
-            ));
-        }
-        if area.neurons_per_voxel == 0 {
-            return Err(invalid("neurons per voxel", 0, "must be at least 1"));
-        }
+        check_area_shape(&area)?;
         // The ledger must take the new area before anything changes.
         let next = self.areas.len() as AreaIndex;
         self.ledger
             .check_track(next, self.config.fire_ledger_window)?;
         let index = self.areas.register(area)?;
         self.ledger.track(index, self.config.fire_ledger_window)?;
+        Ok(index)
+    }
+
+    /// Appends an area with its whole neuron grid, laid out as development
+    /// lays one out (W·H·D·n neurons in x, y, z, k order, each with the
+    /// area's genes for its voxel) and no synapses; it is tracked by the fire
+    /// ledger with the configured window. For areas created while the brain
+    /// runs (the IO areas a FEAGI agent's device configuration asks for).
+    /// Core areas are refused. Every failing call changes nothing.
+    pub fn add_developed_area(&mut self, area: CorticalArea) -> Result<AreaIndex> {
+        if area.id.is_core() {
+            return Err(invalid(
+                "area",
+                area.id.as_string(),
+                "core areas are created with the brain",
+            ));
+        }
+        check_area_shape(&area)?;
+        if self.areas.index_of(&area.id).is_some() {
+            return Err(NpuError::DuplicateArea(area.id));
+        }
+        let first = self.neurons.len() as NeuronId;
+        let grid = area.neuron_grid(first);
+        let count = grid.neuron_count();
+        let total = self.neurons.len() as u64 + count;
+        if total > MAX_REGULAR_NEURONS {
+            return Err(NpuError::CapacityExceeded(format!(
+                "an area of {count} neurons would make {total} regular neurons, above the limit \
+                 of {MAX_REGULAR_NEURONS} (SPEC §2.2)"
+            )));
+        }
+        let count = u32::try_from(count).map_err(|_| {
+            NpuError::CapacityExceeded(format!("an area of {count} neurons (at most 2^32 - 1)"))
+        })?;
+        let next = self.areas.len() as AreaIndex;
+        self.ledger
+            .check_track(next, self.config.fire_ledger_window)?;
+        self.neurons.try_reserve(count as usize).map_err(|e| {
+            NpuError::CapacityExceeded(format!("no memory for {count} neurons: {e}"))
+        })?;
+        // STDP counts the neurons of its areas: settle its debts before they change.
+        self.settle_plasticity();
+        for voxel in grid.voxels() {
+            let params = area
+                .properties
+                .neuron_params_at(voxel[0], voxel[1], voxel[2]);
+            for _ in 0..grid.per_voxel {
+                self.neurons.push(&params, next, voxel);
+            }
+        }
+        let index = self.areas.register_developed(area, first, count)?;
+        self.ledger.track(index, self.config.fire_ledger_window)?;
+        let n = self.neurons.len();
+        self.synapses.ensure_sources(n);
+        self.fcl.resize(n);
         Ok(index)
     }
 

@@ -129,3 +129,39 @@ fn ledger_windows_are_bounded_over_all_areas() {
         .unwrap();
     npu.process_burst(None).unwrap();
 }
+
+#[test]
+fn areas_added_while_running_are_laid_out_like_developed_ones() {
+    let mut npu = support::core_npu();
+    let before = npu.neuron_count();
+    let mut area = support::area("oMotor__", [2, 1, 3]);
+    area.neurons_per_voxel = 2;
+    let a = npu.add_developed_area(area.clone()).unwrap();
+    assert_eq!(npu.neuron_count(), before + 12);
+    assert_eq!(npu.area_neuron_count(a).unwrap(), 12);
+    // x, y, z, k order: voxel (1, 0, 2) is the last one.
+    let last = npu.neurons_at(a, 1, 0, 2).unwrap();
+    assert_eq!(last, vec![before as u32 + 10, before as u32 + 11]);
+    assert_eq!(npu.coordinates(before as u32 + 2).unwrap(), [0, 0, 1]);
+    // Stimulated voxels fire like any other area's.
+    npu.stage_sensory(a, &[1], &[0], &[2], &[5.0]).unwrap();
+    let fired: Vec<u32> = npu.process_burst(None).unwrap().fired_neurons.to_vec();
+    assert!(fired.contains(&(before as u32 + 10)), "{fired:?}");
+    // Refusals change nothing.
+    let count = npu.neuron_count();
+    assert!(matches!(
+        npu.add_developed_area(area),
+        Err(NpuError::DuplicateArea(_))
+    ));
+    assert!(npu
+        .add_developed_area(support::area("oEmpty__", [0, 1, 1]))
+        .is_err());
+    let mut huge = support::area("oHuge___", [1 << 16, 1 << 16, 1]);
+    huge.neurons_per_voxel = 1;
+    assert!(matches!(
+        npu.add_developed_area(huge),
+        Err(NpuError::CapacityExceeded(_))
+    ));
+    assert_eq!(npu.neuron_count(), count);
+    assert!(npu.process_burst(None).is_ok());
+}

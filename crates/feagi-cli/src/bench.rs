@@ -265,9 +265,9 @@ fn snapshot_figures(npu: &mut RustNPU, path: &std::path::Path) -> Result<Snapsho
         .len();
     let n = npu.neuron_count() as u64;
     let per_synapse = if npu.synapses().has_stamps() { 11 } else { 7 };
-    // Per neuron: 5 f32 + 5 u16 + bool + area u32 + x, y, z; a row table
-    // entry (start usize, length and capacity u32).
-    let arrays_bytes = n * 47
+    // Per neuron: its columns; per source, a row table entry (start usize,
+    // length and capacity u32).
+    let arrays_bytes = n * feagi_genome::NEURON_ARRAY_BYTES
         + npu.synapses().source_count() as u64 * 16
         + npu.synapse_count() as u64 * per_synapse;
     Ok(SnapshotFigures {

@@ -16,6 +16,9 @@ pub enum CliError {
     Npu(#[from] NpuError),
     #[error("{0}")]
     Snapshot(#[from] SnapshotError),
+    /// The server could not start (a port in use, a failed burst loop).
+    #[error("{0}")]
+    Serve(String),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,

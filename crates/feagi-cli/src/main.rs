@@ -32,6 +32,7 @@ mod interrupt;
 mod raster;
 mod record;
 mod run;
+mod serve;
 mod stimulus;
 mod summary;
 mod validate;
@@ -62,6 +63,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Measure burst times on synthetic networks, the ideal kernel, or a genome.
     Bench(bench::BenchArgs),
+    /// Serve a brain to FEAGI clients (Brain Visualizer, agents): REST, WebSocket registration and visualization.
+    Serve(serve::ServeArgs),
     /// Write a valid FEAGI genome of a chosen size (four areas, K synapses per neuron).
     GenGenome(gen_genome::GenGenomeArgs),
 }
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::inspect(args),
         Command::Bench(args) => bench::bench(args),
         Command::GenGenome(args) => gen_genome::gen_genome(args),
+        Command::Serve(args) => serve::serve(args),
     };
     match result {
         Ok(code) => code,

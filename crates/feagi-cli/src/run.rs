@@ -84,7 +84,7 @@ pub struct RunArgs {
 }
 
 /// `--hz`: a finite rate of at least [`feagi_runtime::MIN_FREQUENCY_HZ`].
-fn parse_hz(text: &str) -> std::result::Result<f64, String> {
+pub fn parse_hz(text: &str) -> std::result::Result<f64, String> {
     let bad = || {
         format!(
             "expected a number of bursts per second of at least {}",

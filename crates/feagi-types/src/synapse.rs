@@ -559,18 +559,7 @@ impl SynapseArray {
     /// row, in row order; empty for an unknown source or without stamps.
     #[inline]
     pub fn row_stamped_mut(&mut self, source: NeuronId) -> (&[NeuronId], &mut [u8], &mut [u32]) {
-        let s = source as usize;
-        match self.rows.get(s).map(|r| (r.start, r.len)) {
-            Some((start, len)) if self.stamped => {
-                let end = start + len as usize;
-                (
-                    &self.target[start..end],
-                    &mut self.weight[start..end],
-                    &mut self.stamp[start..end],
-                )
-            }
-            _ => (&[], &mut [], &mut []),
-        }
+        self.stamped_rows_mut().into_row(source).unwrap_or_default()
     }
 
     /// Every row's targets, weights and stamps as a view that can be split
@@ -692,6 +681,21 @@ impl<'a> StampedRowsMut<'a> {
             &mut self.weight[r.clone()],
             &mut self.stamp[r],
         ))
+    }
+
+    /// [`Self::row`], consuming the view: the row borrows for the view's lifetime.
+    pub fn into_row(
+        self,
+        source: NeuronId,
+    ) -> Option<(&'a [NeuronId], &'a mut [u8], &'a mut [u32])> {
+        let r = self.local(source)?;
+        let StampedRowsMut {
+            target,
+            weight,
+            stamp,
+            ..
+        } = self;
+        Some((&target[r.clone()], &mut weight[r.clone()], &mut stamp[r]))
     }
 
     /// Whether this part holds `source`'s (non-empty) row.
