@@ -217,8 +217,10 @@ fn staged_potential(p: f32) -> Option<f32> {
 }
 
 /// Candidates per unit of `parallel_min_work` for the dynamics phase
-/// (measured: splitting pays above ~250,000 candidates on the reference machine).
-const DYNAMICS_WORK_DIVISOR: usize = 12;
+/// (measured with the 32-byte neuron records, M2.5: splitting 95,000
+/// candidates of a 1 M-neuron brain takes the phase from 0.66 to 0.50 ms;
+/// below ~80,000 the merge and the hand-over cost what the split saves).
+const DYNAMICS_WORK_DIVISOR: usize = 4;
 
 fn check_params(p: &NeuronParams) -> Result<()> {
     if !p.threshold.is_finite() {
@@ -1046,8 +1048,9 @@ impl RustNPU {
         let propagation = injection::Propagation {
             previous: &self.fire_queue,
             synapses: &self.synapses,
-            area_of: self.neurons.area(),
-            area_flags: &self.areas.propagation_flags,
+            neurons: &self.neurons,
+            area_flags: self.areas.propagation_flags().0,
+            common_flags: self.areas.propagation_flags().1,
         };
         let synaptic_injections = propagation.events();
         let threads = self.threads_for(synaptic_injections);
@@ -1056,7 +1059,7 @@ impl RustNPU {
         self.timings.propagation = clock.lap();
         let candidates = self.fcl.collect();
 
-        // Split dynamics only far above the propagation threshold: below it,
+        // Split dynamics only above the propagation threshold: below it,
         // merging the per-thread fire queues costs more than the split saves.
         let threads = self.threads_for(candidates / DYNAMICS_WORK_DIVISOR);
         if threads > 1 && self.scratch.len() != threads {
@@ -1487,9 +1490,10 @@ impl RustNPU {
                 AreaUpdate::Excitability(_) => p.excitability = props.excitability,
                 AreaUpdate::RefractoryPeriod(v) => {
                     p.refractory_period = v;
-                    n.consecutive_fire_count_mut()[i] = 0;
+                    let r = n.record_mut(i);
+                    r.set_consecutive_fire_count(0);
                     if v == 0 {
-                        n.refractory_countdown_mut()[i] = 0;
+                        r.set_refractory_countdown(0);
                     }
                 }
                 AreaUpdate::ConsecutiveFireLimit(v) => p.consecutive_fire_limit = v,
@@ -1565,7 +1569,7 @@ mod tests {
         // The death neuron: never a candidate, never accumulating.
         let last = 0;
         assert!(!c.neurons.mp_charge_accumulation()[last]);
-        c.neurons.membrane_potential_mut()[last] = 0.75;
+        c.neurons.record_mut(last).set_potential(0.75);
         let mut npu = RustNPU::from_connectome(c, NpuConfig::default()).unwrap();
         assert_eq!(
             npu.neuron_state(last as NeuronId)

@@ -26,6 +26,7 @@ macro_rules! errln {
 mod bench;
 mod error;
 mod gen_genome;
+mod ideal;
 mod inspect;
 mod interrupt;
 mod raster;

@@ -12,8 +12,9 @@
 //! another's part of the FCL.
 
 use feagi_types::fire::FclShard;
+use feagi_types::neuron::AreaCursor;
 use feagi_types::{
-    AreaIndex, FireCandidateList, FireQueue, NeuronId, SynapseArray, SynapseType, FCL_SHARD_ALIGN,
+    FireCandidateList, FireQueue, NeuronArray, NeuronId, SynapseArray, SynapseType, FCL_SHARD_ALIGN,
 };
 
 use feagi_types::units::OutgoingDivisor;
@@ -23,6 +24,10 @@ use feagi_types::parallel;
 
 /// How many fired sources ahead propagation prefetches synapse rows.
 const PREFETCH_AHEAD: usize = 4;
+
+/// How many fired sources ahead propagation prefetches row-table entries
+/// so that the row prefetch finds them in cache.
+const ENTRY_AHEAD: usize = 12;
 
 /// Adds staged (neuron, potential) pairs in staging order and empties the list.
 pub fn inject_staged(fcl: &mut FireCandidateList, staged: &mut Vec<(NeuronId, f32)>) {
@@ -52,8 +57,12 @@ pub fn inject_power(
 pub struct Propagation<'a> {
     pub previous: &'a FireQueue,
     pub synapses: &'a SynapseArray,
-    pub area_of: &'a [AreaIndex],
+    /// The neurons, for the areas of fired sources.
+    pub neurons: &'a NeuronArray,
     pub area_flags: &'a [u8],
+    /// The flags of every area when all areas have the same: then the
+    /// source's area is not looked up.
+    pub common_flags: Option<u8>,
 }
 
 impl Propagation<'_> {
@@ -69,12 +78,21 @@ impl Propagation<'_> {
     /// Calls `emit(target, c)` for every synapse of fired `source`, in row
     /// order, with its contribution c of SPEC §4.3.
     #[inline]
-    fn contributions(&self, source: NeuronId, v_fire: f32, mut emit: impl FnMut(NeuronId, f32)) {
+    fn contributions(
+        &self,
+        source: NeuronId,
+        v_fire: f32,
+        areas: &mut AreaCursor<'_>,
+        mut emit: impl FnMut(NeuronId, f32),
+    ) {
         let row = self.synapses.row(source);
         if row.is_empty() {
             return;
         }
-        let flags = self.area_flags[self.area_of[source as usize] as usize];
+        let flags = match self.common_flags {
+            Some(flags) => flags,
+            None => self.area_flags[areas.area(source) as usize],
+        };
         let uniform = flags & FLAG_PSP_UNIFORM != 0;
         let driven_psp = (flags & FLAG_MP_DRIVEN_PSP != 0)
             .then(|| round_half_away(v_fire.clamp(0.0, 255.0)) as u32);
@@ -97,8 +115,9 @@ impl Propagation<'_> {
         }
     }
 
-    /// Walks `sources` (with their firing potentials) in order, prefetching
-    /// rows a few sources ahead, since the rows of fired neurons lie far apart.
+    /// Walks `sources` (ascending, with their firing potentials) in order,
+    /// prefetching rows a few sources ahead, since the rows of fired neurons
+    /// lie far apart.
     #[inline]
     fn for_each_contribution(
         &self,
@@ -106,11 +125,15 @@ impl Propagation<'_> {
         potentials: &[f32],
         mut emit: impl FnMut(NeuronId, f32),
     ) {
+        let mut areas = self.neurons.area_cursor();
         for (k, (&source, &v_fire)) in sources.iter().zip(potentials).enumerate() {
+            if let Some(&far) = sources.get(k + ENTRY_AHEAD) {
+                self.synapses.prefetch_entry(far);
+            }
             if let Some(&ahead) = sources.get(k + PREFETCH_AHEAD) {
                 self.synapses.prefetch_row(ahead);
             }
-            self.contributions(source, v_fire, &mut emit);
+            self.contributions(source, v_fire, &mut areas, &mut emit);
         }
     }
 
