@@ -33,20 +33,36 @@ async fn post(server: &RunningServer, path: &str, body: &Value) -> (u16, Value) 
     post_bytes(server, path, body.to_string().into_bytes()).await
 }
 
+/// Force-fires voxel (0, 0, 0) of area `key` in the next burst.
+async fn fire_first_voxel(server: &RunningServer, key: &str) -> (u16, Value) {
+    post(
+        server,
+        "/v1/agent/manual_stimulation",
+        &json!({"stimulation_payload": {key: [[0, 0, 0]]}, "mode": "force_fire"}),
+    )
+    .await
+}
+
+/// The default genome with area `id` reshaped to `[x, y, z]` voxels.
+fn reshaped(id: &str, [x, y, z]: [u32; 3]) -> Value {
+    let mut g = support::default_genome_json();
+    support::set_area_genes(
+        &mut g,
+        id,
+        &[
+            ("cx-___bbx-i", json!(x)),
+            ("cx-___bby-i", json!(y)),
+            ("cx-___bbz-i", json!(z)),
+        ],
+    );
+    g
+}
+
 /// The default genome with its motor area `o_motr` reshaped to 3 x 2 x 1
 /// and another title: a brain clients can tell apart from the first.
 fn second_genome() -> Value {
-    let mut g = support::default_genome_json();
+    let mut g = reshaped("o_motr", [3, 2, 1]);
     g["genome_title"] = json!("second brain");
-    support::set_area_genes(
-        &mut g,
-        "o_motr",
-        &[
-            ("cx-___bbx-i", json!(3)),
-            ("cx-___bby-i", json!(2)),
-            ("cx-___bbz-i", json!(1)),
-        ],
-    );
     g
 }
 
@@ -200,16 +216,7 @@ async fn one_upload_at_a_time_and_no_stimulation_while_it_loads() {
     let server = support::serve(feagi_genome::Genome::default_genome(), 100.0, 20.0).await;
     // A genome big enough to take a while to develop: a 200 x 200 x 60
     // feature area (2,400,000 neurons).
-    let mut big = support::default_genome_json();
-    support::set_area_genes(
-        &mut big,
-        "c_feat",
-        &[
-            ("cx-___bbx-i", json!(200)),
-            ("cx-___bby-i", json!(200)),
-            ("cx-___bbz-i", json!(60)),
-        ],
-    );
+    let big = reshaped("c_feat", [200, 200, 60]);
     let url = format!("{}/v1/genome/upload", server.urls().rest);
     let body = big.to_string();
     let first = tokio::spawn(async move {
@@ -239,12 +246,7 @@ async fn one_upload_at_a_time_and_no_stimulation_while_it_loads() {
     assert_eq!(health["genome_state"], json!("loading"));
     let brain = server.state().brain();
     let motor = brain.find("o_motr").expect("o_motr");
-    let (status, body) = post(
-        &server,
-        "/v1/agent/manual_stimulation",
-        &json!({"stimulation_payload": {motor.key.clone(): [[0, 0, 0]]}}),
-    )
-    .await;
+    let (status, body) = fire_first_voxel(&server, &motor.key).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(first.await.expect("the first upload"), 200);
     assert_eq!(
@@ -292,12 +294,7 @@ async fn bursts_pause_and_resume_and_the_fire_queue_shows_what_fired() {
 
     // Force-fire a voxel of o_motr (silent so far) while paused; after resuming, the fire
     // queue of the next burst lists its neurons under the area's id.
-    let (status, body) = post(
-        &server,
-        "/v1/agent/manual_stimulation",
-        &json!({"stimulation_payload": {feat.key.clone(): [[0, 0, 0]]}, "mode": "force_fire"}),
-    )
-    .await;
+    let (status, body) = fire_first_voxel(&server, &feat.key).await;
     assert_eq!(status, 200, "{body}");
     let (status, _) = post(
         &server,
@@ -325,12 +322,7 @@ async fn bursts_pause_and_resume_and_the_fire_queue_shows_what_fired() {
             Instant::now() < deadline,
             "o_motr never showed in the fire queue"
         );
-        let (_, _) = post(
-            &server,
-            "/v1/agent/manual_stimulation",
-            &json!({"stimulation_payload": {feat.key.clone(): [[0, 0, 0]]}, "mode": "force_fire"}),
-        )
-        .await;
+        let _ = fire_first_voxel(&server, &feat.key).await;
     }
     let status_json = get_json(&server, "/v1/burst_engine/status").await;
     assert_eq!(status_json["paused"], json!(false));
