@@ -86,6 +86,7 @@ pub struct EngineShared {
     paused: AtomicBool,
     reloading: AtomicBool,
     burst_nanos: AtomicU64,
+    burst_nanos_total: AtomicU64,
     jobs: Mutex<Vec<Job>>,
     wake: Condvar,
     swap: Mutex<Option<BrainSwap>>,
@@ -220,6 +221,13 @@ impl EngineShared {
     /// How long the last burst took to compute (under the NPU lock).
     pub fn last_burst_time(&self) -> Duration {
         Duration::from_nanos(self.burst_nanos.load(Ordering::Relaxed))
+    }
+
+    /// The sum of [`EngineShared::last_burst_time`] over every burst so far,
+    /// in nanoseconds: two readings and the burst counts give the mean burst
+    /// time in between.
+    pub fn total_burst_nanos(&self) -> u64 {
+        self.burst_nanos_total.load(Ordering::Relaxed)
     }
 
     /// Marks the start of a genome reload; false when one is under way
@@ -379,6 +387,7 @@ impl Engine {
             paused: AtomicBool::new(false),
             reloading: AtomicBool::new(false),
             burst_nanos: AtomicU64::new(0),
+            burst_nanos_total: AtomicU64::new(0),
             jobs: Mutex::new(Vec::new()),
             wake: Condvar::new(),
             swap: Mutex::new(None),
@@ -688,11 +697,11 @@ fn run(mut npu: NpuHandle, shared: &EngineShared, config: EngineConfig, links: &
             }
             Ok((burst, fired, added))
         });
-        let elapsed = started.elapsed();
-        shared.burst_nanos.store(
-            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        shared.burst_nanos.store(elapsed, Ordering::Relaxed);
+        shared
+            .burst_nanos_total
+            .fetch_add(elapsed, Ordering::Relaxed);
         let (burst, fired, added) = match outcome {
             Ok(Ok(done)) => done,
             Ok(Err(e)) => {

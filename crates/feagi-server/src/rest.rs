@@ -215,6 +215,8 @@ pub fn endpoints(s: &ServerState) -> Vec<Endpoint> {
             .body("{\"cortical_id_list\": [ID, ...]} or [ID, ...]"),
         ep(Post, "/v1/agent/manual_stimulation", "agent", "Stimulates voxels in the next burst (candidate or force_fire)", manual_stimulation)
             .body("{\"stimulation_payload\": {ID: [[x, y, z], ...]}, \"mode\": \"candidate\" | \"force_fire\"}"),
+        ep(Get, "/v1/feagi_rust/engine", "feagi_rust", "Burst count, rate and burst time (last and total) for the brain page", engine_stats),
+        ep(Get, "/v1/feagi_rust/plasticity", "feagi_rust", "Weight histograms of plastic pairs and memory neurons per memory area", plasticity_report),
         ep(Get, "/debug/request_log", "debug", "Every answered request: method, path, status", request_log),
     ]
 }
@@ -307,6 +309,7 @@ pub fn router(state: Shared) -> Router {
     for e in endpoints {
         v1 = v1.route(e.path, e.handler);
     }
+    let v1 = v1.merge(crate::page::routes());
     v1.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CorsLayer::permissive())
@@ -411,6 +414,43 @@ async fn set_timestep(State(s): State<Shared>, body: Bytes) -> ApiResult {
     }
     tracing::info!("simulation timestep set to {seconds} s");
     ok(&json!({"message": format!("Timestep set to {seconds}")}))
+}
+
+/// Not FEAGI's: what the brain page plots about the loop, from the atomics.
+/// `total_burst_ms` over two readings, divided by the bursts in between, is
+/// the mean burst time over that interval.
+async fn engine_stats(State(s): State<Shared>) -> ApiResult {
+    let e = &s.engine;
+    let timestep = e.timestep();
+    ok(&json!({
+        "burst_count": e.bursts(),
+        "running": e.running(),
+        "paused": e.paused(),
+        "simulation_timestep": timestep,
+        "frequency_hz": 1.0 / timestep,
+        "last_burst_ms": e.last_burst_time().as_secs_f64() * 1e3,
+        "total_burst_ms": e.total_burst_nanos() as f64 / 1e6,
+        "fired_neuron_count": e.last_fired(),
+        "visualization_frames": e.frames(),
+        "genome_num": s.brain_cell.genome_num(),
+        "error": e.error(),
+    }))
+}
+
+/// Not FEAGI's: the learning report of [`crate::learning::report`], made on
+/// the burst thread between two bursts.
+async fn plasticity_report(State(s): State<Shared>) -> ApiResult {
+    let cell = s.brain_cell.clone();
+    let answer = s
+        .engine
+        .query(move |npu| {
+            // Read on the loop's thread: the published brain is the one
+            // this NPU runs.
+            crate::learning::report(npu, &cell.get())
+        })
+        .await
+        .map_err(unavailable)?;
+    ok(&answer)
 }
 
 async fn burst_counter(State(s): State<Shared>) -> ApiResult {
