@@ -152,11 +152,11 @@ function renderTable() {
     const a = state.areas.get(key);
     const tr = document.createElement("tr");
     tr.dataset.key = key;
-    const cells = [key, a.name, a.kind, a.dims.join(" × "), a.neurons.toLocaleString("en-US"), "0"];
+    const cells = [a.internalId || key, a.name, a.kind, a.dims.join(" × "), a.neurons.toLocaleString("en-US"), "0"];
     cells.forEach((text, i) => {
       const td = document.createElement("td");
       td.textContent = text;
-      if (i === 0) { td.className = "id"; td.title = a.internalId; }
+      if (i === 0) { td.className = "id"; td.title = `wire id ${key}`; }
       if (i === 5) td.className = "firing";
       tr.append(td);
     });
@@ -668,7 +668,8 @@ function cssColor(packed) {
 // ----- controls ---------------------------------------------------------------------
 
 function setupControls() {
-  $("rate-input").addEventListener("input", (e) => { e.target.dataset.touched = "1"; });
+  // Once the user touches the field the page stops filling it in.
+  for (const kind of ["focus", "input"]) $("rate-input").addEventListener(kind, (e) => { e.target.dataset.touched = "1"; });
   $("rate-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const hz = Number($("rate-input").value);
