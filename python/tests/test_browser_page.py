@@ -10,7 +10,9 @@ scripts/test.sh) and opens the page, as a user would:
 * a click on a quiet voxel stimulates it and its cell lights up in the next
   frames; the rate plot moves; a screenshot goes to target/browser-page.png;
 * a broken genome uploaded through the page shows the server's located error
-  and the old brain keeps streaming;
+  and the old brain keeps streaming; a good one replaces the area list;
+* Pause / Resume pause and resume the server's bursts;
+* a learning genome shows its plastic pairs and memory areas;
 * with core_vision (about 200,000 neurons) fed full frames at 20 Hz, the
   time the page takes to decode and draw a frame (performance.now(), read
   from window.__feagiStats) is measured and printed.
@@ -284,35 +286,107 @@ def test_page_shows_the_live_brain_and_stimulates_a_clicked_voxel(tmp_path, brow
     assert code == 0, serve.err_path.read_text()
 
 
-def test_a_broken_genome_shows_the_error_and_the_brain_keeps_streaming(tmp_path, browser):
+def _default_genome():
+    return json.loads((ROOT / "crates" / "feagi-genome" / "genomes" / "default_genome.json").read_text())
+
+
+def _upload(driver, path):
+    driver.find_element("id", "genome-file").send_keys(str(path))
+    driver.find_element("id", "upload-button").click()
+
+
+def test_genome_upload_from_the_page_broken_then_good(tmp_path, browser):
     serve = Serve(tmp_path, hz=20)
     try:
         _open(browser, serve)
         rows_before = _table(browser)
         genome_num = serve.get("/v1/system/health_check")["genome_num"]
-        broken = tmp_path / "broken_genome.json"
-        # Valid JSON, but an area whose dimensions are not numbers.
-        broken.write_text(json.dumps({
-            "genome_title": "broken", "version": "2.0",
-            "blueprint": {"c__bad": {"cortical_name": "bad", "group_id": "CUSTOM",
-                                      "block_boundaries": ["x", 1, 1], "relative_coordinate": [0, 0, 0]}},
-            "neuron_morphologies": {}, "physiology": {"simulation_timestep": 0.05},
-        }))
-        browser.find_element("id", "genome-file").send_keys(str(broken))
-        browser.find_element("id", "upload-button").click()
+
+        # A broken genome: the server's located error shows, the brain goes on.
+        broken = _default_genome()
+        broken["blueprint"]["_____10c-c_feat-nx-fire_t-f"] = "hot"
+        broken_path = tmp_path / "broken_genome.json"
+        broken_path.write_text(json.dumps(broken))
+        _upload(browser, broken_path)
         box = browser.find_element("id", "errors")
-        _wait("the page to show the upload error", lambda: box.is_displayed() and "loading broken_genome.json failed" in box.text, 10)
-        if "is not served by feagi-rust" in box.text:
-            pytest.xfail("this server has no POST /v1/genome/upload yet (main's genome upload): " + box.text)
-        assert "400" in box.text, box.text
+        _wait("the page to show the upload error",
+              lambda: box.is_displayed() and "loading broken_genome.json failed" in box.text, 20)
+        assert "400" in box.text and "c_feat" in box.text, f"not the located error: {box.text}"
         frames = _stats(browser)["frames"]
         time.sleep(1.5)
         assert _stats(browser)["frames"] >= frames + 10, "the stream stopped after the broken upload"
         assert serve.get("/v1/system/health_check")["genome_num"] == genome_num
-        assert _table(browser) == rows_before
+        assert [r["cells"][:5] for r in _table(browser)] == [r["cells"][:5] for r in rows_before]
+        print(f"upload error shown: {box.text}", file=sys.stderr)
+
+        # A good genome (an area renamed): the page reloads its area list.
+        good = _default_genome()
+        good["blueprint"]["_____10c-c_feat-cx-__name-t"] = "renamed_feature_layer"
+        good_path = tmp_path / "good_genome.json"
+        good_path.write_text(json.dumps(good))
+        _upload(browser, good_path)
+        _wait("the page to list the new genome's areas",
+              lambda: any(r["cells"][1] == "renamed_feature_layer" for r in _table(browser)), 30)
+        assert serve.get("/v1/system/health_check")["genome_num"] > genome_num
+        assert "loaded" in browser.find_element("id", "notice").text
+        frames = _stats(browser)["frames"]
+        _wait("frames of the new brain", lambda: _stats(browser)["frames"] >= frames + 10, 10)
         errors, _ = _console_errors(browser, allowed=("/v1/genome/upload",))
         assert not errors, f"console errors: {errors}"
-        print(f"upload error shown: {box.text}", file=sys.stderr)
+        # Only the broken upload's error was shown.
+        assert len(_stats(browser)["errors"]) == 1, _stats(browser)["errors"]
+    finally:
+        code = serve.stop()
+    assert code == 0, serve.err_path.read_text()
+
+
+def test_pause_and_resume_from_the_page(tmp_path, browser):
+    serve = Serve(tmp_path, hz=20)
+    try:
+        _open(browser, serve)
+        button = browser.find_element("id", "pause-button")
+        assert button.text == "Pause"
+        button.click()
+        _wait("the server to pause", lambda: serve.get("/v1/burst_engine/status")["paused"], 5)
+        _wait("the button to offer Resume", lambda: button.text == "Resume", 5)
+        bursts = serve.get("/v1/burst_engine/status")["burst_count"]
+        time.sleep(1.0)
+        assert serve.get("/v1/burst_engine/status")["burst_count"] <= bursts + 1
+        button.click()
+        _wait("the server to resume", lambda: not serve.get("/v1/burst_engine/status")["paused"], 5)
+        _wait("bursts again", lambda: serve.get("/v1/burst_engine/status")["burst_count"] >= bursts + 10, 5)
+        assert button.text == "Pause"
+        errors, _ = _console_errors(browser)
+        assert not errors, f"console errors: {errors}"
+        assert not _stats(browser)["errors"], _stats(browser)["errors"]
+    finally:
+        code = serve.stop()
+    assert code == 0, serve.err_path.read_text()
+
+
+def test_learning_is_shown_for_a_learning_genome(tmp_path, browser, genome_path):
+    genome = genome_path("community_gesture_recognition.json")
+    described = _inspect(genome)
+    serve = Serve(tmp_path, genome=genome, hz=20)
+    try:
+        _open(browser, serve)
+        _wait("two learning polls", lambda: _stats(browser)["learningPolls"] >= 2, 10)
+        text = browser.find_element("id", "learning-state").text
+        assert text.startswith("plasticity on"), text
+        pairs = browser.find_elements("css selector", "#pairs .pair")
+        memory = browser.find_elements("css selector", "#memory .mem")
+        assert len(pairs) == len(described["stdp_pairs"]), (text, len(pairs))
+        assert len(memory) == len(described["memory_areas"]), (text, len(memory))
+        synapses = sum(p["synapses"] for p in described["stdp_pairs"])
+        shown = sum(int(p.text.split(": ")[1].split(" synapses")[0]) for p in pairs)
+        assert shown == synapses, [p.text for p in pairs]
+        assert all(" alive, " in m.text and "long-term" in m.text for m in memory), [m.text for m in memory]
+        time.sleep(4)  # a few more columns of the weight histograms for the screenshot
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "browser-page-learning.png"))
+        errors, _ = _console_errors(browser)
+        assert not errors, f"console errors: {errors}"
+        assert not _stats(browser)["errors"], _stats(browser)["errors"]
     finally:
         code = serve.stop()
     assert code == 0, serve.err_path.read_text()
@@ -396,17 +470,28 @@ def test_the_page_keeps_up_with_a_200k_neuron_brain(tmp_path, browser, genome_pa
         s1 = _stats(browser)
         assert not sender_error, sender_error
         frames = s1["frames"] - s0["frames"]
-        handled = s1["frameMs"][-frames:] if frames else []
-        print(f"stream: {frames} frames in 10 s; page stats {dict((k, v) for k, v in s1.items() if k != 'frameMs')}",
-              file=sys.stderr)
-        assert frames >= 100, f"only {frames} frames reached the page in 10 s"
-        assert s1["lastFrameNeurons"] > 100_000, f"the input area did not fire: {s1['lastFrameNeurons']} neurons in the last frame"
-        median = statistics.median(handled)
-        p95 = sorted(handled)[int(0.95 * (len(handled) - 1))]
-        worst = max(handled)
+        assert frames >= 150, f"only {frames} frames reached the page in 10 s (20 Hz: 200)"
+        window = list(zip(s1["frameMs"], s1["frameNeurons"]))[-frames:]
+        # The input area's neurons may fire 3 bursts in a row, then rest one
+        # (its consecutive-fire limit): the full frames are the ones measured.
+        big = [ms for ms, n in window if n >= 150_000]
+        assert len(big) >= frames // 2, f"too few full frames: {[n for _, n in window][:40]}"
+        big_neurons = max(n for _, n in window)
+        median = statistics.median(big)
+        p95 = sorted(big)[int(0.95 * (len(big) - 1))]
+        worst = max(big)
+        all_median = statistics.median(ms for ms, _ in window)
+        paint = s1["paintDelayMs"][-frames:]
+        paint_median = statistics.median(paint)
+        paint_p95 = sorted(paint)[int(0.95 * (len(paint) - 1))]
+        lag = s1["lagMs"][-10:]
+        long_tasks = s1["longTasks"] - s0["longTasks"]
         report = (f"core_vision ({total:,} neurons; {area['cortical_name']} {area['cortical_dimensions']} fed every burst), "
-                  f"20 Hz: {frames} frames in 10 s, {s1['lastFrameNeurons']:,} neurons and {s1['lastFrameBytes']:,} bytes a frame; "
-                  f"page frame handling (decode + draw): median {median:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms; "
+                  f"20 Hz: {frames} frames in 10 s, {len(big)} of them full ({big_neurons:,} neurons, "
+                  f"{16 * big_neurons + 80:,} bytes); page frame handling (decode + draw) of the full frames: "
+                  f"median {median:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms (all frames: median {all_median:.1f} ms); "
+                  f"message to next animation frame: median {paint_median:.1f} ms, p95 {paint_p95:.1f} ms; "
+                  f"main-thread lag of a 100 ms timer: worst {max(lag):.1f} ms; long tasks (> 50 ms): {long_tasks}; "
                   f"achieved burst rate {s1['achievedHz']:.1f} Hz, burst time {s1['burstTimeMs']:.1f} ms")
         print(report, file=sys.stderr)
         ARTIFACTS.mkdir(exist_ok=True)
@@ -414,6 +499,7 @@ def test_the_page_keeps_up_with_a_200k_neuron_brain(tmp_path, browser, genome_pa
         browser.save_screenshot(str(ARTIFACTS / "browser-page-big.png"))
         # Keeping up: a frame is handled well within the 50 ms between frames.
         assert p95 < 25, report
+        assert paint_p95 < 50 and max(lag) < 100, report
         errors, _ = _console_errors(browser)
         assert not errors, f"console errors: {errors}"
     finally:

@@ -25,6 +25,10 @@ const stats = {
   badFrames: 0,
   lastFrameMs: 0, // decode + draw of the last frame
   frameMs: [], // the last 600 frames' handling times
+  frameNeurons: [], // and the neurons each of them carried
+  paintDelayMs: [], // frame message -> the next animation frame (the last 600)
+  lagMs: [], // how late a 100 ms timer fires, a sample a second (the last 120): main-thread lag
+  longTasks: 0, // main-thread tasks over 50 ms (where the browser reports them)
   maxFrameMs: 0,
   lastFrameNeurons: 0,
   lastFrameBytes: 0,
@@ -332,8 +336,46 @@ function handleFrame(buffer) {
   stats.lastFrameBytes = buffer.byteLength;
   stats.maxFrameMs = Math.max(stats.maxFrameMs, ms);
   stats.frameMs.push(ms);
-  if (stats.frameMs.length > 600) stats.frameMs.shift();
+  stats.frameNeurons.push(neurons);
+  if (stats.frameMs.length > 600) {
+    stats.frameMs.shift();
+    stats.frameNeurons.shift();
+  }
   framesThisSecond++;
+  if (!paintPending) {
+    paintPending = true;
+    requestAnimationFrame(() => {
+      paintPending = false;
+      stats.paintDelayMs.push(performance.now() - t0);
+      if (stats.paintDelayMs.length > 600) stats.paintDelayMs.shift();
+    });
+  }
+}
+
+let paintPending = false;
+
+// Responsiveness: a 100 ms timer that notes how late it fires (the worst of
+// each second), and the browser's long-task reports.
+function watchResponsiveness() {
+  let expected = performance.now() + 100;
+  let worst = 0;
+  let ticks = 0;
+  setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - expected);
+    expected = now + 100;
+    if (++ticks % 10 === 0) {
+      stats.lagMs.push(worst);
+      if (stats.lagMs.length > 120) stats.lagMs.shift();
+      worst = 0;
+    }
+  }, 100);
+  try {
+    new PerformanceObserver((list) => { stats.longTasks += list.getEntries().length; })
+      .observe({ type: "longtask", buffered: true });
+  } catch {
+    // Long tasks are not reported by this browser.
+  }
 }
 
 let framesThisSecond = 0;
@@ -736,6 +778,7 @@ async function loadTitle() {
 
 async function start() {
   setupControls();
+  watchResponsiveness();
   try {
     await loadAreas();
   } catch (e) {

@@ -195,3 +195,42 @@ fn the_learning_report_counts_weights_and_memory_neurons() {
     assert!(after["memory_areas"][0]["long_term"].as_u64() <= Some(alive));
     assert_eq!(after["burst"], 40);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plasticity_call_answers_from_the_running_brain() {
+    // The default genome has no plastic pair and no memory area.
+    let server = support::serve(feagi_genome::Genome::default_genome(), 50.0, 20.0).await;
+    let (status, content_type, body) = fetch(&server, "/v1/feagi_rust/plasticity").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(content_type, "application/json");
+    let report: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(report["plasticity"], true);
+    assert_eq!(report["pairs"], serde_json::json!([]));
+    assert_eq!(report["memory_areas"], serde_json::json!([]));
+    assert_eq!(report["bins"], 16);
+    assert!(report["burst"].as_u64().is_some_and(|b| b >= 1), "{report}");
+    server.shutdown().await;
+
+    let Some(path) = gesture_genome() else {
+        return;
+    };
+    let genome = feagi_genome::Genome::from_path(&path).expect("the gesture genome loads");
+    let server = support::serve(genome, 50.0, 20.0).await;
+    let (status, _, body) = fetch(&server, "/v1/feagi_rust/plasticity").await;
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).expect("JSON");
+    let pair = &report["pairs"][0];
+    let brain = server.state().brain();
+    let source = pair["source"].as_str().expect("a source key");
+    assert!(brain.find(source).is_some(), "{report}");
+    let histogram_total: u64 = pair["histogram"]
+        .as_array()
+        .expect("histogram")
+        .iter()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(Some(histogram_total), pair["synapses"].as_u64(), "{report}");
+    assert!(histogram_total > 0, "{report}");
+    assert_eq!(report["memory_areas"].as_array().map(Vec::len), Some(1));
+    server.shutdown().await;
+}
