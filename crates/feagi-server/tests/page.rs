@@ -3,6 +3,8 @@
 //! report. The page itself runs in a real browser in
 //! python/tests/test_browser_page.py.
 
+// Only `serve` of the shared helpers is used here.
+#[allow(dead_code)]
 mod support;
 
 use feagi_server::RunningServer;
