@@ -5,6 +5,8 @@ by scripts/test.sh), headless, driven by Selenium (pip, in the test
 environment). Each test starts serve on free ports (FEAGI_NPU_BIN, set by
 scripts/test.sh) and opens the page, as a user would:
 
+* the page's decoder reads the golden frames of docs/SERVER.md and refuses
+  broken ones;
 * the page loads without console errors; its area table matches the genome
   (as `feagi-npu inspect --json` describes it); the stream is live;
 * a click on a quiet voxel stimulates it and its cell lights up in the next
@@ -39,8 +41,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "target"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+# Debian's paths; FEAGI_CHROMIUM / FEAGI_CHROMEDRIVER point elsewhere.
+CHROMIUM = os.environ.get("FEAGI_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("FEAGI_CHROMEDRIVER", "/usr/bin/chromedriver")
 KINDS = {"CORE": "core", "IPU": "sensory", "OPU": "motor", "CUSTOM": "custom", "MEMORY": "memory"}
 
 
@@ -281,6 +284,62 @@ def test_page_shows_the_live_brain_and_stimulates_a_clicked_voxel(tmp_path, brow
         errors, entries = _console_errors(browser)
         assert not errors, f"console errors: {errors}"
         assert not _stats(browser)["errors"], _stats(browser)["errors"]
+    finally:
+        code = serve.stop()
+    assert code == 0, serve.err_path.read_text()
+
+
+def _golden_frame():
+    """The golden vector of docs/SERVER.md: three neurons of iv00_C,
+    (1,2,0,1.0), (3,4,0,1.0), (5,6,1,0.5), in 124 bytes."""
+    header = bytes([4, 0, 0, 1]) + bytes(48) + bytes.fromhex("44000000")
+    area = bytes.fromhex("0b010100" "6973766949000000" "14000000" "30000000")
+    columns = struct.pack("<3I", 1, 3, 5) + struct.pack("<3I", 2, 4, 6) + struct.pack("<3I", 0, 0, 1) \
+        + struct.pack("<3f", 1.0, 1.0, 0.5)
+    frame = header + area + columns
+    assert len(frame) == 124
+    return frame
+
+
+def test_the_page_decoder_reads_the_golden_frames_and_refuses_bad_ones(tmp_path, browser):
+    serve = Serve(tmp_path, hz=20)
+    try:
+        browser.get(f"{serve.rest}/")
+        golden = list(_golden_frame())
+        empty = list(bytes([4, 0, 0, 1]) + bytes(48) + bytes.fromhex("04000000" "0b010000"))
+        assert len(empty) == 60
+        result = browser.execute_async_script("""
+            const [golden, empty, done] = arguments;
+            const buf = (bytes) => new Uint8Array(bytes).buffer;
+            const plain = (f) => ({counter: f.counter, areas: f.areas.map(a => ({id: a.id, n: a.n,
+                x: [...a.x], y: [...a.y], z: [...a.z], p: [...a.p]}))});
+            import('/assets/fbc.js').then(({decodeFrame}) => {
+                const out = {golden: plain(decodeFrame(buf(golden))), empty: plain(decodeFrame(buf(empty))), errors: []};
+                // Unaligned columns decode the same (a copy instead of a view).
+                const shifted = new Uint8Array(golden.length + 1);
+                shifted.set(golden, 1);
+                out.unaligned = plain(decodeFrame(shifted.buffer.slice(1)));
+                const bad = {
+                    truncated: golden.slice(0, 100),
+                    version: [5, ...golden.slice(1)],
+                    trailing: [...golden, 0],
+                    short_header: golden.slice(0, 20),
+                    area_past_end: golden.map((b, i) => i === 68 ? 0xff : b),
+                };
+                for (const [name, bytes] of Object.entries(bad)) {
+                    try { decodeFrame(buf(bytes)); out.errors.push([name, null]); }
+                    catch (e) { out.errors.push([name, e.message]); }
+                }
+                done(out);
+            }).catch(e => done({failed: String(e)}));""", golden, empty)
+        assert "failed" not in result, result
+        area = {"id": "aXN2aUkAAAA=", "n": 3, "x": [1, 3, 5], "y": [2, 4, 6], "z": [0, 0, 1], "p": [1.0, 1.0, 0.5]}
+        assert result["golden"] == {"counter": 0, "areas": [area]}, result["golden"]
+        assert result["unaligned"] == result["golden"]
+        assert result["empty"] == {"counter": 0, "areas": []}, result["empty"]
+        for name, message in result["errors"]:
+            assert message, f"{name}: decoded without an error"
+        print("decoder errors:", result["errors"], file=sys.stderr)
     finally:
         code = serve.stop()
     assert code == 0, serve.err_path.read_text()
