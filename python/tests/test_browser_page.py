@@ -440,7 +440,39 @@ def test_learning_is_shown_for_a_learning_genome(tmp_path, browser, genome_path)
         shown = sum(int(p.text.split(": ")[1].split(" synapses")[0]) for p in pairs)
         assert shown == synapses, [p.text for p in pairs]
         assert all(" alive, " in m.text and "long-term" in m.text for m in memory), [m.text for m in memory]
-        time.sleep(4)  # a few more columns of the weight histograms for the screenshot
+        # Activity upstream of the memory area: memory neurons are born and the
+        # page counts them (the server's own count is the reference).
+        import random
+        import urllib.request
+        rng = random.Random(1)
+        upstream = described["memory_areas"][0]["upstream"]
+        dims = {a["cortical_id"]: a["dimensions"] for a in described["areas"]}
+        keys = {g["feagi_rust_id"]: key for key, g in serve.get("/v1/cortical_area/cortical_area/geometry").items()}
+        for _ in range(30):
+            payload = {}
+            for area in upstream:
+                w, h, d = dims[area]
+                voxels = [[x, y, z] for x in range(w) for y in range(h) for z in range(d)]
+                payload[keys[area]] = rng.sample(voxels, max(1, len(voxels) // 3))
+            request = urllib.request.Request(f"{serve.rest}/v1/agent/manual_stimulation",
+                                             data=json.dumps({"stimulation_payload": payload}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(request, timeout=10).read()
+            time.sleep(0.05)
+        report = serve.get("/v1/feagi_rust/plasticity")
+        born = report["memory_areas"][0]["alive"]
+        assert born > 0, report
+
+        def page_alive():
+            text = browser.find_element("css selector", "#memory .mem h3").text
+            return int(text.split(": ")[1].split(" alive")[0])
+        _wait("the page to count the memory neurons", lambda: page_alive() > 0, 10)
+        print(f"memory neurons alive: server {born}, page {page_alive()}", file=sys.stderr)
+        # The memory area's map counts its memory neurons instead of drawing voxels.
+        memory_key = keys[described["memory_areas"][0]["cortical_id"]]
+        _wait("the memory area's map to be a count",
+              lambda: browser.find_elements("css selector", f'#maps .map.memory[data-key="{memory_key}"]'), 5)
+        time.sleep(2)  # a few more columns of the weight histograms for the screenshot
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "browser-page-learning.png"))
         errors, _ = _console_errors(browser)

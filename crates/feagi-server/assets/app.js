@@ -663,6 +663,17 @@ async function pollLearning() {
       state.pairs.delete(id);
     }
   }
+  // Areas the brain treats as memory areas (the genome may file them as
+  // custom): their memory neurons are counted, not drawn as voxels.
+  let remap = false;
+  for (const m of report.memory_areas) {
+    const a = state.areas.get(m.cortical_id);
+    if (a && !a.memory) {
+      a.memory = true;
+      remap = true;
+    }
+  }
+  if (remap) renderMaps();
   const memBox = $("memory");
   for (const m of report.memory_areas) {
     let entry = state.memory.get(m.cortical_id);
