@@ -201,6 +201,8 @@ function renderMaps() {
       canvas.addEventListener("click", (event) => stimulateAt(a, canvas, event));
     }
     canvas.dataset.key = key;
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", a.memory ? `${a.name}: memory neurons firing` : `${a.name}: activity by voxel; click to stimulate`);
     a.canvas = canvas;
     a.ctx = canvas.getContext("2d");
     a.ctx.imageSmoothingEnabled = false;
