@@ -15,7 +15,8 @@ const HISTORY_S = 60; // seconds the plots cover
 const DECAY = 0.55; // heat left of a voxel after each frame
 const MAP_PIXELS = 200; // the longest side of a heat map (cells never under 1 px)
 const MAX_CELL = 24;
-const LEARNING_PERIOD_MS = 2000;
+const LEARNING_PERIOD_MS = 2000; // while the brain has plastic pairs or memory areas
+const IDLE_LEARNING_PERIOD_MS = 10000; // while it has neither (or the report failed)
 const PALETTE = makePalette();
 const SERIES_COLORS = ["#ffb000", "#4fc3f7", "#ef5350", "#66bb6a", "#ab47bc", "#ffee58", "#26a69a",
   "#ff7043", "#8d6e63", "#5c6bc0", "#d4e157", "#ec407a", "#78909c", "#29b6f6", "#9ccc65", "#ffa726"];
@@ -60,6 +61,9 @@ const state = {
   memory: new Map(), // key -> {alive: [], long: []}
   watches: [], // cells tests watch: {key, x, y, hits, pixels}
   reloading: false,
+  learning: false, // the last learning report had pairs or memory areas
+  learningTimer: null,
+  learningGeneration: 0,
 };
 
 // ----- errors and notices ---------------------------------------------------
@@ -529,6 +533,9 @@ async function reloadBrain(why) {
     await loadTitle();
     state.pairs.clear();
     state.memory.clear();
+    $("pairs").replaceChildren();
+    $("memory").replaceChildren();
+    pollLearningSoon();
   } catch (e) {
     showError(`reloading the area list failed: ${e.message}`);
   } finally {
@@ -619,6 +626,21 @@ function formatTick(v) {
 
 // ----- learning ---------------------------------------------------------------------
 
+// The report is made on the burst thread: polled every 2 s while there is
+// something to show, every 10 s otherwise (and at once after a new genome).
+async function learningLoop() {
+  const generation = ++state.learningGeneration; // a newer loop replaces this one
+  await pollLearning();
+  if (generation !== state.learningGeneration) return;
+  const period = state.learning ? LEARNING_PERIOD_MS : IDLE_LEARNING_PERIOD_MS;
+  state.learningTimer = setTimeout(learningLoop, period);
+}
+
+function pollLearningSoon() {
+  clearTimeout(state.learningTimer);
+  learningLoop();
+}
+
 async function pollLearning() {
   let report;
   try {
@@ -632,6 +654,7 @@ async function pollLearning() {
     $("learning-state").textContent = report && report.reason ? report.reason : "learning figures unavailable";
     return;
   }
+  state.learning = report.pairs.length > 0 || report.memory_areas.length > 0;
   const nameOf = (key) => (state.areas.get(key) || { name: key }).name;
   const parts = [report.plasticity ? "plasticity on" : "plasticity off"];
   parts.push(`${report.pairs.length} plastic pairs`, `${report.memory_areas.length} memory areas`);
@@ -695,6 +718,12 @@ async function pollLearning() {
     pushSeries(entry.long, m.long_term);
     entry.h.textContent = `${nameOf(m.cortical_id)}: ${m.alive} alive, ${m.long_term} long-term`;
     drawLinePlot(entry.canvas, [{ values: entry.alive, color: "#4fc3f7" }, { values: entry.long, color: "#ffb000" }], "");
+  }
+  for (const [id, entry] of state.memory) {
+    if (!report.memory_areas.some((m) => m.cortical_id === id)) {
+      entry.div.remove();
+      state.memory.delete(id);
+    }
   }
 }
 
@@ -808,8 +837,7 @@ async function start() {
     showError(`the visualization stream is unknown: ${e.message}`);
   }
   setInterval(everySecond, 1000);
-  pollLearning();
-  setInterval(pollLearning, LEARNING_PERIOD_MS);
+  learningLoop();
 }
 
 start();
