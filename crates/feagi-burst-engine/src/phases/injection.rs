@@ -38,6 +38,21 @@ pub fn inject_staged(fcl: &mut FireCandidateList, staged: &mut Vec<(NeuronId, f3
     staged.clear();
 }
 
+/// [`inject_staged`] for a partitioned NPU: only the neurons of `owned`.
+pub fn inject_staged_owned(
+    fcl: &mut FireCandidateList,
+    staged: &mut Vec<(NeuronId, f32)>,
+    owned: &std::ops::Range<NeuronId>,
+) {
+    let mut shard = fcl.shard();
+    for &(id, p) in staged.iter() {
+        if owned.contains(&id) {
+            shard.add(id, p);
+        }
+    }
+    staged.clear();
+}
+
 /// Adds `amount` to each neuron in order; returns how many injections.
 pub fn inject_power(
     fcl: &mut FireCandidateList,
@@ -63,6 +78,10 @@ pub struct Propagation<'a> {
     /// The flags of every area when all areas have the same: then the
     /// source's area is not looked up.
     pub common_flags: Option<u8>,
+    /// On a partitioned NPU, every source's outgoing count in the whole
+    /// brain: the divisor of SPEC §4.3 (the local rows hold only the
+    /// synapses of owned targets). `None`: the row's length.
+    pub outgoing_counts: Option<&'a [u32]>,
 }
 
 impl Propagation<'_> {
@@ -96,7 +115,11 @@ impl Propagation<'_> {
         let uniform = flags & FLAG_PSP_UNIFORM != 0;
         let driven_psp = (flags & FLAG_MP_DRIVEN_PSP != 0)
             .then(|| round_half_away(v_fire.clamp(0.0, 255.0)) as u32);
-        let divisor = OutgoingDivisor::new(row.len() as u32);
+        let count = match self.outgoing_counts {
+            None => row.len() as u32,
+            Some(counts) => counts[source as usize],
+        };
+        let divisor = OutgoingDivisor::new(count);
         for i in 0..row.len() {
             let psp = driven_psp.unwrap_or(row.psp[i] as u32);
             // w * psp <= 65025: exact in f32, and in range for the divisor.
