@@ -97,7 +97,7 @@ impl Propagation<'_> {
     /// Calls `emit(target, c)` for every synapse of fired `source`, in row
     /// order, with its contribution c of SPEC §4.3.
     #[inline]
-    fn contributions(
+    fn contributions<const GLOBAL_COUNTS: bool>(
         &self,
         source: NeuronId,
         v_fire: f32,
@@ -115,9 +115,10 @@ impl Propagation<'_> {
         let uniform = flags & FLAG_PSP_UNIFORM != 0;
         let driven_psp = (flags & FLAG_MP_DRIVEN_PSP != 0)
             .then(|| round_half_away(v_fire.clamp(0.0, 255.0)) as u32);
+        // An ordinary NPU compiles this to the row length alone.
         let count = match self.outgoing_counts {
-            None => row.len() as u32,
-            Some(counts) => counts[source as usize],
+            Some(counts) if GLOBAL_COUNTS => counts[source as usize],
+            _ => row.len() as u32,
         };
         let divisor = OutgoingDivisor::new(count);
         for i in 0..row.len() {
@@ -146,6 +147,21 @@ impl Propagation<'_> {
         &self,
         sources: &[NeuronId],
         potentials: &[f32],
+        emit: impl FnMut(NeuronId, f32),
+    ) {
+        // One instantiation per kind of NPU: the ordinary one does no extra
+        // work per source or synapse for partitioning.
+        match self.outgoing_counts {
+            None => self.walk::<false>(sources, potentials, emit),
+            Some(_) => self.walk::<true>(sources, potentials, emit),
+        }
+    }
+
+    #[inline]
+    fn walk<const GLOBAL_COUNTS: bool>(
+        &self,
+        sources: &[NeuronId],
+        potentials: &[f32],
         mut emit: impl FnMut(NeuronId, f32),
     ) {
         let mut areas = self.neurons.area_cursor();
@@ -156,7 +172,7 @@ impl Propagation<'_> {
             if let Some(&ahead) = sources.get(k + PREFETCH_AHEAD) {
                 self.synapses.prefetch_row(ahead);
             }
-            self.contributions(source, v_fire, &mut areas, &mut emit);
+            self.contributions::<GLOBAL_COUNTS>(source, v_fire, &mut areas, &mut emit);
         }
     }
 
