@@ -9,7 +9,7 @@ use feagi_types::units::{self, threshold_limit_to_option};
 use feagi_types::{
     AreaIndex, Connectome, CorticalArea, CorticalId, FireCandidateList, FireLedger, FireQueue,
     MemoryRelation, NeuronArray, NeuronId, NeuronParams, StdpRegistration, SynapseArray,
-    SynapseList, SynapseType, MAX_REGULAR_NEURONS,
+    SynapseType, MAX_REGULAR_NEURONS,
 };
 use feagi_types::{MemoryAreaGenes, MemoryNeuron, MemoryNeurons, MemoryTwin};
 use roaring::RoaringBitmap;
@@ -1249,28 +1249,49 @@ impl RustNPU {
         self.settle_plasticity();
         let n = self.neurons.len();
         let owned = partition.range(rank);
+        // Two passes over the rows: count what this rank keeps, then copy it
+        // into columns of exactly that size (the whole brain's rows and the
+        // kept ones are all that is held at once).
+        let no_memory = |what: &str| {
+            NpuError::CapacityExceeded(format!("no memory for {what} of a partitioned brain"))
+        };
         let mut global_outgoing = Vec::new();
-        global_outgoing.try_reserve_exact(n).map_err(|_| {
-            NpuError::CapacityExceeded(format!("no memory for the outgoing counts of {n} neurons"))
-        })?;
-        let mut kept = SynapseList::default();
+        global_outgoing
+            .try_reserve_exact(n)
+            .map_err(|_| no_memory("the outgoing counts"))?;
+        let mut kept_per_row = Vec::new();
+        kept_per_row
+            .try_reserve_exact(n)
+            .map_err(|_| no_memory("the row lengths"))?;
+        let mut kept = 0usize;
         for s in 0..n as NeuronId {
             let row = self.synapses.row(s);
             global_outgoing.push(row.len() as u32);
+            let k = row.target.iter().filter(|t| owned.contains(t)).count();
+            kept_per_row.push(k as u32);
+            kept += k;
+        }
+        let (mut target, mut weight, mut psp, mut types) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        target
+            .try_reserve_exact(kept)
+            .and_then(|()| weight.try_reserve_exact(kept))
+            .and_then(|()| psp.try_reserve_exact(kept))
+            .and_then(|()| types.try_reserve_exact(kept))
+            .map_err(|_| no_memory("the synapses"))?;
+        for s in 0..n as NeuronId {
+            let row = self.synapses.row(s);
             for i in 0..row.len() {
                 if owned.contains(&row.target[i]) {
-                    kept.push(
-                        s,
-                        row.target[i],
-                        row.weight[i],
-                        row.psp[i],
-                        row.synapse_type[i],
-                    );
+                    target.push(row.target[i]);
+                    weight.push(row.weight[i]);
+                    psp.push(row.psp[i]);
+                    types.push(row.synapse_type[i]);
                 }
             }
         }
-        self.synapses =
-            SynapseArray::try_from_list(&kept, n).map_err(NpuError::CapacityExceeded)?;
+        self.synapses = SynapseArray::from_rows(kept_per_row, target, weight, psp, types, n)
+            .map_err(NpuError::CapacityExceeded)?;
         self.plasticity.stdp.set_owned_targets(Some(owned.clone()));
         self.partition = Some(Box::new(Partitioned {
             partition,
