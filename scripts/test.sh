@@ -14,8 +14,14 @@ if [ -n "${FEAGI_GENOMES:-}" ] && [ -d "$FEAGI_GENOMES" ]; then
 fi
 export FEAGI_GENOMES="${FEAGI_GENOMES:-}"
 
+# Open MPI and libclang for crates/feagi-distributed (installed when missing).
+scripts/install-mpi.sh
+
+# With feagi-cli's `mpi` feature, so that feagi-npu's `run --distributed` and
+# its mpirun tests (crates/feagi-cli/tests/mpi.rs: 2 and 3 ranks against one
+# process) build and run in the same pass as everything else.
 echo "== Rust tests (profile: test, optimised; FEAGI_GENOMES=${FEAGI_GENOMES:-unset})"
-cargo test --workspace --locked
+cargo test --workspace --locked --features feagi-cli/mpi
 
 # ----- System packages of the browser test -----------------------------------
 # python/tests/test_browser_page.py drives Debian's Chromium through its

@@ -68,6 +68,12 @@ pub enum SnapshotError {
     /// Reading or writing failed.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The NPU is one rank of a partitioned brain: per-rank snapshots are
+    /// not written yet (docs/DECISIONS.md, "Distributed bursts").
+    #[error(
+        "snapshots of a partitioned NPU (one rank of a distributed brain) are not supported yet"
+    )]
+    Partitioned,
     /// The input is not a snapshot at all (empty, a genome, other bytes).
     #[error("not a feagi-rust snapshot: {0}")]
     NotASnapshot(String),
@@ -294,6 +300,9 @@ impl RustNPU {
     pub fn save_to(&mut self, w: impl Write) -> Result<()> {
         if cfg!(target_endian = "big") {
             return Err(SnapshotError::BigEndian);
+        }
+        if self.partition.is_some() {
+            return Err(SnapshotError::Partitioned);
         }
         self.settle_plasticity();
         let meta = self.snapshot_meta();

@@ -38,6 +38,21 @@ pub fn inject_staged(fcl: &mut FireCandidateList, staged: &mut Vec<(NeuronId, f3
     staged.clear();
 }
 
+/// [`inject_staged`] for a partitioned NPU: only the neurons of `owned`.
+pub fn inject_staged_owned(
+    fcl: &mut FireCandidateList,
+    staged: &mut Vec<(NeuronId, f32)>,
+    owned: &std::ops::Range<NeuronId>,
+) {
+    let mut shard = fcl.shard();
+    for &(id, p) in staged.iter() {
+        if owned.contains(&id) {
+            shard.add(id, p);
+        }
+    }
+    staged.clear();
+}
+
 /// Adds `amount` to each neuron in order; returns how many injections.
 pub fn inject_power(
     fcl: &mut FireCandidateList,
@@ -63,6 +78,10 @@ pub struct Propagation<'a> {
     /// The flags of every area when all areas have the same: then the
     /// source's area is not looked up.
     pub common_flags: Option<u8>,
+    /// On a partitioned NPU, every source's outgoing count in the whole
+    /// brain: the divisor of SPEC §4.3 (the local rows hold only the
+    /// synapses of owned targets). `None`: the row's length.
+    pub outgoing_counts: Option<&'a [u32]>,
 }
 
 impl Propagation<'_> {
@@ -78,7 +97,7 @@ impl Propagation<'_> {
     /// Calls `emit(target, c)` for every synapse of fired `source`, in row
     /// order, with its contribution c of SPEC §4.3.
     #[inline]
-    fn contributions(
+    fn contributions<const GLOBAL_COUNTS: bool>(
         &self,
         source: NeuronId,
         v_fire: f32,
@@ -96,7 +115,12 @@ impl Propagation<'_> {
         let uniform = flags & FLAG_PSP_UNIFORM != 0;
         let driven_psp = (flags & FLAG_MP_DRIVEN_PSP != 0)
             .then(|| round_half_away(v_fire.clamp(0.0, 255.0)) as u32);
-        let divisor = OutgoingDivisor::new(row.len() as u32);
+        // An ordinary NPU compiles this to the row length alone.
+        let count = match self.outgoing_counts {
+            Some(counts) if GLOBAL_COUNTS => counts[source as usize],
+            _ => row.len() as u32,
+        };
+        let divisor = OutgoingDivisor::new(count);
         for i in 0..row.len() {
             let psp = driven_psp.unwrap_or(row.psp[i] as u32);
             // w * psp <= 65025: exact in f32, and in range for the divisor.
@@ -123,6 +147,21 @@ impl Propagation<'_> {
         &self,
         sources: &[NeuronId],
         potentials: &[f32],
+        emit: impl FnMut(NeuronId, f32),
+    ) {
+        // One instantiation per kind of NPU: the ordinary one does no extra
+        // work per source or synapse for partitioning.
+        match self.outgoing_counts {
+            None => self.walk::<false>(sources, potentials, emit),
+            Some(_) => self.walk::<true>(sources, potentials, emit),
+        }
+    }
+
+    #[inline]
+    fn walk<const GLOBAL_COUNTS: bool>(
+        &self,
+        sources: &[NeuronId],
+        potentials: &[f32],
         mut emit: impl FnMut(NeuronId, f32),
     ) {
         let mut areas = self.neurons.area_cursor();
@@ -133,7 +172,7 @@ impl Propagation<'_> {
             if let Some(&ahead) = sources.get(k + PREFETCH_AHEAD) {
                 self.synapses.prefetch_row(ahead);
             }
-            self.contributions(source, v_fire, &mut areas, &mut emit);
+            self.contributions::<GLOBAL_COUNTS>(source, v_fire, &mut areas, &mut emit);
         }
     }
 
