@@ -14,15 +14,38 @@ if [ -n "${FEAGI_GENOMES:-}" ] && [ -d "$FEAGI_GENOMES" ]; then
 fi
 export FEAGI_GENOMES="${FEAGI_GENOMES:-}"
 
+# Open MPI and libclang for crates/feagi-distributed (installed when missing).
+scripts/install-mpi.sh
+
+# With feagi-cli's `mpi` feature, so that feagi-npu's `run --distributed` and
+# its mpirun tests (crates/feagi-cli/tests/mpi.rs: 2 and 3 ranks against one
+# process) build and run in the same pass as everything else.
 echo "== Rust tests (profile: test, optimised; FEAGI_GENOMES=${FEAGI_GENOMES:-unset})"
-cargo test --workspace --locked
+cargo test --workspace --locked --features feagi-cli/mpi
+
+# ----- System packages of the browser test -----------------------------------
+# python/tests/test_browser_page.py drives Debian's Chromium through its
+# ChromeDriver (headless). Installed through apt when missing (root, or sudo
+# without a password); where neither works the test says what is missing (and
+# fails under CI).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  echo "== installing chromium and chromium-driver (apt-get) for the browser test"
+  apt_get() {
+    if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get "$@";
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo DEBIAN_FRONTEND=noninteractive apt-get "$@";
+    else echo "cannot run apt-get (not root, no sudo): install chromium and chromium-driver" >&2; return 1; fi
+  }
+  apt_get update -qq && apt_get install -y -qq chromium chromium-driver ||
+    echo "warning: chromium and chromium-driver could not be installed" >&2
+fi
 
 # ----- Python bindings (crates/feagi-python, module feagi_rust) ---------------
 # A virtual environment at .venv (created when missing) gets maturin, numpy,
 # pytest, xxhash (the reference NPU's pattern hash), Brain Visualizer 2.9.0
 # (feagi-bv-linux) and FEAGI's Python SDK (feagi-core 2.6.10, which brings
-# feagi-rust-py-libs), the real clients of `feagi-npu serve`'s tests, and websockets
-# (the clients of the serve load test); `maturin develop --release` builds the extension into it (release
+# feagi-rust-py-libs), the real clients of `feagi-npu serve`'s tests, selenium (it drives
+# Chromium in the brain page's test) and websockets (the clients of the serve load test);
+# `maturin develop --release` builds the extension into it (release
 # profile, in the workspace target/ unless CARGO_TARGET_DIR says otherwise, so
 # the 1,000-burst tests run optimised code); pytest then runs python/tests.
 # PYTHON selects the interpreter that creates the environment (default python3).
@@ -34,7 +57,7 @@ if [ ! -x "$venv_dir/bin/python" ]; then
 fi
 venv_python="$venv_dir/bin/python"
 "$venv_python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest xxhash \
-  "feagi-bv-linux==2.9.0" "feagi-core==2.6.10" "websockets>=13"
+  "feagi-bv-linux==2.9.0" "feagi-core==2.6.10" "selenium>=4.20,<5" "websockets>=13"
 
 echo "== Python tests: build and install feagi_rust (maturin develop --release)"
 # maturin installs into the active environment: make .venv the active one.
@@ -42,7 +65,7 @@ env -u CONDA_PREFIX VIRTUAL_ENV="$venv_dir" PATH="$venv_dir/bin:$PATH" \
   "$venv_dir/bin/maturin" develop --release --locked --quiet -m crates/feagi-python/Cargo.toml
 build_seconds=$((SECONDS - python_started))
 
-# The Brain Visualizer test runs the feagi-npu binary `cargo test` built above.
+# The Brain Visualizer and browser-page tests run the feagi-npu binary `cargo test` built above.
 target_dir="$(cargo metadata --format-version 1 --no-deps --locked | "$venv_python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 export FEAGI_NPU_BIN="$target_dir/debug/feagi-npu"
 

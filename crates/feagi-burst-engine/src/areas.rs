@@ -41,7 +41,9 @@ pub(crate) struct AreaTable {
     entries: Vec<AreaEntry>,
     by_id: HashMap<CorticalId, AreaIndex>,
     /// Per area, FLAG_* bits.
-    pub(crate) propagation_flags: Vec<u8>,
+    propagation_flags: Vec<u8>,
+    /// The FLAG_* bits every area has, when all areas have the same.
+    common_flags: Option<u8>,
 }
 
 fn flags_of(area: &CorticalArea) -> u8 {
@@ -70,6 +72,7 @@ impl AreaTable {
         let index = self.entries.len() as AreaIndex;
         self.by_id.insert(area.id, index);
         self.propagation_flags.push(flags_of(&area));
+        self.refresh_common_flags();
         self.entries.push(AreaEntry {
             area,
             members: Members::Range { start: 0, end: 0 },
@@ -112,7 +115,19 @@ impl AreaTable {
     pub(crate) fn refresh_flags(&mut self, index: AreaIndex) {
         if let Some(e) = self.entries.get(index as usize) {
             self.propagation_flags[index as usize] = flags_of(&e.area);
+            self.refresh_common_flags();
         }
+    }
+
+    fn refresh_common_flags(&mut self) {
+        let first = self.propagation_flags.first().copied();
+        self.common_flags = first.filter(|&f| self.propagation_flags.iter().all(|&g| g == f));
+    }
+
+    /// Per area, the FLAG_* bits propagation reads; and the bits of every
+    /// area when all areas have the same (then no per-source lookup is needed).
+    pub(crate) fn propagation_flags(&self) -> (&[u8], Option<u8>) {
+        (&self.propagation_flags, self.common_flags)
     }
 
     pub(crate) fn index_of(&self, id: &CorticalId) -> Option<AreaIndex> {

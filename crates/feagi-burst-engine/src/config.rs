@@ -15,7 +15,7 @@ pub struct NpuConfig {
     /// feature is built in. Results are bit-identical either way.
     pub parallel: bool,
     /// Below this many synaptic events propagation runs on one thread (and
-    /// dynamics below 12 times as many candidates), where splitting would
+    /// dynamics below 4 times as many candidates), where splitting would
     /// cost more than it saves. 0 splits whenever possible (used by the tests
     /// that compare the two paths).
     pub parallel_min_work: usize,

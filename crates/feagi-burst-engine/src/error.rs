@@ -51,6 +51,15 @@ pub enum NpuError {
         /// The area's dimensions (W, H, D).
         dims: [u32; 3],
     },
+    /// A call a partitioned NPU (one rank of a brain over several processes,
+    /// `crate::distributed`) does not support, or a partitioned call on an
+    /// ordinary NPU.
+    #[error("not supported on a partitioned NPU: {0}")]
+    Partitioned(&'static str),
+    /// The exchange of a partitioned burst failed (a rank left, or the
+    /// gathered fire queue is malformed); the ranks are out of step.
+    #[error("{0}")]
+    Exchange(String),
     /// Adding a neuron would pass the 50 000 000 regular neurons of SPEC §2.2,
     /// or memory for a connectome's synapse rows cannot be allocated.
     #[error("capacity exceeded: {0}")]

@@ -26,6 +26,7 @@
 
 mod areas;
 pub mod config;
+pub mod distributed;
 pub mod error;
 mod genome;
 pub mod npu;
@@ -36,6 +37,7 @@ pub mod synthetic;
 mod timing;
 
 pub use config::NpuConfig;
+pub use distributed::{ExchangeError, FireExchange, Partition, ThreadExchange};
 pub use error::{NpuError, Result};
 pub use feagi_genome::{Genome, GenomeError, LoadOptions};
 pub use feagi_plasticity::{PlasticityError, PlasticityRule, PlasticityStats};

@@ -16,6 +16,7 @@ use roaring::RoaringBitmap;
 
 use crate::areas::AreaTable;
 use crate::config::NpuConfig;
+use crate::distributed::{FireExchange, Partition, Partitioned};
 use crate::error::{invalid, NpuError, Result};
 use crate::phases::{archival, dynamics, injection, memory, reset};
 use crate::plasticity::Plasticity;
@@ -38,6 +39,12 @@ pub struct BurstResult<'a> {
     /// Power injections made (1 for the power neuron, or the ids passed in).
     pub power_injections: usize,
     /// Synaptic contributions delivered from FQ(t-1).
+    ///
+    /// On a partitioned NPU this counter, `power_injections`,
+    /// `neurons_processed`, `neurons_in_refractory` and STDP's counters in
+    /// `plasticity` (potentiations, depressions, synapses created) are this
+    /// rank's share: summed over the ranks they are one process's numbers.
+    /// The fire queue and the memory counters are the whole brain's.
     pub synaptic_injections: usize,
     /// FCL candidates processed by the dynamics.
     pub neurons_processed: usize,
@@ -199,6 +206,9 @@ pub struct RustNPU {
     pub(crate) timings: PhaseTimings,
     /// The genome text this NPU was developed from, when known (kept in snapshots).
     pub(crate) genome_source: Option<String>,
+    /// Set on one rank of a brain spread over several processes
+    /// (`crate::distributed`); `None` for an ordinary NPU.
+    pub(crate) partition: Option<Box<Partitioned>>,
 }
 
 /// Most (neuron, potential) entries staged for one burst (1 GiB of them):
@@ -217,8 +227,10 @@ fn staged_potential(p: f32) -> Option<f32> {
 }
 
 /// Candidates per unit of `parallel_min_work` for the dynamics phase
-/// (measured: splitting pays above ~250,000 candidates on the reference machine).
-const DYNAMICS_WORK_DIVISOR: usize = 12;
+/// (measured with the 32-byte neuron records, M2.5: splitting 95,000
+/// candidates of a 1 M-neuron brain takes the phase from 0.66 to 0.50 ms;
+/// below ~80,000 the merge and the hand-over cost what the split saves).
+const DYNAMICS_WORK_DIVISOR: usize = 4;
 
 fn check_params(p: &NeuronParams) -> Result<()> {
     if !p.threshold.is_finite() {
@@ -405,6 +417,7 @@ impl RustNPU {
             config,
             timings: PhaseTimings::default(),
             genome_source: None,
+            partition: None,
         })
     }
 
@@ -517,6 +530,7 @@ impl RustNPU {
     /// Registers a plasticity rule (a plugin) that runs after the built-in
     /// rules in phase 3 of every burst; the ledger windows it needs are raised.
     pub fn add_plasticity_rule(&mut self, rule: Box<dyn PlasticityRule>) -> Result<()> {
+        self.refuse_if_partitioned("plasticity plugins")?;
         for (area, _) in rule.ledger_requirements() {
             self.areas.get(area)?;
         }
@@ -702,6 +716,7 @@ impl RustNPU {
     /// runs (the IO areas a FEAGI agent's device configuration asks for).
     /// Core areas are refused. Every failing call changes nothing.
     pub fn add_developed_area(&mut self, area: CorticalArea) -> Result<AreaIndex> {
+        self.refuse_if_partitioned("adding neurons")?;
         if area.id.is_core() {
             return Err(invalid(
                 "area",
@@ -757,6 +772,7 @@ impl RustNPU {
         params: NeuronParams,
         coordinates: [u32; 3],
     ) -> Result<NeuronId> {
+        self.refuse_if_partitioned("adding neurons")?;
         check_params(&params)?;
         let entry = self.areas.get(area)?;
         let [x, y, z] = coordinates;
@@ -812,6 +828,7 @@ impl RustNPU {
         psp: u8,
         ty: SynapseType,
     ) -> Result<()> {
+        self.refuse_if_partitioned("adding synapses")?;
         self.check_neuron(source)?;
         self.check_neuron(target)?;
         self.settle_plasticity();
@@ -829,6 +846,7 @@ impl RustNPU {
         psps: &[u8],
         types: &[SynapseType],
     ) -> Result<usize> {
+        self.refuse_if_partitioned("adding synapses")?;
         let n = sources.len();
         if targets.len() != n || weights.len() != n || psps.len() != n || types.len() != n {
             return Err(NpuError::LengthMismatch(format!(
@@ -851,6 +869,7 @@ impl RustNPU {
 
     /// Removes every synapse `source -> target`; returns how many were removed.
     pub fn remove_synapse(&mut self, source: NeuronId, target: NeuronId) -> Result<usize> {
+        self.refuse_if_partitioned("removing synapses")?;
         self.check_neuron(source)?;
         self.check_neuron(target)?;
         self.settle_plasticity();
@@ -1013,6 +1032,54 @@ impl RustNPU {
     /// failing one; the failing rule is expected to have changed nothing. The
     /// NPU stays usable: the next call runs burst t+1.
     pub fn process_burst(&mut self, power_neurons: Option<&[NeuronId]>) -> Result<BurstResult<'_>> {
+        if self.partition.is_some() {
+            return Err(NpuError::Partitioned(
+                "process_burst (a partitioned NPU runs process_burst_partitioned)",
+            ));
+        }
+        self.run_burst(power_neurons, None)
+    }
+
+    /// Runs one burst of a brain spread over several ranks (see
+    /// [`crate::distributed`]): phases 0 to 2 on this rank's neurons, then
+    /// `exchange` gathers every rank's fired neurons into the whole fire
+    /// queue, on which memory, the ledger and plasticity run as in
+    /// [`Self::process_burst`]. Every rank must call it for every burst, with
+    /// the same `power_neurons` and staged input (each keeps what it owns).
+    /// After an exchange error the NPU refuses further bursts.
+    pub fn process_burst_partitioned(
+        &mut self,
+        power_neurons: Option<&[NeuronId]>,
+        exchange: &mut dyn FireExchange,
+    ) -> Result<BurstResult<'_>> {
+        let Some(p) = self.partition.as_deref() else {
+            return Err(NpuError::Partitioned(
+                "process_burst_partitioned on an NPU that is not partitioned",
+            ));
+        };
+        if p.broken {
+            return Err(NpuError::Exchange(
+                "an earlier exchange failed: the ranks are out of step".into(),
+            ));
+        }
+        if exchange.rank() != p.rank || exchange.ranks() != p.partition.ranks() {
+            return Err(NpuError::Exchange(format!(
+                "the exchange is rank {} of {}, the NPU rank {} of {}",
+                exchange.rank(),
+                exchange.ranks(),
+                p.rank,
+                p.partition.ranks()
+            )));
+        }
+        self.run_burst(power_neurons, Some(exchange))
+    }
+
+    /// The burst of [`Self::process_burst`], partitioned when `exchange` is set.
+    fn run_burst(
+        &mut self,
+        power_neurons: Option<&[NeuronId]>,
+        mut exchange: Option<&mut dyn FireExchange>,
+    ) -> Result<BurstResult<'_>> {
         if let Some(ids) = power_neurons {
             for &id in ids {
                 self.check_neuron(id)?;
@@ -1026,28 +1093,46 @@ impl RustNPU {
             .fatigue_active
             .then(|| self.core_neuron(CorticalId::FATIGUE))
             .flatten();
+        // The neurons this NPU updates: all, or a rank's range.
+        let owned = self.partition.as_deref().map(|p| p.owned.clone());
+        let owns = |id: &NeuronId| owned.as_ref().is_none_or(|o| o.contains(id));
 
         let mut clock = Stopwatch::start(self.config.record_phase_timings);
         reset::run(&mut self.neurons, &mut self.fcl, &mut self.pending_reset);
         self.timings.reset = clock.lap();
 
-        injection::inject_staged(&mut self.fcl, &mut self.staged);
-        // 1a, continued: replay input due now, after the API's input (SPEC §6.2).
-        {
-            let mut shard = self.fcl.shard();
-            self.plasticity.replay.drain_next(|id, p| shard.add(id, p));
+        match &owned {
+            None => {
+                injection::inject_staged(&mut self.fcl, &mut self.staged);
+                // 1a, continued: replay input due now, after the API's input (SPEC §6.2).
+                let mut shard = self.fcl.shard();
+                self.plasticity.replay.drain_next(|id, p| shard.add(id, p));
+            }
+            Some(range) => {
+                injection::inject_staged_owned(&mut self.fcl, &mut self.staged, range);
+                let mut shard = self.fcl.shard();
+                self.plasticity.replay.drain_next(|id, p| {
+                    if range.contains(&id) {
+                        shard.add(id, p);
+                    }
+                });
+            }
         }
         let power_injections = match power_neurons {
-            Some(ids) => injection::inject_power(&mut self.fcl, ids.iter().copied(), amount),
-            None => injection::inject_power(&mut self.fcl, power, amount),
+            Some(ids) => {
+                injection::inject_power(&mut self.fcl, ids.iter().copied().filter(owns), amount)
+            }
+            None => injection::inject_power(&mut self.fcl, power.filter(owns), amount),
         };
-        injection::inject_power(&mut self.fcl, fatigue, amount);
+        injection::inject_power(&mut self.fcl, fatigue.filter(owns), amount);
         self.timings.injection = clock.lap();
         let propagation = injection::Propagation {
             previous: &self.fire_queue,
             synapses: &self.synapses,
-            area_of: self.neurons.area(),
-            area_flags: &self.areas.propagation_flags,
+            neurons: &self.neurons,
+            area_flags: self.areas.propagation_flags().0,
+            common_flags: self.areas.propagation_flags().1,
+            outgoing_counts: self.partition.as_deref().map(|p| &p.global_outgoing[..]),
         };
         let synaptic_injections = propagation.events();
         let threads = self.threads_for(synaptic_injections);
@@ -1056,7 +1141,7 @@ impl RustNPU {
         self.timings.propagation = clock.lap();
         let candidates = self.fcl.collect();
 
-        // Split dynamics only far above the propagation threshold: below it,
+        // Split dynamics only above the propagation threshold: below it,
         // merging the per-thread fire queues costs more than the split saves.
         let threads = self.threads_for(candidates / DYNAMICS_WORK_DIVISOR);
         if threads > 1 && self.scratch.len() != threads {
@@ -1074,8 +1159,14 @@ impl RustNPU {
             &mut self.fire_queue,
             scratch,
         );
-        let memory_fired = memory::fire(&self.plasticity.due, &mut self.fire_queue);
         self.timings.dynamics = clock.lap();
+        if let (Some(p), Some(exchange)) = (self.partition.as_deref_mut(), exchange.as_deref_mut())
+        {
+            // This rank's fired neurons become the whole brain's FQ(t).
+            p.gather_fired(exchange, &mut self.fire_queue, self.neurons.len())?;
+        }
+        let memory_fired = memory::fire(&self.plasticity.due, &mut self.fire_queue);
+        self.timings.exchange = clock.lap();
 
         archival::run(
             &mut self.ledger,
@@ -1095,6 +1186,14 @@ impl RustNPU {
             &mut self.synapses,
             parallelism,
         );
+        if let (Some(p), Some(exchange)) = (self.partition.as_deref_mut(), exchange) {
+            // Whether synapse creation was reached depends only on the
+            // ledger: every rank takes part in this exchange or none does.
+            let stdp = &self.plasticity.stdp;
+            if self.plasticity.enabled && stdp.creation_reached() {
+                p.gather_created(exchange, stdp.created_sources())?;
+            }
+        }
         self.timings.plasticity = clock.lap();
         learned?;
         Ok(BurstResult {
@@ -1109,6 +1208,132 @@ impl RustNPU {
             memory_fired,
             plasticity: self.plasticity.stats,
         })
+    }
+
+    // ----- a brain over several ranks (crate::distributed) -----------------
+
+    /// This NPU as rank `rank` of a brain spread over `partition.ranks()`
+    /// ranks: it keeps only the synapses whose target lies in
+    /// `partition.range(rank)` (each row keeps its order) and from then on
+    /// runs [`Self::process_burst_partitioned`]. Every rank must build the
+    /// same brain first (the same genome and seed, or the same calls), then
+    /// convert it with the same partition, before the first burst.
+    ///
+    /// Refused: a brain that has run a burst, a partition of another neuron
+    /// count, a rank outside it, plasticity plugins (they may read or write
+    /// any synapse).
+    pub fn into_partitioned(mut self, partition: Partition, rank: usize) -> Result<RustNPU> {
+        if self.partition.is_some() {
+            return Err(NpuError::Partitioned("partitioning twice"));
+        }
+        if self.burst != 0 {
+            return Err(invalid(
+                "burst count",
+                self.burst,
+                "a brain is partitioned before its first burst",
+            ));
+        }
+        if partition.neurons() != self.neurons.len() {
+            return Err(invalid(
+                "partition",
+                format!("{:?}", partition.bounds()),
+                "must cover exactly the regular neurons",
+            ));
+        }
+        if rank >= partition.ranks() {
+            return Err(invalid("rank", rank, "must be below the number of ranks"));
+        }
+        if !self.plasticity.plugins.is_empty() {
+            return Err(NpuError::Partitioned("plasticity plugins"));
+        }
+        self.settle_plasticity();
+        let n = self.neurons.len();
+        let owned = partition.range(rank);
+        // Two passes over the rows: count what this rank keeps, then copy it
+        // into columns of exactly that size (the whole brain's rows and the
+        // kept ones are all that is held at once).
+        let no_memory = |what: &str| {
+            NpuError::CapacityExceeded(format!("no memory for {what} of a partitioned brain"))
+        };
+        let mut global_outgoing = Vec::new();
+        global_outgoing
+            .try_reserve_exact(n)
+            .map_err(|_| no_memory("the outgoing counts"))?;
+        let mut kept_per_row = Vec::new();
+        kept_per_row
+            .try_reserve_exact(n)
+            .map_err(|_| no_memory("the row lengths"))?;
+        let mut kept = 0usize;
+        for s in 0..n as NeuronId {
+            let row = self.synapses.row(s);
+            global_outgoing.push(row.len() as u32);
+            let k = row.target.iter().filter(|t| owned.contains(t)).count();
+            kept_per_row.push(k as u32);
+            kept += k;
+        }
+        let (mut target, mut weight, mut psp, mut types) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        target
+            .try_reserve_exact(kept)
+            .and_then(|()| weight.try_reserve_exact(kept))
+            .and_then(|()| psp.try_reserve_exact(kept))
+            .and_then(|()| types.try_reserve_exact(kept))
+            .map_err(|_| no_memory("the synapses"))?;
+        for s in 0..n as NeuronId {
+            let row = self.synapses.row(s);
+            for i in 0..row.len() {
+                if owned.contains(&row.target[i]) {
+                    target.push(row.target[i]);
+                    weight.push(row.weight[i]);
+                    psp.push(row.psp[i]);
+                    types.push(row.synapse_type[i]);
+                }
+            }
+        }
+        self.synapses = SynapseArray::from_rows(kept_per_row, target, weight, psp, types, n)
+            .map_err(NpuError::CapacityExceeded)?;
+        self.plasticity.stdp.set_owned_targets(Some(owned.clone()));
+        self.partition = Some(Box::new(Partitioned {
+            partition,
+            rank,
+            owned,
+            global_outgoing,
+            ids: Vec::new(),
+            potentials: Vec::new(),
+            zeros: Vec::new(),
+            broken: false,
+        }));
+        Ok(self)
+    }
+
+    /// The partition and this NPU's rank in it, when it is partitioned.
+    pub fn partition(&self) -> Option<(&Partition, usize)> {
+        self.partition.as_deref().map(|p| (&p.partition, p.rank))
+    }
+
+    /// The regular neurons this NPU updates: all of them, or its rank's range.
+    pub fn owned_neurons(&self) -> std::ops::Range<NeuronId> {
+        match self.partition.as_deref() {
+            Some(p) => p.owned.clone(),
+            None => 0..self.neurons.len() as NeuronId,
+        }
+    }
+
+    /// The outgoing synapse count of `source` in the whole brain (on a
+    /// partitioned NPU the local row holds only the synapses of owned targets).
+    pub fn global_outgoing_count(&self, source: NeuronId) -> Result<u32> {
+        self.check_neuron(source)?;
+        Ok(match self.partition.as_deref() {
+            Some(p) => p.global_outgoing[source as usize],
+            None => self.synapses.outgoing_count(source),
+        })
+    }
+
+    fn refuse_if_partitioned(&self, what: &'static str) -> Result<()> {
+        match self.partition {
+            Some(_) => Err(NpuError::Partitioned(what)),
+            None => Ok(()),
+        }
     }
 
     // ----- queries (SPEC §5.2) ---------------------------------------------
@@ -1487,9 +1712,10 @@ impl RustNPU {
                 AreaUpdate::Excitability(_) => p.excitability = props.excitability,
                 AreaUpdate::RefractoryPeriod(v) => {
                     p.refractory_period = v;
-                    n.consecutive_fire_count_mut()[i] = 0;
+                    let r = n.record_mut(i);
+                    r.set_consecutive_fire_count(0);
                     if v == 0 {
-                        n.refractory_countdown_mut()[i] = 0;
+                        r.set_refractory_countdown(0);
                     }
                 }
                 AreaUpdate::ConsecutiveFireLimit(v) => p.consecutive_fire_limit = v,
@@ -1565,7 +1791,7 @@ mod tests {
         // The death neuron: never a candidate, never accumulating.
         let last = 0;
         assert!(!c.neurons.mp_charge_accumulation()[last]);
-        c.neurons.membrane_potential_mut()[last] = 0.75;
+        c.neurons.record_mut(last).set_potential(0.75);
         let mut npu = RustNPU::from_connectome(c, NpuConfig::default()).unwrap();
         assert_eq!(
             npu.neuron_state(last as NeuronId)

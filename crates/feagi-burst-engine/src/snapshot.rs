@@ -37,9 +37,9 @@ use feagi_plasticity::{MemoryAreas, Stdp};
 use feagi_types::fire::LedgerFrame;
 use feagi_types::memory::is_memory_neuron_id;
 use feagi_types::{
-    AreaIndex, Connectome, CorticalArea, DevelopedArea, FireLedger, FireQueue, MemoryAreaGenes,
-    MemoryNeuron, MemoryNeurons, MemoryRelation, MemoryTwin, NeuronArray, NeuronColumns, NeuronId,
-    StdpRegistration, SynapseArray, SynapseList, SynapseType,
+    AreaIndex, Column, Connectome, CorticalArea, DevelopedArea, FireLedger, FireQueue,
+    MemoryAreaGenes, MemoryNeuron, MemoryNeurons, MemoryRelation, MemoryTwin, NeuronArray,
+    NeuronColumns, NeuronId, StdpRegistration, SynapseArray, SynapseList, SynapseType,
 };
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
@@ -68,6 +68,12 @@ pub enum SnapshotError {
     /// Reading or writing failed.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The NPU is one rank of a partitioned brain: per-rank snapshots are
+    /// not written yet (docs/DECISIONS.md, "Distributed bursts").
+    #[error(
+        "snapshots of a partitioned NPU (one rank of a distributed brain) are not supported yet"
+    )]
+    Partitioned,
     /// The input is not a snapshot at all (empty, a genome, other bytes).
     #[error("not a feagi-rust snapshot: {0}")]
     NotASnapshot(String),
@@ -159,6 +165,23 @@ impl<W: Write> Output<W> {
 
     fn block<T: NoUninit>(&mut self, values: &[T]) -> io::Result<()> {
         self.put(bytemuck::cast_slice(values))
+    }
+
+    /// Writes a field of the neuron records as the column the format holds,
+    /// through a small buffer (the same bytes as [`Self::block`] of the column).
+    fn column<T: NoUninit>(&mut self, values: Column<'_, T>) -> io::Result<()> {
+        const STEP: usize = 1 << 14;
+        let mut buffer = Vec::with_capacity(STEP.min(values.len()));
+        let mut all = values.iter();
+        loop {
+            buffer.clear();
+            buffer.extend(all.by_ref().take(STEP));
+            if buffer.is_empty() {
+                break;
+            }
+            self.block(&buffer)?;
+        }
+        Ok(())
     }
 }
 
@@ -278,6 +301,9 @@ impl RustNPU {
         if cfg!(target_endian = "big") {
             return Err(SnapshotError::BigEndian);
         }
+        if self.partition.is_some() {
+            return Err(SnapshotError::Partitioned);
+        }
         self.settle_plasticity();
         let meta = self.snapshot_meta();
         let meta = postcard::to_stdvec(&meta)
@@ -296,17 +322,17 @@ impl RustNPU {
         out.put(&meta)?;
 
         let n = &self.neurons;
-        out.block(n.membrane_potential())?;
-        out.block(n.threshold())?;
-        out.block(n.threshold_limit())?;
-        out.block(n.leak())?;
-        out.block(n.excitability())?;
-        out.block(n.refractory_period())?;
-        out.block(n.refractory_countdown())?;
-        out.block(n.consecutive_fire_limit())?;
-        out.block(n.consecutive_fire_count())?;
-        out.block(n.snooze_period())?;
-        out.block(n.mp_charge_accumulation())?;
+        out.column(n.membrane_potential())?;
+        out.column(n.threshold())?;
+        out.column(n.threshold_limit())?;
+        out.column(n.leak())?;
+        out.column(n.excitability())?;
+        out.column(n.refractory_period())?;
+        out.column(n.refractory_countdown())?;
+        out.column(n.consecutive_fire_limit())?;
+        out.column(n.consecutive_fire_count())?;
+        out.column(n.snooze_period())?;
+        out.column(n.mp_charge_accumulation())?;
         out.block(n.area())?;
         for column in n.voxel_columns() {
             out.block(column)?;
@@ -610,15 +636,7 @@ fn build(meta: Meta, neurons: NeuronArray, synapses: SynapseArray) -> Result<Rus
             for i in 0..count {
                 npu.add_neuron(neurons.area()[i], neurons.params(i), neurons.coordinates(i))?;
             }
-            npu.neurons
-                .membrane_potential_mut()
-                .copy_from_slice(neurons.membrane_potential());
-            npu.neurons
-                .refractory_countdown_mut()
-                .copy_from_slice(neurons.refractory_countdown());
-            npu.neurons
-                .consecutive_fire_count_mut()
-                .copy_from_slice(neurons.consecutive_fire_count());
+            npu.neurons.copy_state_from(&neurons);
             for r in &meta.stdp {
                 if !known(r.source_area) || !known(r.destination_area) {
                     return Err(bad(format!(

@@ -37,7 +37,7 @@ pub struct SyntheticSpec {
 }
 
 /// Threshold no synaptic input can reach (at most 255 * 255 per synapse).
-const UNREACHABLE: f32 = 1.0e12;
+pub const UNREACHABLE: f32 = 1.0e12;
 
 /// Builds the network in a fresh NPU.
 pub fn build(spec: &SyntheticSpec, config: NpuConfig) -> Result<RustNPU> {
@@ -68,6 +68,27 @@ pub fn build(spec: &SyntheticSpec, config: NpuConfig) -> Result<RustNPU> {
     for x in 0..spec.neurons {
         npu.add_neuron(area, params, [x, 0, 0])?;
     }
+    let mut psps = Vec::new();
+    let mut types = Vec::new();
+    for_each_synapse_chunk(spec, |sources, targets, weights| {
+        psps.resize(sources.len(), 1);
+        types.resize(sources.len(), SynapseType::Excitatory);
+        npu.add_synapses_batch(sources, targets, weights, &psps, &types)
+            .map(|_| ())
+    })?;
+    Ok(npu)
+}
+
+/// The synapses of the network `spec` describes, in source order and chunks
+/// of about a million, as (sources, targets, weights); every synapse is
+/// excitatory with PSP 1. What [`build`] adds, for other engines to build the
+/// same network (the peer benchmark). Stops at the first error of `chunk`.
+pub fn for_each_synapse_chunk<E>(
+    spec: &SyntheticSpec,
+    mut chunk: impl FnMut(&[NeuronId], &[NeuronId], &[u8]) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let n = spec.neurons as usize;
+    let k = spec.fanout as usize;
     let mut rng = SplitMix64::new(spec.seed);
     // Sources in ascending order, in chunks, so rows are laid out without slack.
     let chunk_sources = (1 << 20) / k.max(1) + 1;
@@ -92,16 +113,9 @@ pub fn build(spec: &SyntheticSpec, config: NpuConfig) -> Result<RustNPU> {
                 weights.push(1 + rng.below(255) as u8);
             }
         }
-        let len = sources.len();
-        npu.add_synapses_batch(
-            &sources,
-            &targets,
-            &weights,
-            &vec![1; len],
-            &vec![SynapseType::Excitatory; len],
-        )?;
+        chunk(&sources, &targets, &weights)?;
     }
-    Ok(npu)
+    Ok(())
 }
 
 /// Stages input that makes a fresh random fraction F of the neurons fire each

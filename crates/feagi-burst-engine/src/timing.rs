@@ -16,6 +16,9 @@ pub struct PhaseTimings {
     pub propagation: Duration,
     /// Phase 2, dynamics: candidate collection and neuron updates.
     pub dynamics: Duration,
+    /// End of phase 2: the forced memory neurons appended to the fire queue
+    /// and, on a partitioned NPU, the exchange of the ranks' fired neurons.
+    pub exchange: Duration,
     /// Phase 3, archival: the fire ledger.
     pub archival: Duration,
     /// Phase 3, plasticity: STDP, memory and plugin rules.
@@ -23,12 +26,13 @@ pub struct PhaseTimings {
 }
 
 impl PhaseTimings {
-    /// Sum of the six phase times of the last burst.
+    /// Sum of the phase times of the last burst.
     pub fn total(&self) -> Duration {
         self.reset
             + self.injection
             + self.propagation
             + self.dynamics
+            + self.exchange
             + self.archival
             + self.plasticity
     }

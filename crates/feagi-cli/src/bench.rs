@@ -9,10 +9,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use feagi_burst_engine::synthetic::{self, Driver, SyntheticSpec, Targets};
 use feagi_burst_engine::{BurstResult, Genome, NpuConfig, PhaseTimings, PlasticityStats, RustNPU};
 use feagi_genome::DEFAULT_MAX_SYNAPSES;
-use feagi_types::synapse::prefetch;
+use feagi_types::memory::is_memory_neuron_id;
 use feagi_types::{StdpRegistration, MAX_REGULAR_NEURONS};
 
 use crate::error::{CliError, Result};
+use crate::ideal::{Ideal, ParallelForm};
 use crate::interrupt::Interrupt;
 use crate::stimulus::{PatternSpec, Stimulus, Voxels};
 use crate::summary::{quantile_ms, Reservoir};
@@ -82,9 +83,14 @@ pub enum Workload {
         /// times each) and report the median save and load times and sizes.
         #[arg(long, value_name = "FILE")]
         snapshot: Option<PathBuf>,
+        /// Skip the ideal kernel (its copy of the network then does not count
+        /// in the peak memory): the engine alone, as the peer race runs it.
+        #[arg(long)]
+        no_ideal: bool,
     },
     /// The machine's limit for the same work: a bare compressed-row scatter-add
-    /// of the same events plus one pass over the candidates.
+    /// of the same events plus one pass over the candidates, on one thread and
+    /// on all threads (reported: the better of the two).
     Ideal(SyntheticArgs),
     /// A real genome with seeded random input or a full frame on every input area.
     Genome {
@@ -139,10 +145,10 @@ fn parse_bench_pattern(text: &str) -> std::result::Result<BenchPattern, String> 
 
 /// Bytes a synthetic network takes, roughly: per neuron the engine's
 /// columns, row table and fire structures, the driver's order and the ideal
-/// kernel's offsets and accumulator; per synapse the engine's 7 bytes (11
+/// kernel's offsets and accumulators (one thread, all threads); per synapse the engine's 7 bytes (11
 /// with STDP stamps) and the ideal kernel's 5.
 fn synthetic_bytes(neurons: u64, synapses: u64, plastic: bool) -> u64 {
-    let per_neuron = 64 + 4 + 12;
+    let per_neuron = 64 + 4 + 16;
     let per_synapse = 7 + if plastic { 4 } else { 0 } + 5;
     neurons
         .saturating_mul(per_neuron)
@@ -200,6 +206,9 @@ pub struct BenchReport {
     pub phases: PhaseMedians,
     pub synaptic_events_per_s: f64,
     pub fired_per_burst: f64,
+    /// The fewest and most neurons fired in one measured burst.
+    pub fired_per_burst_min: u64,
+    pub fired_per_burst_max: u64,
     /// Whether the built-in plasticity ran (false with `--no-plasticity`).
     pub plasticity: bool,
     /// STDP pairs registered (`--plastic` adds one).
@@ -207,10 +216,15 @@ pub struct BenchReport {
     /// Synapses STDP updated (potentiated or depressed) per measured burst.
     pub stdp_updates_per_burst: f64,
     pub peak_rss_mib: f64,
+    /// The ideal kernel: the better of one thread and all threads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ideal_median_ms: Option<f64>,
+    /// The engine's median over [`Self::ideal_median_ms`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine_to_ideal: Option<f64>,
+    /// The ideal kernel on one thread and on all threads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ideal: Option<IdealFigures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotFigures>,
 }
@@ -325,6 +339,8 @@ struct Samples {
     max: Duration,
     events: u64,
     fired: u64,
+    fired_min: u64,
+    fired_max: u64,
     learned: PlasticityStats,
 }
 
@@ -337,18 +353,27 @@ impl Default for Samples {
             max: Duration::ZERO,
             events: 0,
             fired: 0,
+            fired_min: u64::MAX,
+            fired_max: 0,
             learned: PlasticityStats::default(),
         }
     }
 }
 
 impl Samples {
+    /// Median burst time of the bursts kept.
+    fn median_ms(&self) -> f64 {
+        median(self.kept.kept().iter().map(|k| k.0).collect())
+    }
+
     fn push(&mut self, took: Duration, phases: PhaseTimings, events: usize, fired: usize) {
         self.busy += took;
         self.max = self.max.max(took);
         self.kept.push((took, phases));
         self.events += events as u64;
         self.fired += fired as u64;
+        self.fired_min = self.fired_min.min(fired as u64);
+        self.fired_max = self.fired_max.max(fired as u64);
     }
 
     /// [`Self::push`] for an engine burst: its figures and what it learned;
@@ -357,6 +382,8 @@ impl Samples {
         self.learned.add(&r.plasticity);
         self.events += r.synaptic_injections as u64;
         self.fired += r.fired_count as u64;
+        self.fired_min = self.fired_min.min(r.fired_count as u64);
+        self.fired_max = self.fired_max.max(r.fired_count as u64);
         self.busy += took;
         self.max = self.max.max(took);
         self.pending = Some(took);
@@ -403,6 +430,8 @@ impl Samples {
                 0.0
             },
             fired_per_burst: self.fired as f64 / n,
+            fired_per_burst_min: if measured == 0 { 0 } else { self.fired_min },
+            fired_per_burst_max: self.fired_max,
             plasticity: npu.plasticity_enabled(),
             stdp_pairs: npu.stdp_registrations().len(),
             stdp_updates_per_burst: (self.learned.potentiations + self.learned.depressions) as f64
@@ -410,88 +439,119 @@ impl Samples {
             peak_rss_mib: peak_rss_mib(),
             ideal_median_ms: None,
             engine_to_ideal: None,
+            ideal: None,
             snapshot: None,
         }
     }
 }
 
-/// The ideal kernel: the same network as compressed rows (u32 targets, u8
-/// weights), the same driven neurons each burst; per burst one scatter-add of
-/// every event into a dense f32 array (prefetching rows a few sources ahead),
-/// then one pass over the touched neurons that tests and clears them.
-pub struct Ideal {
-    offsets: Vec<usize>,
-    targets: Vec<u32>,
-    weights: Vec<u8>,
-    acc: Vec<f32>,
-    touched: Vec<u32>,
-    fired: Vec<u32>,
+/// The ideal kernel's medians on a run's fired sets.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct IdealFigures {
+    /// The kernel on one thread.
+    pub one_thread_ms: f64,
+    /// The better parallel form on all threads.
+    pub parallel_ms: f64,
+    /// Which parallel form was better: "split" or "buckets".
+    pub parallel_form: &'static str,
+    /// Threads of the parallel kernel.
+    pub threads: usize,
 }
 
-impl Ideal {
-    pub fn from_npu(npu: &RustNPU) -> Ideal {
-        let n = npu.neurons().len();
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut targets = Vec::with_capacity(npu.synapse_count());
-        let mut weights = Vec::with_capacity(npu.synapse_count());
-        offsets.push(0);
-        for s in 0..n {
-            let row = npu.synapses().row(s as u32);
-            targets.extend_from_slice(row.target);
-            weights.extend_from_slice(row.weight);
-            offsets.push(targets.len());
-        }
-        Ideal {
-            offsets,
-            targets,
-            weights,
-            acc: vec![0.0; n],
-            touched: Vec::new(),
-            fired: Vec::new(),
-        }
-    }
-
-    /// One burst: deliver the events of `sources`, then test every touched neuron.
-    pub fn burst(&mut self, sources: &[u32]) -> usize {
-        for (k, &s) in sources.iter().enumerate() {
-            // Prefetch rows a few sources ahead, as the engine does: the best
-            // known single-thread form of this kernel on this machine.
-            if let Some(&ahead) = sources.get(k + 4) {
-                let start = self.offsets[ahead as usize];
-                prefetch(self.targets.as_ptr().wrapping_add(start));
-                prefetch(self.weights.as_ptr().wrapping_add(start));
-            }
-            let (a, b) = (self.offsets[s as usize], self.offsets[s as usize + 1]);
-            for i in a..b {
-                let t = self.targets[i] as usize;
-                if self.acc[t] == 0.0 {
-                    self.touched.push(t as u32);
-                }
-                self.acc[t] += self.weights[i] as f32;
-            }
-        }
-        self.fired.clear();
-        for &t in &self.touched {
-            let v = &mut self.acc[t as usize];
-            if *v >= 1.0e12 {
-                self.fired.push(t);
-            }
-            *v = 0.0;
-        }
-        self.touched.clear();
-        self.fired.len()
+impl IdealFigures {
+    /// The better of one thread and all threads.
+    pub fn best_ms(&self) -> f64 {
+        self.one_thread_ms.min(self.parallel_ms)
     }
 }
 
-/// Runs `ideal` on the fired sets the engine produced (replayed from a log).
-fn run_ideal(ideal: &mut Ideal, fired_log: &[Vec<u32>]) -> f64 {
-    let mut times = Vec::with_capacity(fired_log.len());
-    for fired in fired_log {
+/// The three kernels, alternating burst by burst on the same fired set, in
+/// bounded memory.
+#[derive(Default)]
+struct IdealTimes {
+    one: Samples,
+    split: Samples,
+    buckets: Samples,
+}
+
+impl IdealTimes {
+    /// Times one burst of each kernel on `fired` (ascending, regular neurons)
+    /// carrying `events` synaptic events.
+    fn burst(&mut self, ideal: &mut Ideal, fired: &[u32], events: usize) {
+        let none = PhaseTimings::default();
         let t0 = Instant::now();
         std::hint::black_box(ideal.burst(fired));
-        times.push(t0.elapsed());
+        self.one.push(t0.elapsed(), none, events, fired.len());
+        let t0 = Instant::now();
+        std::hint::black_box(ideal.burst_parallel(fired, ParallelForm::Split));
+        self.split.push(t0.elapsed(), none, events, fired.len());
+        let t0 = Instant::now();
+        std::hint::black_box(ideal.burst_parallel(fired, ParallelForm::Buckets));
+        self.buckets.push(t0.elapsed(), none, events, fired.len());
     }
-    median(times)
+
+    /// The medians, and the samples of the best kernel.
+    fn figures(self, ideal: &Ideal) -> (IdealFigures, Samples) {
+        let (one, split, buckets) = (
+            self.one.median_ms(),
+            self.split.median_ms(),
+            self.buckets.median_ms(),
+        );
+        let figures = IdealFigures {
+            one_thread_ms: one,
+            parallel_ms: split.min(buckets),
+            parallel_form: if split <= buckets { "split" } else { "buckets" },
+            threads: ideal.threads(),
+        };
+        let best = if one <= split.min(buckets) {
+            self.one
+        } else if split <= buckets {
+            self.split
+        } else {
+            self.buckets
+        };
+        (figures, best)
+    }
+}
+
+/// Runs the ideal kernels on the fired sets the engine produced (replayed
+/// from a log; memory neurons, which have no rows, left out).
+fn run_ideal(ideal: &mut Ideal, fired_log: &FiredLog) -> IdealFigures {
+    let mut times = IdealTimes::default();
+    for fired in &fired_log.sets {
+        let events = ideal.events(fired);
+        times.burst(ideal, fired, events);
+    }
+    times.figures(ideal).0
+}
+
+/// The engine's fired sets for the ideal kernel, bounded by [`FIRED_LOG_CAP`]
+/// ids (and as many sets as bursts measured).
+#[derive(Default)]
+struct FiredLog {
+    sets: Vec<Vec<u32>>,
+    ids: usize,
+}
+
+impl FiredLog {
+    /// Logs a burst's fired regular neurons (memory neurons have no rows),
+    /// while the log has room.
+    fn push(&mut self, fired: &[u32]) {
+        let regular = fired.partition_point(|&id| !is_memory_neuron_id(id));
+        if self.sets.is_empty() || self.ids.saturating_add(regular) <= FIRED_LOG_CAP {
+            self.ids += regular;
+            self.sets.push(fired[..regular].to_vec());
+        }
+    }
+}
+
+/// Sets the ideal kernel's figures on a report: the engine against the
+/// better of one thread and all threads.
+fn set_ideal(report: &mut BenchReport, figures: IdealFigures) {
+    let best = figures.best_ms();
+    report.ideal_median_ms = Some(best);
+    report.engine_to_ideal = Some(report.median_ms / best.max(1e-9));
+    report.ideal = Some(figures);
 }
 
 /// The STDP pair of `--plastic`: every synapse of the synthetic network lies
@@ -542,20 +602,15 @@ fn synthetic(
     }
     let mut samples = Samples::default();
     // The engine's fired sets for the ideal kernel, bounded (FIRED_LOG_CAP).
-    let mut fired_log: Vec<Vec<u32>> = Vec::new();
-    let mut logged = 0usize;
+    let mut fired_log = FiredLog::default();
     let mut measured = 0u64;
     while measured < args.bursts && !interrupt.requested() {
         driver.stage(&mut npu)?;
         let t = Instant::now();
         let r = npu.process_burst(None)?;
         let took = t.elapsed();
-        if with_ideal
-            && (fired_log.is_empty()
-                || logged.saturating_add(r.fired_neurons.len()) <= FIRED_LOG_CAP)
-        {
-            logged += r.fired_neurons.len();
-            fired_log.push(r.fired_neurons.to_vec());
+        if with_ideal {
+            fired_log.push(r.fired_neurons);
         }
         samples.push_burst(took, &r);
         samples.push_phases(npu.last_phase_timings());
@@ -580,9 +635,7 @@ fn synthetic(
     report.stopped_early = measured < args.bursts;
     if with_ideal {
         let mut ideal = Ideal::from_npu(&npu);
-        let ideal_ms = run_ideal(&mut ideal, &fired_log);
-        report.ideal_median_ms = Some(ideal_ms);
-        report.engine_to_ideal = Some(report.median_ms / ideal_ms.max(1e-9));
+        set_ideal(&mut report, run_ideal(&mut ideal, &fired_log));
     }
     // Saving and loading three times is skipped after a signal.
     if let (Some(path), false) = (snapshot, interrupt.requested()) {
@@ -602,32 +655,33 @@ fn ideal_only(args: &BenchArgs, a: &SyntheticArgs, interrupt: &Interrupt) -> Res
     // the ascending order the engine's fire queue holds them.
     let mut driver = Driver::new(&spec);
     let mut fired = Vec::with_capacity(driver.per_burst());
-    let mut samples = Samples::default();
+    let mut times = IdealTimes::default();
     let mut b = 0u64;
     let mut measured = 0u64;
     while measured < args.bursts && !interrupt.requested() {
         fired.clear();
         fired.extend_from_slice(driver.next_selection());
         fired.sort_unstable();
-        let events: usize = fired
-            .iter()
-            .map(|&s| npu.synapses().outgoing_count(s) as usize)
-            .sum();
-        let t = Instant::now();
-        std::hint::black_box(ideal.burst(&fired));
-        let took = t.elapsed();
         if b >= args.warmup {
-            samples.push(took, PhaseTimings::default(), events, fired.len());
+            let events = ideal.events(&fired);
+            times.burst(&mut ideal, &fired, events);
             measured += 1;
+        } else {
+            ideal.burst(&fired);
+            ideal.burst_parallel(&fired, ParallelForm::Split);
+            ideal.burst_parallel(&fired, ParallelForm::Buckets);
         }
         b += 1;
     }
     let label = format!(
-        "ideal neurons={} fanout={} firing={} targets={:?}",
+        "ideal neurons={} fanout={} firing={} targets={:?} (the better of one thread and all threads)",
         a.neurons, a.fanout, a.firing, a.targets
     );
-    let mut report = samples.report(label, &npu, build);
+    let (figures, best) = times.figures(&ideal);
+    let mut report = best.report(label, &npu, build);
     report.stopped_early = measured < args.bursts;
+    report.ideal_median_ms = Some(figures.best_ms());
+    report.ideal = Some(figures);
     Ok(report)
 }
 
@@ -715,7 +769,15 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
             net,
             plastic,
             snapshot,
-        } => synthetic(&args, net, *plastic, true, snapshot.as_deref(), &interrupt)?,
+            no_ideal,
+        } => synthetic(
+            &args,
+            net,
+            *plastic,
+            !*no_ideal,
+            snapshot.as_deref(),
+            &interrupt,
+        )?,
         Workload::Ideal(a) => ideal_only(&args, a, &interrupt)?,
         Workload::Genome {
             genome: path,
@@ -757,7 +819,12 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         p.reset_ms, p.injection_ms, p.propagation_ms, p.dynamics_ms, p.archival_ms, p.plasticity_ms
     );
     outln!("synaptic events   {:.1} M/s", r.synaptic_events_per_s / 1e6);
-    outln!("fired per burst   {:.1}", r.fired_per_burst);
+    outln!(
+        "fired per burst   {:.1} (fewest {}, most {})",
+        r.fired_per_burst,
+        r.fired_per_burst_min,
+        r.fired_per_burst_max
+    );
     if !r.plasticity {
         outln!("plasticity        off");
     } else if r.stdp_pairs == 0 {
@@ -770,8 +837,17 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         );
     }
     outln!("peak memory       {:.1} MiB", r.peak_rss_mib);
+    if let Some(f) = &r.ideal {
+        outln!(
+            "ideal kernel      median {:.3} ms on one thread, {:.3} ms on {} threads ({})",
+            f.one_thread_ms,
+            f.parallel_ms,
+            f.threads,
+            f.parallel_form
+        );
+    }
     if let (Some(i), Some(ratio)) = (r.ideal_median_ms, r.engine_to_ideal) {
-        outln!("ideal kernel      median {i:.3} ms -> engine / ideal = {ratio:.2}");
+        outln!("engine / ideal    {ratio:.2} (engine against the better ideal, {i:.3} ms)");
     }
     if let Some(s) = &r.snapshot {
         outln!(

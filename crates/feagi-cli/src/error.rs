@@ -19,6 +19,11 @@ pub enum CliError {
     /// The server could not start (a port in use, a failed burst loop).
     #[error("{0}")]
     Serve(String),
+    /// Exit status 1 with nothing printed: another rank of a distributed run
+    /// reports the error.
+    #[error("")]
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    Quiet,
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,

@@ -24,8 +24,10 @@ macro_rules! errln {
 }
 
 mod bench;
+mod distributed;
 mod error;
 mod gen_genome;
+mod ideal;
 mod inspect;
 mod interrupt;
 mod raster;
@@ -37,6 +39,8 @@ mod summary;
 mod validate;
 
 use std::process::ExitCode;
+
+use crate::error::CliError;
 
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(CliError::Quiet) => ExitCode::from(1),
         Err(e) => {
             errln!("feagi-npu: error: {e}");
             e.exit_code()

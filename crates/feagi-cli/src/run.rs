@@ -10,6 +10,7 @@ use feagi_runtime::Pacer;
 use feagi_types::memory::is_memory_neuron_id;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::distributed::Job;
 use crate::error::{CliError, Result};
 use crate::interrupt::Interrupt;
 use crate::raster::Raster;
@@ -79,6 +80,19 @@ pub struct RunArgs {
     /// neurons and no replay.
     #[arg(long)]
     pub no_plasticity: bool,
+    /// Write one line per burst, "BURST DIGEST": the xxh3-64 (hex) of the
+    /// fired ids and firing potentials (little-endian u32 id, then f32 bits,
+    /// per fired neuron in fire-queue order). Two runs fired identically iff
+    /// their digest files are equal.
+    #[arg(long, value_name = "FILE")]
+    pub digest: Option<PathBuf>,
+    /// Run as one rank of an MPI job: `mpirun -np R feagi-npu run GENOME
+    /// --distributed`. Every rank develops the genome, owns a part of the
+    /// neurons and exchanges what fired every burst; rank 0 writes the
+    /// outputs and the summary, bit-identical to one process. Needs a
+    /// feagi-npu built with `--features mpi`; not with --resume or --save yet.
+    #[arg(long, conflicts_with_all = ["resume", "save"])]
+    pub distributed: bool,
     #[command(flatten)]
     pub limits: MemoryLimitArg,
 }
@@ -188,7 +202,59 @@ fn check_writable_place(path: &Path) -> Result<()> {
     Err(CliError::write(path, std::io::Error::other(problem)))
 }
 
+/// Per-burst digests of the fire queue (`--digest`).
+struct DigestFile {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl DigestFile {
+    fn create(path: &Path) -> Result<Self> {
+        let file = std::fs::File::create(path).map_err(|e| CliError::write(path, e))?;
+        Ok(DigestFile {
+            path: path.to_path_buf(),
+            out: std::io::BufWriter::new(file),
+        })
+    }
+
+    fn write(&mut self, burst: u64, ids: &[u32], potentials: &[f32]) -> Result<()> {
+        use std::io::Write;
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for (id, v) in ids.iter().zip(potentials) {
+            h.update(&id.to_le_bytes());
+            h.update(&v.to_bits().to_le_bytes());
+        }
+        writeln!(self.out, "{burst} {:016x}", h.digest())
+            .map_err(|e| CliError::write(&self.path, e))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        use std::io::Write;
+        self.out.flush().map_err(|e| CliError::write(&self.path, e))
+    }
+}
+
 pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
+    let mut job = Job::start(args.distributed)?;
+    let mut in_step = false;
+    let result = run_job(args, job.as_mut(), &mut in_step);
+    if let (Some(job), Err(e)) = (job.as_ref(), result.as_ref()) {
+        // Past the genome's agreement the other ranks would wait for this
+        // one in the next exchange: end the whole job.
+        if in_step && !matches!(e, CliError::Quiet) {
+            job.abort(e);
+        }
+    }
+    result
+}
+
+fn run_job(
+    args: RunArgs,
+    mut job: Option<&mut Job>,
+    in_step: &mut bool,
+) -> Result<std::process::ExitCode> {
+    // Rank 0 writes every output of a distributed run.
+    let rank0 = job.as_ref().is_none_or(|j| j.rank() == 0);
     // Until `defer` below, a signal ends the process at once: nothing is written yet.
     let interrupt = Interrupt::install();
     // `--hz` was checked by clap before the genome loads, so a typo fails fast.
@@ -199,37 +265,47 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         })
         .transpose()?;
     // Output paths too, so a long run never ends in a file it cannot write.
-    for path in [&args.record, &args.raster, &args.save]
-        .into_iter()
-        .flatten()
-    {
+    let outputs = [&args.record, &args.raster, &args.save, &args.digest];
+    for path in outputs.into_iter().flatten().filter(|_| rank0) {
         check_writable_place(path)?;
     }
-    let (mut npu, label) = match &args.resume {
-        Some(path) => {
-            let mut npu = RustNPU::load(path)?;
-            if args.no_plasticity {
-                npu.set_plasticity_enabled(false)?;
+    let loaded = || -> Result<(RustNPU, String)> {
+        Ok(match &args.resume {
+            Some(path) => {
+                let mut npu = RustNPU::load(path)?;
+                if args.no_plasticity {
+                    npu.set_plasticity_enabled(false)?;
+                }
+                let label = format!(
+                    "{} (resumed at burst {})",
+                    path.display(),
+                    npu.burst_count()
+                );
+                (npu, label)
             }
-            let label = format!(
-                "{} (resumed at burst {})",
-                path.display(),
-                npu.burst_count()
-            );
-            (npu, label)
+            None => {
+                let options = args.limits.options();
+                let (genome, label, text) = load_genome(args.genome.as_ref(), &options)?;
+                let config = NpuConfig {
+                    seed: args.seed,
+                    plasticity: !args.no_plasticity,
+                    ..NpuConfig::default()
+                };
+                let mut npu = RustNPU::from_genome_with_options(&genome, config, &options)?;
+                npu.set_genome_source(Some(text));
+                (npu, label)
+            }
+        })
+    };
+    let (mut npu, label) = match job.as_deref() {
+        Some(job) => {
+            // Every rank loads; all go on or all fail (a collective).
+            let (npu, label) = job.agree(loaded())?;
+            *in_step = true;
+            let label = format!("{label} (distributed over {} ranks)", job.ranks());
+            (job.partition(npu)?, label)
         }
-        None => {
-            let options = args.limits.options();
-            let (genome, label, text) = load_genome(args.genome.as_ref(), &options)?;
-            let config = NpuConfig {
-                seed: args.seed,
-                plasticity: !args.no_plasticity,
-                ..NpuConfig::default()
-            };
-            let mut npu = RustNPU::from_genome_with_options(&genome, config, &options)?;
-            npu.set_genome_source(Some(text));
-            (npu, label)
-        }
+        None => loaded()?,
     };
     let first_burst = npu.burst_count();
 
@@ -243,7 +319,18 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     // From here on a signal stops the run after the current burst, and every
     // output below is finished and closed.
     interrupt.defer();
-    let mut recorder = args.record.as_deref().map(Recorder::create).transpose()?;
+    let mut recorder = args
+        .record
+        .as_deref()
+        .filter(|_| rank0)
+        .map(Recorder::create)
+        .transpose()?;
+    let mut digest = args
+        .digest
+        .as_deref()
+        .filter(|_| rank0)
+        .map(DigestFile::create)
+        .transpose()?;
     let areas: Vec<_> = npu
         .areas()
         .map(|a| {
@@ -256,7 +343,7 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             )
         })
         .collect();
-    let mut raster = args.raster.as_ref().map(|_| {
+    let mut raster = args.raster.as_ref().filter(|_| rank0).map(|_| {
         Raster::new(
             areas
                 .iter()
@@ -276,7 +363,7 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} bursts  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let show_progress = std::io::stderr().is_terminal();
+    let show_progress = rank0 && std::io::stderr().is_terminal();
 
     let mut fired_per_area = vec![0u64; areas.len()];
     let mut memory_fired_per_area = vec![0u64; areas.len()];
@@ -291,7 +378,12 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let mut pacer = period.map(|p| Pacer::new(p, start));
     let mut done = 0u64;
     let (mut first_start, mut last_start) = (None, start);
-    while done < args.bursts && !interrupt.requested() {
+    // A distributed run stops when any rank is asked to, after the same burst.
+    let stop = |job: &Option<&mut Job>| match job {
+        Some(job) => job.any(interrupt.requested()),
+        None => interrupt.requested(),
+    };
+    while done < args.bursts && !stop(&job) {
         // Burst numbers carry on across --resume.
         let burst = first_burst.saturating_add(done).saturating_add(1);
         for s in &mut stimuli {
@@ -300,7 +392,13 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         let t0 = Instant::now();
         first_start.get_or_insert(t0);
         last_start = t0;
-        let result = npu.process_burst(None)?;
+        let result = match job.as_deref_mut() {
+            Some(job) => job.burst(&mut npu)?,
+            None => npu.process_burst(None)?,
+        };
+        if let Some(d) = digest.as_mut() {
+            d.write(burst, result.fired_neurons, result.fired_potentials)?;
+        }
         let took = t0.elapsed();
         burst_times.push(took);
         max_burst = max_burst.max(took);
@@ -365,6 +463,9 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     if let Some(rec) = recorder {
         rec.finish()?;
     }
+    if let Some(d) = digest {
+        d.finish()?;
+    }
     if let (Some(r), Some(path)) = (raster.as_ref(), args.raster.as_ref()) {
         r.write(path, &format!("feagi-npu raster: {label}, {done} bursts"))?;
     }
@@ -390,10 +491,28 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             },
         )
         .collect();
+    let mut synapses = npu.synapse_count();
+    if let Some(job) = job.as_deref() {
+        // Synapses and STDP's counters are per rank (each holds the synapses
+        // of its neurons); the rest every rank computed whole.
+        let sums = job.sum(&[
+            synapses as u64,
+            learned.potentiations,
+            learned.depressions,
+            learned.synapses_created,
+        ]);
+        synapses = sums[0] as usize;
+        learned.potentiations = sums[1];
+        learned.depressions = sums[2];
+        learned.synapses_created = sums[3];
+        if !rank0 {
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+    }
     let summary = RunSummary {
         genome: label,
         neurons: npu.neuron_count(),
-        synapses: npu.synapse_count(),
+        synapses,
         areas: npu.area_count(),
         bursts: done,
         stopped_early: done < args.bursts,

@@ -163,6 +163,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         .build()
         .map_err(|e| CliError::Serve(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
+        let signals = StopSignals::listen();
         let server = feagi_server::start(config, genome, raw)
             .await
             .map_err(|e| CliError::Serve(e.to_string()))?;
@@ -212,7 +213,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
                 )
             );
         }
-        wait_for_signal().await;
+        signals.wait().await;
         tracing::info!("stopping");
         server.shutdown().await;
         let bursts = state.engine.bursts();
@@ -229,28 +230,45 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     })
 }
 
-/// Ctrl-C, SIGTERM or SIGHUP.
-async fn wait_for_signal() {
+/// Ctrl-C, SIGTERM and SIGHUP, listened to from the moment this is made:
+/// made before the ready line is printed, so a signal sent right after it
+/// stops the server instead of killing the process.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let term = signal(SignalKind::terminate());
-        let hup = signal(SignalKind::hangup());
-        match (term, hup) {
-            (Ok(mut term), Ok(mut hup)) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                    _ = hup.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    streams: Option<[tokio::signal::unix::Signal; 3]>,
+}
+
+impl StopSignals {
+    /// Starts listening (inside the runtime).
+    fn listen() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let streams = match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(int), Ok(term), Ok(hup)) => Some([int, term, hup]),
+                _ => None,
+            };
+            StopSignals { streams }
         }
+        #[cfg(not(unix))]
+        StopSignals {}
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Waits for the first of them.
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some([mut int, mut term, mut hup]) = self.streams {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

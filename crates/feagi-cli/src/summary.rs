@@ -188,6 +188,11 @@ impl<T> Reservoir<T> {
         self.seen
     }
 
+    /// The items kept so far.
+    pub fn kept(&self) -> &[T] {
+        &self.kept
+    }
+
     /// The kept items (all of them while `seen <= cap`).
     pub fn into_kept(self) -> Vec<T> {
         self.kept

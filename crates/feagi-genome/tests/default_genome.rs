@@ -44,7 +44,8 @@ impl MiniNpu {
     fn burst(&mut self) -> Vec<u32> {
         self.t += 1;
         let count = self.c.neurons.len();
-        let n = self.c.neurons.columns_mut();
+        // The reference works on plain columns (a copy), written back below.
+        let mut n = self.c.neurons.to_columns();
         for i in 0..count {
             if !n.mp_charge_accumulation[i] {
                 n.membrane_potential[i] = 0.0;
@@ -116,6 +117,7 @@ impl MiniNpu {
             }
             n.membrane_potential[i] *= 1.0 - n.leak[i];
         }
+        self.c.neurons = feagi_types::NeuronArray::from_columns(n).unwrap();
         self.fired = fired;
         self.fired.iter().map(|f| f.0).collect()
     }

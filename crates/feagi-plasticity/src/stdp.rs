@@ -389,6 +389,16 @@ pub struct Stdp {
     all_b: Vec<NeuronId>,
     /// The synapse structure version the pairs were last in step with.
     known_version: Option<u64>,
+    /// When set, synapses are created only into these targets (a partitioned
+    /// NPU holds only the synapses whose target it owns).
+    owned_targets: Option<std::ops::Range<NeuronId>>,
+    /// Whether the last burst reached synapse creation (some bidirectional
+    /// pair had sources and targets that fired in every frame of its window).
+    /// It depends only on the fire ledger, so every part of a partitioned
+    /// brain sees the same value.
+    creation_reached: bool,
+    /// The source of each synapse created in the last burst, in creation order.
+    created_sources: Vec<NeuronId>,
 }
 
 impl Stdp {
@@ -426,6 +436,28 @@ impl Stdp {
             Err(i) => self.pairs.insert(i, pair),
         }
         self.known_version = None;
+    }
+
+    /// Creates synapses only into `targets` from now on (`None`: into every
+    /// neuron), for a partitioned NPU that holds the synapses of its targets.
+    pub fn set_owned_targets(&mut self, targets: Option<std::ops::Range<NeuronId>>) {
+        self.owned_targets = targets;
+    }
+
+    /// Whether any registered pair creates synapses (is bidirectional).
+    pub fn creates_synapses(&self) -> bool {
+        self.pairs.iter().any(|p| p.registration.bidirectional)
+    }
+
+    /// Whether the last burst reached synapse creation (see the field docs);
+    /// the same on every part of a partitioned brain.
+    pub fn creation_reached(&self) -> bool {
+        self.creation_reached
+    }
+
+    /// The source of every synapse created in the last burst, in creation order.
+    pub fn created_sources(&self) -> &[NeuronId] {
+        &self.created_sources
     }
 
     /// The registered pairs, ascending (A, B).
@@ -601,6 +633,10 @@ impl Stdp {
         if self.all_a.is_empty() || self.all_b.is_empty() {
             return;
         }
+        self.creation_reached = true;
+        if let Some(owned) = &self.owned_targets {
+            self.all_b.retain(|d| owned.contains(d));
+        }
         let psp = ctx
             .areas()
             .area(r.source_area)
@@ -621,6 +657,7 @@ impl Stdp {
                     continue;
                 };
                 ctx.stats_mut().synapses_created += 1;
+                self.created_sources.push(s);
                 let pair = &mut self.pairs[p];
                 let i = (d - pair.first) as usize;
                 pair.fan_in[i] += 1;
@@ -654,6 +691,8 @@ impl PlasticityRule for Stdp {
     }
 
     fn after_burst(&mut self, ctx: &mut PlasticityContext<'_>) -> Result<(), PlasticityError> {
+        self.creation_reached = false;
+        self.created_sources.clear();
         if self.pairs.is_empty() {
             return Ok(());
         }

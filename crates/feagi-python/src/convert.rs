@@ -251,6 +251,18 @@ pub fn array_copy<'py, T: Element + Clone>(
     Ok(PyArray1::from_vec(py, try_copy(values, what)?))
 }
 
+/// A new numpy array holding a copy of a field of the neuron records, as
+/// [`array_copy`] does for a slice.
+pub fn column_copy<'py, T: Element + Copy>(
+    py: Python<'py>,
+    values: feagi_types::Column<'_, T>,
+    what: &str,
+) -> PyResult<Bound<'py, PyArray1<T>>> {
+    let mut out = try_vec(values.len(), what)?;
+    out.extend(values.iter());
+    Ok(PyArray1::from_vec(py, out))
+}
+
 // ----- arrays -------------------------------------------------------------------
 
 /// A 1-D input array: borrowed from numpy when it already has the right

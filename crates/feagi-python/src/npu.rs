@@ -22,9 +22,9 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 
 use crate::burst_loop;
 use crate::convert::{
-    array_copy, bounded, coordinate, coordinate_array, finite_f32, int_tuple, neuron_id,
-    same_lengths, to_i64, to_u16, to_u32, to_u8, try_vec, type_name, uint_array, AreaArg, Int,
-    Real,
+    array_copy, bounded, column_copy, coordinate, coordinate_array, finite_f32, int_tuple,
+    neuron_id, same_lengths, to_i64, to_u16, to_u32, to_u8, try_vec, type_name, uint_array,
+    AreaArg, Int, Real,
 };
 use crate::errors::{
     gene_error, genome_error, internal_panic, load_error, npu_error, runtime_error, snapshot_error,
@@ -515,7 +515,7 @@ impl PyRustNpu {
         &self,
         py: Python<'py>,
         cortical_id: Option<&Bound<'py, PyAny>>,
-        field: fn(&feagi_types::NeuronArray) -> &[f32],
+        field: fn(&feagi_types::NeuronArray) -> feagi_types::Column<'_, f32>,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let area = cortical_id.map(AreaArg::extract).transpose()?;
         let mut g = self.lock(py);
@@ -526,7 +526,7 @@ impl PyRustNpu {
         g.with(|npu| {
             let values = field(npu.neurons());
             Ok(match index {
-                None => array_copy(py, values, "the neuron values")?,
+                None => column_copy(py, values, "the neuron values")?,
                 Some(i) => {
                     let ids = npu.neurons_in_area(i).map_err(npu_error)?;
                     PyArray1::from_iter(py, ids.iter().map(|&id| values[id as usize]))
@@ -1670,44 +1670,44 @@ impl PyRustNpu {
             let neurons = PyDict::new(py);
             neurons.set_item(
                 "membrane_potential",
-                array_copy(py, n.membrane_potential(), "the connectome export")?,
+                column_copy(py, n.membrane_potential(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "threshold",
-                array_copy(py, n.threshold(), "the connectome export")?,
+                column_copy(py, n.threshold(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "threshold_limit",
-                array_copy(py, n.threshold_limit(), "the connectome export")?,
+                column_copy(py, n.threshold_limit(), "the connectome export")?,
             )?;
-            neurons.set_item("leak", array_copy(py, n.leak(), "the connectome export")?)?;
+            neurons.set_item("leak", column_copy(py, n.leak(), "the connectome export")?)?;
             neurons.set_item(
                 "excitability",
-                array_copy(py, n.excitability(), "the connectome export")?,
+                column_copy(py, n.excitability(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "refractory_period",
-                array_copy(py, n.refractory_period(), "the connectome export")?,
+                column_copy(py, n.refractory_period(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "refractory_countdown",
-                array_copy(py, n.refractory_countdown(), "the connectome export")?,
+                column_copy(py, n.refractory_countdown(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "consecutive_fire_limit",
-                array_copy(py, n.consecutive_fire_limit(), "the connectome export")?,
+                column_copy(py, n.consecutive_fire_limit(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "consecutive_fire_count",
-                array_copy(py, n.consecutive_fire_count(), "the connectome export")?,
+                column_copy(py, n.consecutive_fire_count(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "snooze_period",
-                array_copy(py, n.snooze_period(), "the connectome export")?,
+                column_copy(py, n.snooze_period(), "the connectome export")?,
             )?;
             neurons.set_item(
                 "mp_charge_accumulation",
-                array_copy(py, n.mp_charge_accumulation(), "the connectome export")?,
+                column_copy(py, n.mp_charge_accumulation(), "the connectome export")?,
             )?;
             neurons.set_item("area", array_copy(py, n.area(), "the connectome export")?)?;
             neurons.set_item("x", array_copy(py, n.x(), "the connectome export")?)?;

@@ -139,6 +139,14 @@ pub struct BrainInfo {
     pub title: String,
     /// Burst period the genome asks for, in seconds.
     pub genome_timestep: f64,
+    /// Default STDP window of the genome (`plasticity_queue_depth`).
+    pub plasticity_queue_depth: u32,
+    /// Which brain of the server this is: 1 for the first, plus one per
+    /// genome upload (areas created at runtime keep it). Area indices are
+    /// only meaningful within one generation.
+    pub generation: u64,
+    /// When the genome was loaded, seconds since 1970.
+    pub genome_timestamp: i64,
 }
 
 /// Content hashes health_check reports so clients refetch what changed.
@@ -429,6 +437,9 @@ impl BrainInfo {
                 .unwrap_or("untitled genome")
                 .to_string(),
             genome_timestep: genome.simulation_timestep(),
+            plasticity_queue_depth: genome.plasticity_queue_depth(),
+            generation: 1,
+            genome_timestamp: crate::state::unix_millis() / 1000,
         }
     }
 

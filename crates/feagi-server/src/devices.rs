@@ -401,6 +401,33 @@ pub fn plan(config: &Value) -> DevicePlan {
     out
 }
 
+/// Asks the loop for the areas of `config` (a device configuration) that
+/// the brain lacks; returns how many. Units that are not understood are
+/// logged once. The loop creates the areas before its next burst; callers
+/// do not wait for it (FEAGI answers at once too, and agents check the
+/// areas over REST).
+pub fn request_missing_areas(s: &crate::state::ServerState, config: &Value) -> usize {
+    let plan = plan(config);
+    for why in &plan.skipped {
+        if s.warned.first(&format!("devices:{why}")) {
+            tracing::warn!("device configuration: {why}; skipped (logged once)");
+        }
+    }
+    let brain = s.brain();
+    let missing: Vec<AreaRequest> = plan
+        .areas
+        .into_iter()
+        .filter(|a| {
+            brain
+                .find_wire(&crate::wire::ids::to_base64(&a.wire_id))
+                .is_none()
+        })
+        .collect();
+    let n = missing.len();
+    s.engine.request_areas(missing);
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

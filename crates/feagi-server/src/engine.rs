@@ -18,10 +18,10 @@ use axum::body::Bytes;
 use feagi_burst_engine::{NpuError, RustNPU};
 use feagi_runtime::{NpuHandle, Pace, Pacer, RuntimeError, MIN_FREQUENCY_HZ};
 use feagi_types::AreaIndex;
-use parking_lot::Mutex;
-use tokio::sync::watch;
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::{oneshot, watch};
 
-use crate::brain::AddedArea;
+use crate::brain::{AddedArea, BrainInfo};
 use crate::devices::AreaRequest;
 use crate::sensory::{SensoryArea, SensoryInbox};
 use crate::state::BrainCell;
@@ -49,6 +49,9 @@ pub fn valid_timestep(seconds: f64) -> bool {
 /// Voxels of one area staged for the next burst.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stimulation {
+    /// The brain the area index belongs to ([`BrainInfo::generation`]): the
+    /// loop drops stimulation meant for a brain it no longer runs.
+    pub generation: u64,
     /// The area.
     pub area: AreaIndex,
     /// Voxels (x, y, z).
@@ -67,7 +70,6 @@ pub struct VizFrame {
 }
 
 /// The loop's state as other threads see it.
-#[derive(Debug)]
 pub struct EngineShared {
     stop: AtomicBool,
     timestep_bits: AtomicU64,
@@ -85,6 +87,56 @@ pub struct EngineShared {
     max_work_ns: AtomicU64,
     late: AtomicU64,
     restarts: AtomicU64,
+    paused: AtomicBool,
+    reloading: AtomicBool,
+    burst_nanos: AtomicU64,
+    burst_nanos_total: AtomicU64,
+    jobs: Mutex<Vec<Job>>,
+    wake: Condvar,
+    swap: Mutex<Option<BrainSwap>>,
+}
+
+impl std::fmt::Debug for EngineShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineShared")
+            .field("timestep", &self.timestep())
+            .field("bursts", &self.bursts())
+            .field("running", &self.running())
+            .field("paused", &self.paused())
+            .field("reloading", &self.reloading())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Work a handler hands to the loop: it runs on the burst thread between
+/// bursts, with the NPU.
+type Job = Box<dyn FnOnce(&mut RustNPU) + Send>;
+
+/// Why [`EngineShared::query`] has no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// The loop stopped (or its NPU is poisoned by an internal error).
+    #[error("the burst loop is not running")]
+    Stopped,
+    /// The loop did not get to it in time (a burst longer than the wait).
+    #[error("the burst loop did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// The longest a handler waits for the loop to run its query.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A brain grown from another genome, for the loop to run instead of the
+/// current one (see [`EngineShared::swap_brain`]).
+pub struct BrainSwap {
+    /// The new NPU.
+    pub npu: NpuHandle,
+    /// How clients see it; its `generation` is the current one plus one.
+    pub brain: BrainInfo,
+    /// The burst period to switch to (`None`: keep the current one).
+    pub timestep: Option<f64>,
+    /// Told the first burst of the new brain once it has run.
+    pub done: oneshot::Sender<u64>,
 }
 
 /// How the loop kept its rate so far ([`EngineShared::pacing`]).
@@ -182,6 +234,116 @@ impl EngineShared {
         self.created_areas.load(Ordering::Relaxed)
     }
 
+    /// Pauses (true) or resumes (false) the bursts; the loop keeps serving
+    /// queries and brain swaps while paused.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Release);
+        self.wake.notify_all();
+    }
+
+    /// Whether bursts are paused.
+    pub fn paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
+    /// How long the last burst took to compute (under the NPU lock).
+    pub fn last_burst_time(&self) -> Duration {
+        Duration::from_nanos(self.burst_nanos.load(Ordering::Relaxed))
+    }
+
+    /// The sum of [`EngineShared::last_burst_time`] over every burst so far,
+    /// in nanoseconds: two readings and the burst counts give the mean burst
+    /// time in between.
+    pub fn total_burst_nanos(&self) -> u64 {
+        self.burst_nanos_total.load(Ordering::Relaxed)
+    }
+
+    /// Marks the start of a genome reload; false when one is under way
+    /// already (only one at a time).
+    pub fn begin_reload(&self) -> bool {
+        self.reloading
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Marks the end of the reload [`EngineShared::begin_reload`] began.
+    pub fn end_reload(&self) {
+        self.reloading.store(false, Ordering::Release);
+    }
+
+    /// Whether a genome reload is under way.
+    pub fn reloading(&self) -> bool {
+        self.reloading.load(Ordering::Acquire)
+    }
+
+    /// Runs `f` on the burst thread with the NPU, between two bursts (while
+    /// the loop paces or is paused it answers within milliseconds), and
+    /// returns its result. Never holds the NPU lock on the caller's thread.
+    pub async fn query<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut RustNPU) -> R + Send + 'static,
+    ) -> Result<R, QueryError> {
+        if !self.running() {
+            return Err(QueryError::Stopped);
+        }
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |npu: &mut RustNPU| {
+            let _ = tx.send(f(npu));
+        });
+        self.jobs.lock().push(job);
+        self.wake.notify_all();
+        match tokio::time::timeout(QUERY_TIMEOUT, rx).await {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(_)) => Err(QueryError::Stopped),
+            Err(_) => Err(QueryError::Timeout(QUERY_TIMEOUT)),
+        }
+    }
+
+    /// Hands the loop a new brain: it stops the current one after the burst
+    /// under way, runs the new one from its next burst and publishes its
+    /// [`BrainInfo`] (bumping `genome_num`); `swap.done` hears the new
+    /// brain's first burst. Stimulation and sensory input still waiting for
+    /// the old brain are dropped.
+    pub fn swap_brain(&self, swap: BrainSwap) {
+        *self.swap.lock() = Some(swap);
+        self.wake.notify_all();
+    }
+
+    /// Runs the queued queries (with the NPU lock taken here, on the loop's
+    /// thread). A poisoned NPU drops them: their callers hear `Stopped`.
+    fn serve_jobs(&self, npu: &NpuHandle) {
+        let jobs = std::mem::take(&mut *self.jobs.lock());
+        if jobs.is_empty() {
+            return;
+        }
+        let mut guard = npu.lock();
+        for job in jobs {
+            let _ = guard.with(job);
+        }
+    }
+
+    /// Sleeps until `deadline`, a query, a swap, a stop or a change of
+    /// timestep or pause, serving queries as they come.
+    fn wait(&self, npu: &NpuHandle, deadline: Instant) {
+        loop {
+            self.serve_jobs(npu);
+            if self.stop.load(Ordering::Acquire)
+                || self.timestep_changed.load(Ordering::Acquire)
+                || self.swap.lock().is_some()
+            {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            let mut jobs = self.jobs.lock();
+            if jobs.is_empty() {
+                self.wake.wait_for(&mut jobs, left.min(WAIT_SLICE));
+            }
+        }
+    }
+
     fn take_pending(&self) -> Vec<Stimulation> {
         let mut pending = self.pending.lock();
         pending.1 = 0;
@@ -254,6 +416,13 @@ impl Engine {
             max_work_ns: AtomicU64::new(0),
             late: AtomicU64::new(0),
             restarts: AtomicU64::new(0),
+            paused: AtomicBool::new(false),
+            reloading: AtomicBool::new(false),
+            burst_nanos: AtomicU64::new(0),
+            burst_nanos_total: AtomicU64::new(0),
+            jobs: Mutex::new(Vec::new()),
+            wake: Condvar::new(),
+            swap: Mutex::new(None),
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -261,7 +430,7 @@ impl Engine {
             .spawn(move || {
                 let shared = thread_shared;
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run(&npu, &shared, config, &links)
+                    run(npu, &shared, config, &links)
                 }));
                 if let Err(payload) = outcome {
                     let why = feagi_runtime::panic_message(payload.as_ref());
@@ -269,6 +438,10 @@ impl Engine {
                     *shared.error.lock() = Some(why);
                 }
                 shared.running.store(false, Ordering::Release);
+                // Queries and a swap nobody will serve: their callers hear
+                // that the loop stopped.
+                shared.jobs.lock().clear();
+                shared.swap.lock().take();
             })?;
         Ok(Engine {
             shared,
@@ -284,6 +457,7 @@ impl Engine {
     /// Stops the loop after the burst under way and waits for its thread.
     pub fn stop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
+        self.shared.wake.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -356,8 +530,8 @@ impl FrameBuffers {
     }
 }
 
-fn stage_sensory(npu: &mut RustNPU, frames: &[SensoryArea], errors: &mut u64) {
-    for f in frames {
+fn stage_sensory(npu: &mut RustNPU, frames: &[SensoryArea], generation: u64, errors: &mut u64) {
+    for f in frames.iter().filter(|f| f.generation == generation) {
         if let Err(e) = npu.stage_sensory(f.area, &f.x, &f.y, &f.z, &f.p) {
             *errors += 1;
             if *errors == 1 || errors.is_power_of_two() {
@@ -426,8 +600,8 @@ fn create_areas(
     added
 }
 
-fn stage(npu: &mut RustNPU, stimulations: &[Stimulation]) {
-    for s in stimulations {
+fn stage(npu: &mut RustNPU, stimulations: &[Stimulation], generation: u64) {
+    for s in stimulations.iter().filter(|s| s.generation == generation) {
         let xs: Vec<u32> = s.voxels.iter().map(|v| v[0]).collect();
         let ys: Vec<u32> = s.voxels.iter().map(|v| v[1]).collect();
         let zs: Vec<u32> = s.voxels.iter().map(|v| v[2]).collect();
@@ -438,30 +612,105 @@ fn stage(npu: &mut RustNPU, stimulations: &[Stimulation]) {
     }
 }
 
-fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &EngineLinks) {
+/// What the loop keeps between bursts besides the NPU.
+struct LoopState {
+    buffers: FrameBuffers,
+    motor_buffers: FrameBuffers,
+    pacer: Pacer,
+    generation: u64,
+    /// Told after the first burst of a brain swapped in.
+    swapped: Option<oneshot::Sender<u64>>,
+}
+
+impl LoopState {
+    /// Takes in a brain handed over by [`EngineShared::swap_brain`].
+    fn swap(
+        &mut self,
+        npu: &mut NpuHandle,
+        swap: BrainSwap,
+        shared: &EngineShared,
+        links: &EngineLinks,
+    ) {
+        let BrainSwap {
+            npu: new_npu,
+            brain,
+            timestep,
+            done,
+        } = swap;
+        *npu = new_npu;
+        self.buffers = FrameBuffers::new(&brain.wire_ids_by_index());
+        self.motor_buffers = FrameBuffers::new(&brain.motor_ids_by_index());
+        self.generation = brain.generation;
+        // Requests for the old brain: areas are asked for again by the
+        // reload (from every agent's device configuration).
+        shared.area_requests.lock().clear();
+        shared.take_pending();
+        let _ = links.sensory.take();
+        shared.created_areas.store(0, Ordering::Relaxed);
+        shared.created_neurons.store(0, Ordering::Relaxed);
+        if let Some(t) = timestep.filter(|t| valid_timestep(*t)) {
+            shared.timestep_bits.store(t.to_bits(), Ordering::Relaxed);
+        }
+        self.pacer = Pacer::new(Duration::from_secs_f64(shared.timestep()), Instant::now());
+        tracing::info!(
+            "brain {} swapped in: {} areas, {} neurons, {} synapses",
+            brain.generation,
+            brain.areas.len(),
+            brain.neuron_count,
+            brain.synapse_count
+        );
+        links.brain.replace(brain);
+        self.swapped = Some(done);
+    }
+}
+
+fn run(mut npu: NpuHandle, shared: &EngineShared, config: EngineConfig, links: &EngineLinks) {
     let viz_period = Duration::try_from_secs_f64(1.0 / config.viz_hz.max(1e-3))
         .unwrap_or(Duration::from_secs(1));
-    let mut buffers = FrameBuffers::new(&config.wire_ids);
-    let mut motor_buffers = FrameBuffers::new(&config.motor_ids);
-    let mut pacer = Pacer::new(Duration::from_secs_f64(shared.timestep()), Instant::now());
+    let mut state = LoopState {
+        buffers: FrameBuffers::new(&config.wire_ids),
+        motor_buffers: FrameBuffers::new(&config.motor_ids),
+        pacer: Pacer::new(Duration::from_secs_f64(shared.timestep()), Instant::now()),
+        generation: links.brain.get().generation,
+        swapped: None,
+    };
     let mut viz_next = Instant::now();
     let mut plasticity_errors = 0u64;
     let mut sensory_errors = 0u64;
+    let mut was_paused = false;
     while !shared.stop.load(Ordering::Acquire) {
-        let started = Instant::now();
+        shared.serve_jobs(&npu);
+        let swap = shared.swap.lock().take();
+        if let Some(swap) = swap {
+            state.swap(&mut npu, swap, shared, links);
+        }
+        if shared.paused() {
+            was_paused = true;
+            shared.wait(&npu, Instant::now() + WAIT_SLICE);
+            continue;
+        }
+        if std::mem::take(&mut was_paused) {
+            state.pacer = Pacer::new(Duration::from_secs_f64(shared.timestep()), Instant::now());
+        }
+        let generation = state.generation;
+        // Burst work for `pacing()`: input, burst, frames out (main's
+        // burst_nanos below counts the locked part only).
+        let work_started = Instant::now();
         let pending = shared.take_pending();
         let requests = std::mem::take(&mut *shared.area_requests.lock());
         let brain = (!requests.is_empty()).then(|| links.brain.get());
         let sensory = links.sensory.take();
         let want_frame = links.viz.receiver_count() > 0 && Instant::now() >= viz_next;
         let want_motor = links.motor.receiver_count() > 0;
+        let (buffers, motor_buffers) = (&mut state.buffers, &mut state.motor_buffers);
+        let started = Instant::now();
         let outcome = npu.lock().with(|npu| -> Result<(u64, usize, Vec<AddedArea>), NpuError> {
             let added = match &brain {
                 Some(brain) => create_areas(npu, shared, brain, requests),
                 None => Vec::new(),
             };
-            stage(npu, &pending);
-            stage_sensory(npu, &sensory, &mut sensory_errors);
+            stage(npu, &pending, generation);
+            stage_sensory(npu, &sensory, generation, &mut sensory_errors);
             let (burst, fired, error) = match npu.process_burst(None) {
                 Ok(r) => (r.burst, r.fired_count, None),
                 // The burst itself completed (SPEC: a failing plasticity
@@ -483,6 +732,11 @@ fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &Eng
             }
             Ok((burst, fired, added))
         });
+        let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        shared.burst_nanos.store(elapsed, Ordering::Relaxed);
+        shared
+            .burst_nanos_total
+            .fetch_add(elapsed, Ordering::Relaxed);
         let (burst, fired, added) = match outcome {
             Ok(Ok(done)) => done,
             Ok(Err(e)) => {
@@ -496,9 +750,9 @@ fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &Eng
         };
         if !added.is_empty() {
             for a in &added {
-                buffers.add_area(a.index, a.request.wire_id);
+                state.buffers.add_area(a.index, a.request.wire_id);
                 if a.request.kind == feagi_types::AreaKind::Opu {
-                    motor_buffers.add_area(a.index, a.request.wire_id);
+                    state.motor_buffers.add_area(a.index, a.request.wire_id);
                 }
             }
             shared
@@ -516,12 +770,15 @@ fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &Eng
         shared.last_fired.store(fired as u64, Ordering::Relaxed);
         shared.bursts.store(burst, Ordering::Release);
         links.burst_tx.send_replace(burst);
+        if let Some(done) = state.swapped.take() {
+            let _ = done.send(burst);
+        }
         if want_motor {
-            let bytes = motor_buffers.encode(burst);
+            let bytes = state.motor_buffers.encode(burst);
             links.motor.send_replace(Some(VizFrame { burst, bytes }));
         }
         if want_frame {
-            let bytes = buffers.encode(burst);
+            let bytes = state.buffers.encode(burst);
             links.viz.send_replace(Some(VizFrame { burst, bytes }));
             shared.frames.fetch_add(1, Ordering::Relaxed);
             let now = Instant::now();
@@ -531,11 +788,10 @@ fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &Eng
             }
         }
         let done = Instant::now();
-        let work = u64::try_from(done.duration_since(started).as_nanos()).unwrap_or(u64::MAX);
+        let work = u64::try_from(done.duration_since(work_started).as_nanos()).unwrap_or(u64::MAX);
         shared.work_ns.fetch_add(work, Ordering::Relaxed);
         shared.max_work_ns.fetch_max(work, Ordering::Relaxed);
-        // Pace: sleep in slices so a stop or a new timestep is seen quickly.
-        let pace = pacer.burst_done(done);
+        let pace = state.pacer.burst_done(done);
         match pace {
             Pace::SleepUntil(_) => {}
             Pace::CatchUp => {
@@ -545,22 +801,13 @@ fn run(npu: &NpuHandle, shared: &EngineShared, config: EngineConfig, links: &Eng
                 shared.restarts.fetch_add(1, Ordering::Relaxed);
             }
         }
+        // Pace: wait in slices, serving queries, so that a stop, a swap or a
+        // new timestep is seen quickly.
         if let Pace::SleepUntil(deadline) = pace {
-            loop {
-                if shared.stop.load(Ordering::Acquire)
-                    || shared.timestep_changed.load(Ordering::Acquire)
-                {
-                    break;
-                }
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                std::thread::sleep(left.min(WAIT_SLICE));
-            }
+            shared.wait(&npu, deadline);
         }
         if shared.timestep_changed.swap(false, Ordering::AcqRel) {
-            pacer = Pacer::new(Duration::from_secs_f64(shared.timestep()), Instant::now());
+            state.pacer = Pacer::new(Duration::from_secs_f64(shared.timestep()), Instant::now());
         }
     }
 }

@@ -27,6 +27,10 @@
 //! * [`sensory`]: agents' sensory frames, checked and kept for the next
 //!   burst (latest per agent and area).
 //! * [`devices`]: device configurations and the IO areas they create.
+//! * [`reload`]: genome upload, grown beside the running brain and swapped
+//!   in between two bursts.
+//! * [`learning`]: weight histograms and memory counts for the page.
+//! * [`page`]: the live brain page at `/` (embedded HTML, JS and CSS).
 //! * [`brain`]: the REST view of a developed genome, computed once.
 //! * [`state`]: what handlers share: health, request log, agents.
 //! * [`wire`]: FeagiByteContainer v4 frames and 8-byte cortical ids.
@@ -37,6 +41,9 @@
 pub mod brain;
 pub mod devices;
 pub mod engine;
+pub mod learning;
+pub mod page;
+pub mod reload;
 pub mod rest;
 pub mod sensory;
 pub mod server;

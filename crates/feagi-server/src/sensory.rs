@@ -56,6 +56,8 @@ impl LogOnce {
 /// Voxels of one area from one agent, for the next burst.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SensoryArea {
+    /// The brain the area index belongs to ([`crate::brain::BrainInfo::generation`]).
+    pub generation: u64,
     /// The area.
     pub area: AreaIndex,
     /// Voxel x of each entry.
@@ -224,6 +226,7 @@ pub fn ingest(s: &ServerState, bytes: &[u8], via: &str) -> Option<Ingested> {
             };
             let [w, h, d] = view.dimensions;
             let mut frame = SensoryArea {
+                generation: brain.generation,
                 area: view.index,
                 ..Default::default()
             };

@@ -281,7 +281,11 @@ pub async fn start(
         plasticity: config.plasticity,
         ..NpuConfig::default()
     };
-    let plasticity_queue_depth = genome.plasticity_queue_depth();
+    let growth = crate::reload::Growth {
+        npu: npu_config.clone(),
+        options: config.load_options.clone(),
+        keep_timestep: config.hz.is_some(),
+    };
     let plasticity = config.plasticity;
     let load_options = config.load_options.clone();
     let (npu, brain) = tokio::task::spawn_blocking(move || {
@@ -359,8 +363,7 @@ pub async fn start(
         brain_cell,
         engine: engine.shared().clone(),
         session: unix_millis().max(1),
-        genome_timestamp: unix_millis() / 1000,
-        plasticity_queue_depth,
+        growth,
         urls,
         requests: RequestLog::default(),
         agents: Agents::default(),

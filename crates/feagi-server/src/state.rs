@@ -234,10 +234,8 @@ pub struct ServerState {
     pub engine: Arc<EngineShared>,
     /// New per process: start time in milliseconds since 1970.
     pub session: i64,
-    /// When the genome was loaded, seconds since 1970.
-    pub genome_timestamp: i64,
-    /// Default STDP window of the genome.
-    pub plasticity_queue_depth: u32,
+    /// How an uploaded genome is grown: the same settings as the first.
+    pub growth: crate::reload::Growth,
     /// Advertised URLs.
     pub urls: ServerUrls,
     /// Every answered HTTP request.
@@ -284,7 +282,7 @@ impl ServerState {
         let ready = self.brain_ready();
         let h = brain.hashes;
         json!({
-            "burst_engine": self.engine.running(),
+            "burst_engine": self.engine.running() && !self.engine.paused(),
             "connected_agents": self.agents.len(),
             "influxdb_availability": false,
             "neuron_count_max": feagi_types::MAX_REGULAR_NEURONS,
@@ -293,8 +291,8 @@ impl ServerState {
             "genome_availability": !brain.areas.is_empty(),
             "genome_validity": true,
             "brain_readiness": ready,
-            "genome_loading": false,
-            "genome_state": "loaded",
+            "genome_loading": self.engine.reloading(),
+            "genome_state": if self.engine.reloading() { "loading" } else { "loaded" },
             "feagi_session": self.session,
             "fitness": null,
             "cortical_area_count": brain.areas.len(),
@@ -304,7 +302,7 @@ impl ServerState {
             "synapse_count": brain.synapse_count,
             "estimated_brain_size_in_MB": (brain.neuron_count as f64 * 64.0 + brain.synapse_count as f64 * 8.0) / 1e6,
             "genome_num": self.brain_cell.genome_num(),
-            "genome_timestamp": self.genome_timestamp,
+            "genome_timestamp": brain.genome_timestamp,
             "simulation_timestep": self.engine.timestep(),
             "memory_area_stats": null,
             "amalgamation_pending": null,

@@ -320,31 +320,11 @@ pub fn handle_control(s: &ServerState, bytes: &[u8]) -> Option<Vec<u8>> {
                     );
                     return None;
                 }
-                let plan = crate::devices::plan(config);
-                for why in &plan.skipped {
-                    if s.warned.first(&format!("devices:{why}")) {
-                        tracing::warn!("device configuration: {why}; skipped (logged once)");
-                    }
-                }
-                let brain = s.brain();
-                let missing: Vec<_> = plan
-                    .areas
-                    .into_iter()
-                    .filter(|a| {
-                        brain
-                            .find_wire(&crate::wire::ids::to_base64(&a.wire_id))
-                            .is_none()
-                    })
-                    .collect();
+                let missing = crate::devices::request_missing_areas(s, config);
                 tracing::info!(
-                    "agent {} sent its device configuration ({} areas to create)",
+                    "agent {} sent its device configuration ({missing} areas to create)",
                     session_key(&sender),
-                    missing.len()
                 );
-                // Created by the loop before its next burst; the reply does
-                // not wait for it (FEAGI answers at once too, and agents
-                // check the areas over REST).
-                s.engine.request_areas(missing);
                 return reply(json!("heart_beat"), &sender);
             }
             if map.get("health_check").and_then(Value::as_str) == Some("FeagiHealthCheckRequest") {

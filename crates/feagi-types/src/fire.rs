@@ -14,18 +14,22 @@ pub const FCL_SHARD_ALIGN: usize = WORD_BITS * WORD_BITS;
 
 /// The fire candidate list: neuron -> summed input of the current burst.
 ///
-/// Sums live in a dense f32 array (no hashing per contribution); membership is
-/// a two-level bitset (a bit per neuron, a summary bit per 64-neuron word), so
-/// collecting the candidates in ascending id order costs time proportional to
-/// the candidates, not to the brain. After [`FireCandidateList::collect`] the
-/// sorted candidates and their sums stay readable until the next
-/// [`FireCandidateList::clear`]; that is the "last FCL" snapshot of SPEC §5.2.
+/// Sums are added into a dense f32 array (no hashing per contribution);
+/// membership is a two-level bitset (a bit per neuron, a summary bit per
+/// 64-neuron word), so collecting the candidates in ascending id order costs
+/// time proportional to the candidates, not to the brain.
+/// [`FireCandidateList::collect`] moves the candidates and their sums into two
+/// compact lists (ascending id, same positions) and leaves the dense array all
+/// zero, so the dynamics read the sums in order and nothing has to clear them
+/// later. The lists stay readable until the next [`FireCandidateList::clear`];
+/// that is the "last FCL" snapshot of SPEC §5.2.
 #[derive(Clone, Debug, Default)]
 pub struct FireCandidateList {
     sums: Vec<f32>,
     bits: Vec<u64>,
     summary: Vec<u64>,
     candidates: Vec<NeuronId>,
+    candidate_sums: Vec<f32>,
 }
 
 /// A mutable view of the FCL for the neuron ids `offset .. offset + len`.
@@ -116,20 +120,19 @@ impl FireCandidateList {
         self.sums.len()
     }
 
-    /// Empties the list, touching only the previous candidates.
+    /// Empties the list (the dense sums are already zero after
+    /// [`Self::collect`]; nothing per candidate is touched).
     pub fn clear(&mut self) {
-        self.clear_each(|_| {});
+        self.candidates.clear();
+        self.candidate_sums.clear();
     }
 
     /// Empties the list like [`Self::clear`], calling `f` on each previous
-    /// candidate on the way, so a caller that must visit them anyway (the
-    /// phase-0 reset) walks them only once.
-    pub fn clear_each(&mut self, mut f: impl FnMut(NeuronId)) {
-        for &id in &self.candidates {
-            self.sums[id as usize] = 0.0;
-            f(id);
-        }
-        self.candidates.clear();
+    /// candidate first, so a caller that must visit them (the phase-0 reset)
+    /// walks the list it needs anyway.
+    pub fn clear_each(&mut self, f: impl FnMut(NeuronId)) {
+        self.candidates.iter().copied().for_each(f);
+        self.clear();
     }
 
     /// The whole list as one shard (sequential use).
@@ -148,19 +151,28 @@ impl FireCandidateList {
         self.shard().add(id, contribution);
     }
 
-    /// Turns the marked neurons into the ascending candidate list and clears
-    /// the bitset. Returns the number of candidates.
+    /// Turns the marked neurons into the ascending candidate list with their
+    /// sums, and leaves the bitset and the dense sums all zero. Returns the
+    /// number of candidates.
     pub fn collect(&mut self) -> usize {
+        let (sums, bits) = (&mut self.sums, &mut self.bits);
+        let n = sums.len();
+        let (candidates, taken) = (&mut self.candidates, &mut self.candidate_sums);
         for (m, summary) in self.summary.iter_mut().enumerate() {
             let mut sw = std::mem::take(summary);
             while sw != 0 {
                 let w = m * WORD_BITS + sw.trailing_zeros() as usize;
                 sw &= sw - 1;
-                let mut bw = std::mem::take(&mut self.bits[w]);
+                let mut bw = std::mem::take(&mut bits[w]);
+                let first = w * WORD_BITS;
+                // The sums of this word's neurons: ascending ids, so the
+                // hardware prefetcher follows them.
+                let word_sums = &mut sums[first..(first + WORD_BITS).min(n)];
                 while bw != 0 {
-                    self.candidates
-                        .push((w * WORD_BITS + bw.trailing_zeros() as usize) as NeuronId);
+                    let b = bw.trailing_zeros() as usize;
                     bw &= bw - 1;
+                    candidates.push((first + b) as NeuronId);
+                    taken.push(std::mem::take(&mut word_sums[b]));
                 }
             }
         }
@@ -172,22 +184,26 @@ impl FireCandidateList {
         &self.candidates
     }
 
-    /// Summed input of a neuron in the current FCL (0 for non-candidates).
-    #[inline]
-    pub fn sum(&self, id: NeuronId) -> f32 {
-        self.sums[id as usize]
+    /// The summed input of each of [`Self::candidates`], same positions.
+    pub fn candidate_sums(&self) -> &[f32] {
+        &self.candidate_sums
     }
 
-    /// All sums, indexed by neuron id.
-    pub fn sums(&self) -> &[f32] {
-        &self.sums
+    /// Summed input of a neuron in the current FCL (0 for non-candidates);
+    /// a binary search once the candidates are collected.
+    pub fn sum(&self, id: NeuronId) -> f32 {
+        match self.candidates.binary_search(&id) {
+            Ok(k) => self.candidate_sums[k],
+            Err(_) => self.sums.get(id as usize).copied().unwrap_or(0.0),
+        }
     }
 
     /// (id, sum) for every candidate, ascending id.
     pub fn entries(&self) -> impl Iterator<Item = (NeuronId, f32)> + '_ {
         self.candidates
             .iter()
-            .map(|&id| (id, self.sums[id as usize]))
+            .copied()
+            .zip(self.candidate_sums.iter().copied())
     }
 }
 
@@ -481,7 +497,7 @@ impl FireLedger {
         &mut self,
         timestep: u64,
         fired: &[NeuronId],
-        area_of: impl Fn(NeuronId) -> AreaIndex,
+        mut area_of: impl FnMut(NeuronId) -> AreaIndex,
     ) -> Result<(), LedgerError> {
         if timestep <= self.last_timestep {
             return Err(LedgerError::NonIncreasingTimestep {

@@ -1,5 +1,5 @@
 //! Data shared by every feagi-rust crate: identifiers, cortical areas, the
-//! structure-of-arrays neuron and synapse storage, the neuron grid of a
+//! neuron records and synapse storage, the neuron grid of a
 //! developed area, the fire structures (fire candidate list, fire queue, fire
 //! ledger), the deterministic RNG of SPEC §7 and the gene unit rules that both
 //! the genome loader and runtime updates must apply identically ("SPEC" is
@@ -44,7 +44,7 @@ pub use fire::{
 };
 pub use grid::NeuronGrid;
 pub use memory::{MemoryNeuron, MemoryNeurons, ReplayFrame};
-pub use neuron::{NeuronArray, NeuronColumns, NeuronColumnsMut, NeuronParams};
+pub use neuron::{Column, DeferredResets, NeuronArray, NeuronColumns, NeuronParams, NeuronRecord};
 pub use synapse::{StampedRowsMut, SynapseArray, SynapseList, SynapseRow, SynapseType};
 
 /// A neuron id: dense, assigned in creation order, never reused (SPEC §2.2).

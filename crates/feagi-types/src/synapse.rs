@@ -117,12 +117,21 @@ impl SynapseRow<'_> {
     }
 }
 
+/// One entry of the row table: where a source's row starts in the arena, its
+/// length and its capacity, together in 16 bytes (four entries per cache
+/// line), so finding a fired source's row costs one memory access.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
+struct RowEntry {
+    start: usize,
+    len: u32,
+    cap: u32,
+}
+
 /// Per-source rows of synapses in one arena; see the module documentation.
 #[derive(Clone, Debug, Default)]
 pub struct SynapseArray {
-    row_start: Vec<usize>,
-    row_len: Vec<u32>,
-    row_cap: Vec<u32>,
+    rows: Vec<RowEntry>,
     target: Vec<NeuronId>,
     weight: Vec<u8>,
     psp: Vec<u8>,
@@ -145,9 +154,7 @@ impl SynapseArray {
     /// `synapses` synapses.
     pub fn with_capacity(sources: usize, synapses: usize) -> Self {
         SynapseArray {
-            row_start: Vec::with_capacity(sources),
-            row_len: Vec::with_capacity(sources),
-            row_cap: Vec::with_capacity(sources),
+            rows: Vec::with_capacity(sources),
             target: Vec::with_capacity(synapses),
             weight: Vec::with_capacity(synapses),
             psp: Vec::with_capacity(synapses),
@@ -163,9 +170,7 @@ impl SynapseArray {
     /// Reserves room for `sources` row entries and `synapses` synapses where
     /// memory allows; a capacity hint, so failing to reserve is not an error.
     pub fn reserve_hint(&mut self, sources: usize, synapses: usize) {
-        let _ = self.row_start.try_reserve(sources);
-        let _ = self.row_len.try_reserve(sources);
-        let _ = self.row_cap.try_reserve(sources);
+        let _ = self.rows.try_reserve(sources);
         let _ = self.target.try_reserve(synapses);
         let _ = self.weight.try_reserve(synapses);
         let _ = self.psp.try_reserve(synapses);
@@ -197,16 +202,20 @@ impl SynapseArray {
         if let Some(&t) = target.iter().find(|&&t| t as usize >= neurons) {
             return Err(format!("a synapse targets neuron {t} of {neurons}"));
         }
-        let mut row_start = Vec::with_capacity(row_len.len());
+        let mut rows = Vec::new();
+        rows.try_reserve_exact(row_len.len())
+            .map_err(|_| format!("cannot allocate the row table of {} sources", row_len.len()))?;
         let mut next = 0usize;
         for &len in &row_len {
-            row_start.push(next);
+            rows.push(RowEntry {
+                start: next,
+                len,
+                cap: len,
+            });
             next += len as usize;
         }
         Ok(SynapseArray {
-            row_start,
-            row_cap: row_len.clone(),
-            row_len,
+            rows,
             target,
             weight,
             psp,
@@ -251,38 +260,35 @@ impl SynapseArray {
             drop(probe);
             Ok(vec![value; len])
         }
-        let mut row_len = zeroed(sources, 0u32, "synapse rows")?;
+        let mut rows = zeroed(sources, RowEntry::default(), "synapse rows")?;
         for &s in &list.source {
-            match row_len.get_mut(s as usize) {
-                Some(n) => *n += 1,
+            match rows.get_mut(s as usize) {
+                Some(r) => r.len += 1,
                 None => return Err(format!("a synapse has source {s} of {sources} neurons")),
             }
         }
-        let mut row_start = zeroed(sources, 0usize, "synapse rows")?;
         let mut next = 0usize;
-        for (start, &len) in row_start.iter_mut().zip(&row_len) {
-            *start = next;
-            next += len as usize;
+        for r in rows.iter_mut() {
+            r.start = next;
+            next += r.len as usize;
         }
         let mut target = zeroed(total, 0, "synapses")?;
         let mut weight = zeroed(total, 0, "synapses")?;
         let mut psp = zeroed(total, 0, "synapses")?;
         let mut synapse_type = zeroed(total, SynapseType::Excitatory, "synapses")?;
-        let mut row_cap = zeroed(sources, 0u32, "synapse rows")?;
-        // row_cap counts each row's synapses placed so far; at the end it is row_len.
+        // cap counts each row's synapses placed so far; at the end it is len.
         for i in 0..total {
             let s = list.source[i] as usize;
-            let pos = row_start[s] + row_cap[s] as usize;
-            row_cap[s] += 1;
+            let r = &mut rows[s];
+            let pos = r.start + r.cap as usize;
+            r.cap += 1;
             target[pos] = list.target[i];
             weight[pos] = list.weight[i];
             psp[pos] = list.psp[i];
             synapse_type[pos] = list.synapse_type[i];
         }
         Ok(SynapseArray {
-            row_start,
-            row_cap,
-            row_len,
+            rows,
             target,
             weight,
             psp,
@@ -297,17 +303,15 @@ impl SynapseArray {
 
     /// Makes room in the row table for sources `0..sources`.
     pub fn ensure_sources(&mut self, sources: usize) {
-        if self.row_len.len() < sources {
+        if self.rows.len() < sources {
             self.version += 1;
-            self.row_start.resize(sources, 0);
-            self.row_len.resize(sources, 0);
-            self.row_cap.resize(sources, 0);
+            self.rows.resize(sources, RowEntry::default());
         }
     }
 
     /// Number of source neurons the row table covers (ids `0..source_count()`).
     pub fn source_count(&self) -> usize {
-        self.row_len.len()
+        self.rows.len()
     }
 
     /// Number of valid synapses.
@@ -323,23 +327,21 @@ impl SynapseArray {
     /// The outgoing synapse count of `source` (0 for an unknown source).
     #[inline]
     pub fn outgoing_count(&self, source: NeuronId) -> u32 {
-        self.row_len.get(source as usize).copied().unwrap_or(0)
+        self.rows.get(source as usize).map_or(0, |r| r.len)
     }
 
     /// The row of `source` (empty for an unknown source).
     #[inline]
     pub fn row(&self, source: NeuronId) -> SynapseRow<'_> {
-        let s = source as usize;
-        if s >= self.row_len.len() {
+        let Some(&RowEntry { start, len, .. }) = self.rows.get(source as usize) else {
             return SynapseRow {
                 target: &[],
                 weight: &[],
                 psp: &[],
                 synapse_type: &[],
             };
-        }
-        let start = self.row_start[s];
-        let end = start + self.row_len[s] as usize;
+        };
+        let end = start + len as usize;
         SynapseRow {
             target: &self.target[start..end],
             weight: &self.weight[start..end],
@@ -348,18 +350,32 @@ impl SynapseArray {
         }
     }
 
-    /// Asks the CPU to start loading the first cache line of each of the
-    /// row's arrays, so a row needed a few sources later is in cache by then
-    /// (a hint only: it never faults and changes nothing).
+    /// Asks the CPU to start loading `source`'s entry of the row table, so
+    /// that [`Self::prefetch_row`] a few sources later finds it in cache (a
+    /// hint only: it never faults and changes nothing).
+    #[inline]
+    pub fn prefetch_entry(&self, source: NeuronId) {
+        prefetch(self.rows.as_ptr().wrapping_add(source as usize));
+    }
+
+    /// Asks the CPU to start loading the first and last cache line of each of
+    /// the row's arrays (the hardware follows the lines between), so a row
+    /// needed a few sources later is in cache by then (a hint only: it never
+    /// faults and changes nothing).
     #[inline]
     pub fn prefetch_row(&self, source: NeuronId) {
-        let s = source as usize;
-        if s < self.row_len.len() && self.row_len[s] > 0 {
-            let start = self.row_start[s];
-            prefetch(self.target.as_ptr().wrapping_add(start));
-            prefetch(self.weight.as_ptr().wrapping_add(start));
-            prefetch(self.psp.as_ptr().wrapping_add(start));
-            prefetch(self.synapse_type.as_ptr().wrapping_add(start));
+        if let Some(&RowEntry { start, len, .. }) = self.rows.get(source as usize) {
+            if len > 0 {
+                let last = start + len as usize - 1;
+                prefetch(self.target.as_ptr().wrapping_add(start));
+                prefetch(self.target.as_ptr().wrapping_add(last));
+                prefetch(self.weight.as_ptr().wrapping_add(start));
+                prefetch(self.weight.as_ptr().wrapping_add(last));
+                prefetch(self.psp.as_ptr().wrapping_add(start));
+                prefetch(self.psp.as_ptr().wrapping_add(last));
+                prefetch(self.synapse_type.as_ptr().wrapping_add(start));
+                prefetch(self.synapse_type.as_ptr().wrapping_add(last));
+            }
         }
     }
 
@@ -374,11 +390,11 @@ impl SynapseArray {
         ty: SynapseType,
     ) {
         let s = source as usize;
-        let len = self.row_len[s];
-        if len == self.row_cap[s] {
+        let len = self.rows[s].len;
+        if len == self.rows[s].cap {
             self.grow_row(s, len as usize + 1);
         }
-        let pos = self.row_start[s] + len as usize;
+        let pos = self.rows[s].start + len as usize;
         self.target[pos] = target;
         self.weight[pos] = weight;
         self.psp[pos] = psp;
@@ -386,7 +402,7 @@ impl SynapseArray {
         if self.stamped {
             self.stamp[pos] = 0;
         }
-        self.row_len[s] = len + 1;
+        self.rows[s].len = len + 1;
         self.live += 1;
         self.version += 1;
     }
@@ -406,8 +422,8 @@ impl SynapseArray {
         sorted.sort_unstable();
         for run in sorted.chunk_by(|a, b| a == b) {
             let s = run[0] as usize;
-            let needed = self.row_len[s] as usize + run.len();
-            if needed > self.row_cap[s] as usize {
+            let needed = self.rows[s].len as usize + run.len();
+            if needed > self.rows[s].cap as usize {
                 self.grow_row(s, needed);
             }
         }
@@ -420,19 +436,19 @@ impl SynapseArray {
     fn grow_row(&mut self, s: usize, needed: usize) {
         let arena = self.target.len();
         let (start, len, cap) = (
-            self.row_start[s],
-            self.row_len[s] as usize,
-            self.row_cap[s] as usize,
+            self.rows[s].start,
+            self.rows[s].len as usize,
+            self.rows[s].cap as usize,
         );
         if cap == 0 || start + cap == arena {
             // A fresh row, or the last row of the arena: grow in place at the end.
             if cap == 0 {
-                self.row_start[s] = arena;
+                self.rows[s].start = arena;
                 self.resize_arena(arena + needed);
             } else {
                 self.resize_arena(start + needed);
             }
-            self.row_cap[s] = needed as u32;
+            self.rows[s].cap = needed as u32;
         } else {
             let new_cap = needed.max(cap * 2).max(4);
             self.resize_arena(arena + new_cap);
@@ -443,8 +459,8 @@ impl SynapseArray {
             if self.stamped {
                 self.stamp.copy_within(start..start + len, arena);
             }
-            self.row_start[s] = arena;
-            self.row_cap[s] = new_cap as u32;
+            self.rows[s].start = arena;
+            self.rows[s].cap = new_cap as u32;
             self.garbage += cap;
         }
     }
@@ -462,11 +478,11 @@ impl SynapseArray {
     /// Removes every synapse `source -> target`; returns how many there were.
     pub fn remove(&mut self, source: NeuronId, target: NeuronId) -> usize {
         let s = source as usize;
-        if s >= self.row_len.len() {
+        if s >= self.rows.len() {
             return 0;
         }
-        let start = self.row_start[s];
-        let len = self.row_len[s] as usize;
+        let start = self.rows[s].start;
+        let len = self.rows[s].len as usize;
         let mut kept = 0;
         for i in 0..len {
             let p = start + i;
@@ -483,7 +499,7 @@ impl SynapseArray {
             }
         }
         let removed = len - kept;
-        self.row_len[s] = kept as u32;
+        self.rows[s].len = kept as u32;
         self.live -= removed;
         if removed > 0 {
             self.version += 1;
@@ -494,12 +510,12 @@ impl SynapseArray {
     /// Sets the weight of every synapse `source -> target`; returns how many changed.
     pub fn set_weight(&mut self, source: NeuronId, target: NeuronId, weight: u8) -> usize {
         let s = source as usize;
-        if s >= self.row_len.len() {
+        if s >= self.rows.len() {
             return 0;
         }
-        let start = self.row_start[s];
+        let start = self.rows[s].start;
         let mut n = 0;
-        for p in start..start + self.row_len[s] as usize {
+        for p in start..start + self.rows[s].len as usize {
             if self.target[p] == target {
                 self.weight[p] = weight;
                 n += 1;
@@ -520,8 +536,8 @@ impl SynapseArray {
     #[inline]
     pub fn row_weights_mut(&mut self, source: NeuronId) -> &mut [u8] {
         let s = source as usize;
-        match (self.row_start.get(s), self.row_len.get(s)) {
-            (Some(&start), Some(&len)) => &mut self.weight[start..start + len as usize],
+        match self.rows.get(s).map(|r| (r.start, r.len)) {
+            Some((start, len)) => &mut self.weight[start..start + len as usize],
             _ => &mut [],
         }
     }
@@ -552,8 +568,7 @@ impl SynapseArray {
     pub fn stamped_rows_mut(&mut self) -> StampedRowsMut<'_> {
         let n = if self.stamped { self.target.len() } else { 0 };
         StampedRowsMut {
-            row_start: &self.row_start,
-            row_len: &self.row_len,
+            rows: &self.rows,
             offset: 0,
             target: &self.target[..n],
             weight: &mut self.weight[..n],
@@ -565,8 +580,8 @@ impl SynapseArray {
     #[inline]
     pub fn row_stamps(&self, source: NeuronId) -> &[u32] {
         let s = source as usize;
-        match (self.row_start.get(s), self.row_len.get(s)) {
-            (Some(&start), Some(&len)) if self.stamped => &self.stamp[start..start + len as usize],
+        match self.rows.get(s).map(|r| (r.start, r.len)) {
+            Some((start, len)) if self.stamped => &self.stamp[start..start + len as usize],
             _ => &[],
         }
     }
@@ -574,9 +589,9 @@ impl SynapseArray {
     /// Sets the PSP of every synapse leaving `source`.
     pub fn set_row_psp(&mut self, source: NeuronId, psp: u8) {
         let s = source as usize;
-        if s < self.row_len.len() {
-            let start = self.row_start[s];
-            self.psp[start..start + self.row_len[s] as usize].fill(psp);
+        if s < self.rows.len() {
+            let start = self.rows[s].start;
+            self.psp[start..start + self.rows[s].len as usize].fill(psp);
         }
     }
 
@@ -584,7 +599,7 @@ impl SynapseArray {
     /// sources ascending and, per source, in creation order. Scans all rows: a
     /// query, not a burst-path operation.
     pub fn incoming(&self, target: NeuronId) -> impl Iterator<Item = (NeuronId, usize)> + '_ {
-        (0..self.row_len.len() as NeuronId).flat_map(move |s| {
+        (0..self.rows.len() as NeuronId).flat_map(move |s| {
             let row = self.row(s);
             (0..row.len())
                 .filter(move |&i| row.target[i] == target)
@@ -594,19 +609,19 @@ impl SynapseArray {
 
     /// Rewrites the arena with rows in source order and no slack.
     pub fn compact(&mut self) {
-        let mut out = SynapseArray::with_capacity(self.row_len.len(), self.live);
-        out.ensure_sources(self.row_len.len());
-        for s in 0..self.row_len.len() {
+        let mut out = SynapseArray::with_capacity(self.rows.len(), self.live);
+        out.ensure_sources(self.rows.len());
+        for s in 0..self.rows.len() {
             let row = self.row(s as NeuronId);
-            out.row_start[s] = out.target.len();
-            out.row_len[s] = row.len() as u32;
-            out.row_cap[s] = row.len() as u32;
+            out.rows[s].start = out.target.len();
+            out.rows[s].len = row.len() as u32;
+            out.rows[s].cap = row.len() as u32;
             out.target.extend_from_slice(row.target);
             out.weight.extend_from_slice(row.weight);
             out.psp.extend_from_slice(row.psp);
             out.synapse_type.extend_from_slice(row.synapse_type);
             if self.stamped {
-                let start = self.row_start[s];
+                let start = self.rows[s].start;
                 out.stamp
                     .extend_from_slice(&self.stamp[start..start + row.len()]);
             }
@@ -636,8 +651,7 @@ impl SynapseArray {
 /// different thread, which then updates the rows it holds.
 #[derive(Debug)]
 pub struct StampedRowsMut<'a> {
-    row_start: &'a [usize],
-    row_len: &'a [u32],
+    rows: &'a [RowEntry],
     /// Arena position of this part's first element.
     offset: usize,
     target: &'a [NeuronId],
@@ -651,8 +665,9 @@ impl<'a> StampedRowsMut<'a> {
     #[inline]
     fn local(&self, source: NeuronId) -> Option<std::ops::Range<usize>> {
         let s = source as usize;
-        let start = self.row_start.get(s)?.checked_sub(self.offset)?;
-        let len = *self.row_len.get(s)? as usize;
+        let r = self.rows.get(s)?;
+        let start = r.start.checked_sub(self.offset)?;
+        let len = r.len as usize;
         (len > 0 && start + len <= self.target.len()).then(|| start..start + len)
     }
 
@@ -713,16 +728,14 @@ impl<'a> StampedRowsMut<'a> {
         let (s0, s1) = self.stamp.split_at_mut(at);
         (
             StampedRowsMut {
-                row_start: self.row_start,
-                row_len: self.row_len,
+                rows: self.rows,
                 offset: self.offset,
                 target: t0,
                 weight: w0,
                 stamp: s0,
             },
             StampedRowsMut {
-                row_start: self.row_start,
-                row_len: self.row_len,
+                rows: self.rows,
                 offset: self.offset + at,
                 target: t1,
                 weight: w1,

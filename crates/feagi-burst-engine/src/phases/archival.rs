@@ -13,13 +13,14 @@ pub fn run(
     neurons: &NeuronArray,
     memory: &MemoryNeurons,
 ) -> Result<()> {
-    let area = neurons.area();
+    // FQ(t) is ascending: the cursor reads areas run by run.
+    let mut areas = neurons.area_cursor();
     ledger.archive(fire_queue.timestep, &fire_queue.neuron_ids, |id| {
         if is_memory_neuron_id(id) {
             // Every fired memory neuron exists; an unknown one is dropped.
             memory.area_of(id).unwrap_or(u32::MAX)
         } else {
-            area[id as usize]
+            areas.area(id)
         }
     })?;
     Ok(())

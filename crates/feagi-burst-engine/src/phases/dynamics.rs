@@ -6,51 +6,37 @@
 //! different threads and concatenates their fired lists in range order: the
 //! same fire queue, bit for bit, as one thread.
 
-use feagi_types::neuron::NeuronColumnsMut;
 use feagi_types::rng::excitability_random;
+use feagi_types::synapse::prefetch;
 use feagi_types::units::is_capped;
-use feagi_types::{FireCandidateList, FireQueue, NeuronArray, NeuronId};
+use feagi_types::{
+    DeferredResets, FireCandidateList, FireQueue, NeuronArray, NeuronId, NeuronRecord,
+};
 
 use feagi_types::parallel;
 
-/// Per-neuron parameters the dynamics only read.
-struct Params<'a> {
-    threshold: &'a [f32],
-    threshold_limit: &'a [f32],
-    leak: &'a [f32],
-    excitability: &'a [f32],
-    refractory_period: &'a [u16],
-    consecutive_fire_limit: &'a [u16],
-    snooze_period: &'a [u16],
-}
+/// How many candidates ahead the records and sums are prefetched: candidates
+/// lie far apart in a large brain, beyond what the hardware prefetcher follows.
+const PREFETCH_AHEAD: usize = 64;
 
-/// The mutable state of the neurons `offset .. offset + len`.
+/// The records of the neurons `offset .. offset + records.len()`.
 struct State<'a> {
     offset: usize,
-    potential: &'a mut [f32],
-    refractory_countdown: &'a mut [u16],
-    consecutive_fire_count: &'a mut [u16],
+    records: &'a mut [NeuronRecord],
 }
 
 impl<'a> State<'a> {
     /// Splits at neuron id `at` (absolute).
     fn split_at(self, at: usize) -> (State<'a>, State<'a>) {
-        let mid = at - self.offset;
-        let (p0, p1) = self.potential.split_at_mut(mid);
-        let (r0, r1) = self.refractory_countdown.split_at_mut(mid);
-        let (c0, c1) = self.consecutive_fire_count.split_at_mut(mid);
+        let (r0, r1) = self.records.split_at_mut(at - self.offset);
         (
             State {
                 offset: self.offset,
-                potential: p0,
-                refractory_countdown: r0,
-                consecutive_fire_count: c0,
+                records: r0,
             },
             State {
                 offset: at,
-                potential: p1,
-                refractory_countdown: r1,
-                consecutive_fire_count: c1,
+                records: r1,
             },
         )
     }
@@ -62,6 +48,8 @@ pub struct Output {
     pub fired: Vec<NeuronId>,
     pub potentials: Vec<f32>,
     pub refractory: usize,
+    /// The range's deferred resets (see [`DeferredResets`]).
+    pub deferred: DeferredResets,
 }
 
 /// The result of UPDATE for one candidate.
@@ -85,60 +73,71 @@ fn excited(excitability: f32, id: NeuronId, burst: u64) -> bool {
     }
 }
 
-/// UPDATE(n, P, t) of SPEC §4.4. `i` indexes the state slices, `id` the params.
-#[inline]
-fn update(p: &Params<'_>, s: &mut State<'_>, id: NeuronId, input: f32, burst: u64) -> Update {
-    let n = id as usize;
-    let i = n - s.offset;
-    let cap = p.consecutive_fire_limit[n];
+/// UPDATE(n, P, t) of SPEC §4.4 on neuron `id`'s record `r`.
+#[inline(always)]
+fn update(r: &mut NeuronRecord, id: NeuronId, input: f32, burst: u64) -> Update {
+    let cap = r.consecutive_fire_limit();
     let capped = is_capped(cap);
-    let countdown = s.refractory_countdown[i];
+    let countdown = r.refractory_countdown();
     if countdown > 0 {
         let countdown = countdown - 1;
-        s.refractory_countdown[i] = countdown;
-        if countdown == 0 && capped && s.consecutive_fire_count[i] >= cap {
-            s.consecutive_fire_count[i] = 0;
+        r.set_refractory_countdown(countdown);
+        if countdown == 0 && capped && r.consecutive_fire_count() >= cap {
+            r.set_consecutive_fire_count(0);
         }
         return Update::Refractory;
     }
     // V stays finite (SPEC §4.4): a sum beyond f32 range saturates.
-    let v = (s.potential[i] + input).clamp(-f32::MAX, f32::MAX);
-    if v >= p.threshold[n] && v <= p.threshold_limit[n] {
-        if capped && s.consecutive_fire_count[i] >= cap {
+    let v = (r.potential() + input).clamp(-f32::MAX, f32::MAX);
+    if v >= r.threshold() && v <= r.threshold_limit() {
+        if capped && r.consecutive_fire_count() >= cap {
             // Blocked by the cap: V is kept as it is, without leak.
-            s.consecutive_fire_count[i] = 0;
-            s.potential[i] = v;
+            r.set_consecutive_fire_count(0);
+            r.set_potential(v);
             return Update::Quiet;
         }
-        if excited(p.excitability[n], id, burst) {
-            s.potential[i] = 0.0;
-            let count = s.consecutive_fire_count[i].saturating_add(1);
-            s.consecutive_fire_count[i] = count;
-            s.refractory_countdown[i] = if capped && count >= cap {
-                p.refractory_period[n].saturating_add(p.snooze_period[n])
+        if excited(r.excitability(), id, burst) {
+            r.set_potential(0.0);
+            let count = r.consecutive_fire_count().saturating_add(1);
+            r.set_consecutive_fire_count(count);
+            r.set_refractory_countdown(if capped && count >= cap {
+                r.refractory_period().saturating_add(r.snooze_period())
             } else {
-                p.refractory_period[n]
-            };
+                r.refractory_period()
+            });
             return Update::Fired(v);
         }
     }
     if capped {
-        s.consecutive_fire_count[i] = 0;
+        r.set_consecutive_fire_count(0);
     }
-    s.potential[i] = v * (1.0 - p.leak[n]);
+    r.set_potential(v * (1.0 - r.leak()));
     Update::Quiet
 }
 
+/// Updates `candidates` (ascending) with their summed inputs `sums` (same
+/// positions), then does phase 0's reset of the next burst at once for the
+/// non-accumulating ones, keeping the V observers see in `deferred`.
 fn run_range(
     candidates: &[NeuronId],
     sums: &[f32],
-    p: &Params<'_>,
-    mut s: State<'_>,
+    s: State<'_>,
     burst: u64,
     out: &mut Output,
+    deferred: &mut DeferredResets,
 ) {
-    for &id in candidates {
-        match update(p, &mut s, id, sums[id as usize], burst) {
+    let offset = s.offset;
+    let records = s.records;
+    for (k, (&id, &input)) in candidates.iter().zip(sums).enumerate() {
+        if let Some(&ahead) = candidates.get(k + PREFETCH_AHEAD) {
+            prefetch(
+                records
+                    .as_ptr()
+                    .wrapping_add((ahead as usize).wrapping_sub(offset)),
+            );
+        }
+        let r = &mut records[id as usize - offset];
+        match update(r, id, input, burst) {
             Update::Fired(v) => {
                 out.fired.push(id);
                 out.potentials.push(v);
@@ -146,20 +145,30 @@ fn run_range(
             Update::Refractory => out.refractory += 1,
             Update::Quiet => {}
         }
+        // Phase 0 would set V to +0.0 (SPEC §4.1): do it now, while the
+        // record is in cache. A refractory non-accumulating neuron already
+        // holds +0.0 (every burst starts with V = 0 for those).
+        if !r.mp_charge_accumulation() {
+            let v = r.potential();
+            if v.to_bits() != 0 {
+                deferred.push(id, v);
+                r.set_potential(0.0);
+            }
+        }
     }
 }
 
-fn run_split(
-    candidates: &[NeuronId],
-    sums: &[f32],
-    p: &Params<'_>,
-    s: State<'_>,
-    burst: u64,
-    outs: &mut [Output],
-) {
+fn run_split(candidates: &[NeuronId], sums: &[f32], s: State<'_>, burst: u64, outs: &mut [Output]) {
     if outs.len() <= 1 || candidates.len() < 2 {
         if let Some(out) = outs.first_mut() {
-            run_range(candidates, sums, p, s, burst, out);
+            // Work on a local copy: the outputs of different threads lie next
+            // to each other in memory, and pushing through them would make
+            // the threads fight over one cache line.
+            let mut local = std::mem::take(out);
+            let mut deferred = std::mem::take(&mut local.deferred);
+            run_range(candidates, sums, s, burst, &mut local, &mut deferred);
+            local.deferred = deferred;
+            *out = local;
         }
         return;
     }
@@ -167,11 +176,12 @@ fn run_split(
     let mid = candidates.len() * left_outs / outs.len();
     let mid = mid.clamp(1, candidates.len() - 1);
     let (ca, cb) = candidates.split_at(mid);
+    let (ia, ib) = sums.split_at(mid);
     let (sa, sb) = s.split_at(cb[0] as usize);
     let (oa, ob) = outs.split_at_mut(left_outs);
     parallel::join(
-        || run_split(ca, sums, p, sa, burst, oa),
-        || run_split(cb, sums, p, sb, burst, ob),
+        || run_split(ca, ia, sa, burst, oa),
+        || run_split(cb, ib, sb, burst, ob),
     );
 }
 
@@ -191,34 +201,8 @@ pub fn run(
     fire_queue: &mut FireQueue,
     scratch: &mut [Output],
 ) -> Stats {
-    let NeuronColumnsMut {
-        membrane_potential,
-        threshold,
-        threshold_limit,
-        leak,
-        excitability,
-        refractory_period,
-        refractory_countdown,
-        consecutive_fire_limit,
-        consecutive_fire_count,
-        snooze_period,
-        ..
-    } = neurons.columns_mut();
-    let params = Params {
-        threshold,
-        threshold_limit,
-        leak,
-        excitability,
-        refractory_period,
-        consecutive_fire_limit,
-        snooze_period,
-    };
-    let state = State {
-        offset: 0,
-        potential: membrane_potential,
-        refractory_countdown,
-        consecutive_fire_count,
-    };
+    let (records, deferred) = neurons.records_mut();
+    let state = State { offset: 0, records };
     let candidates = fcl.candidates();
     fire_queue.clear();
     fire_queue.timestep = burst;
@@ -231,8 +215,16 @@ pub fn run(
             fired: std::mem::take(&mut fire_queue.neuron_ids),
             potentials: std::mem::take(&mut fire_queue.potentials),
             refractory: 0,
+            deferred: DeferredResets::default(),
         };
-        run_range(candidates, fcl.sums(), &params, state, burst, &mut out);
+        run_range(
+            candidates,
+            fcl.candidate_sums(),
+            state,
+            burst,
+            &mut out,
+            deferred,
+        );
         fire_queue.neuron_ids = out.fired;
         fire_queue.potentials = out.potentials;
         stats.refractory = out.refractory;
@@ -241,12 +233,28 @@ pub fn run(
             out.fired.clear();
             out.potentials.clear();
             out.refractory = 0;
+            out.deferred.clear();
         }
-        run_split(candidates, fcl.sums(), &params, state, burst, scratch);
-        for out in scratch.iter() {
+        // The first range writes into the fire queue and the deferred resets
+        // themselves (both empty here); only the later ranges are copied.
+        let mut first = Output {
+            fired: std::mem::take(&mut fire_queue.neuron_ids),
+            potentials: std::mem::take(&mut fire_queue.potentials),
+            refractory: 0,
+            deferred: std::mem::take(deferred),
+        };
+        std::mem::swap(&mut scratch[0], &mut first);
+        run_split(candidates, fcl.candidate_sums(), state, burst, scratch);
+        std::mem::swap(&mut scratch[0], &mut first);
+        fire_queue.neuron_ids = first.fired;
+        fire_queue.potentials = first.potentials;
+        *deferred = first.deferred;
+        stats.refractory += first.refractory;
+        for out in &scratch[1..] {
             fire_queue.neuron_ids.extend_from_slice(&out.fired);
             fire_queue.potentials.extend_from_slice(&out.potentials);
             stats.refractory += out.refractory;
+            deferred.append(&out.deferred);
         }
     }
     stats

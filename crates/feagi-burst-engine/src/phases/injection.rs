@@ -12,8 +12,9 @@
 //! another's part of the FCL.
 
 use feagi_types::fire::FclShard;
+use feagi_types::neuron::AreaCursor;
 use feagi_types::{
-    AreaIndex, FireCandidateList, FireQueue, NeuronId, SynapseArray, SynapseType, FCL_SHARD_ALIGN,
+    FireCandidateList, FireQueue, NeuronArray, NeuronId, SynapseArray, SynapseType, FCL_SHARD_ALIGN,
 };
 
 use feagi_types::units::OutgoingDivisor;
@@ -24,11 +25,30 @@ use feagi_types::parallel;
 /// How many fired sources ahead propagation prefetches synapse rows.
 const PREFETCH_AHEAD: usize = 4;
 
+/// How many fired sources ahead propagation prefetches row-table entries
+/// so that the row prefetch finds them in cache.
+const ENTRY_AHEAD: usize = 12;
+
 /// Adds staged (neuron, potential) pairs in staging order and empties the list.
 pub fn inject_staged(fcl: &mut FireCandidateList, staged: &mut Vec<(NeuronId, f32)>) {
     let mut shard = fcl.shard();
     for &(id, p) in staged.iter() {
         shard.add(id, p);
+    }
+    staged.clear();
+}
+
+/// [`inject_staged`] for a partitioned NPU: only the neurons of `owned`.
+pub fn inject_staged_owned(
+    fcl: &mut FireCandidateList,
+    staged: &mut Vec<(NeuronId, f32)>,
+    owned: &std::ops::Range<NeuronId>,
+) {
+    let mut shard = fcl.shard();
+    for &(id, p) in staged.iter() {
+        if owned.contains(&id) {
+            shard.add(id, p);
+        }
     }
     staged.clear();
 }
@@ -52,8 +72,16 @@ pub fn inject_power(
 pub struct Propagation<'a> {
     pub previous: &'a FireQueue,
     pub synapses: &'a SynapseArray,
-    pub area_of: &'a [AreaIndex],
+    /// The neurons, for the areas of fired sources.
+    pub neurons: &'a NeuronArray,
     pub area_flags: &'a [u8],
+    /// The flags of every area when all areas have the same: then the
+    /// source's area is not looked up.
+    pub common_flags: Option<u8>,
+    /// On a partitioned NPU, every source's outgoing count in the whole
+    /// brain: the divisor of SPEC §4.3 (the local rows hold only the
+    /// synapses of owned targets). `None`: the row's length.
+    pub outgoing_counts: Option<&'a [u32]>,
 }
 
 impl Propagation<'_> {
@@ -69,16 +97,30 @@ impl Propagation<'_> {
     /// Calls `emit(target, c)` for every synapse of fired `source`, in row
     /// order, with its contribution c of SPEC §4.3.
     #[inline]
-    fn contributions(&self, source: NeuronId, v_fire: f32, mut emit: impl FnMut(NeuronId, f32)) {
+    fn contributions<const GLOBAL_COUNTS: bool>(
+        &self,
+        source: NeuronId,
+        v_fire: f32,
+        areas: &mut AreaCursor<'_>,
+        mut emit: impl FnMut(NeuronId, f32),
+    ) {
         let row = self.synapses.row(source);
         if row.is_empty() {
             return;
         }
-        let flags = self.area_flags[self.area_of[source as usize] as usize];
+        let flags = match self.common_flags {
+            Some(flags) => flags,
+            None => self.area_flags[areas.area(source) as usize],
+        };
         let uniform = flags & FLAG_PSP_UNIFORM != 0;
         let driven_psp = (flags & FLAG_MP_DRIVEN_PSP != 0)
             .then(|| round_half_away(v_fire.clamp(0.0, 255.0)) as u32);
-        let divisor = OutgoingDivisor::new(row.len() as u32);
+        // An ordinary NPU compiles this to the row length alone.
+        let count = match self.outgoing_counts {
+            Some(counts) if GLOBAL_COUNTS => counts[source as usize],
+            _ => row.len() as u32,
+        };
+        let divisor = OutgoingDivisor::new(count);
         for i in 0..row.len() {
             let psp = driven_psp.unwrap_or(row.psp[i] as u32);
             // w * psp <= 65025: exact in f32, and in range for the divisor.
@@ -97,20 +139,40 @@ impl Propagation<'_> {
         }
     }
 
-    /// Walks `sources` (with their firing potentials) in order, prefetching
-    /// rows a few sources ahead, since the rows of fired neurons lie far apart.
+    /// Walks `sources` (ascending, with their firing potentials) in order,
+    /// prefetching rows a few sources ahead, since the rows of fired neurons
+    /// lie far apart.
     #[inline]
     fn for_each_contribution(
         &self,
         sources: &[NeuronId],
         potentials: &[f32],
+        emit: impl FnMut(NeuronId, f32),
+    ) {
+        // One instantiation per kind of NPU: the ordinary one does no extra
+        // work per source or synapse for partitioning.
+        match self.outgoing_counts {
+            None => self.walk::<false>(sources, potentials, emit),
+            Some(_) => self.walk::<true>(sources, potentials, emit),
+        }
+    }
+
+    #[inline]
+    fn walk<const GLOBAL_COUNTS: bool>(
+        &self,
+        sources: &[NeuronId],
+        potentials: &[f32],
         mut emit: impl FnMut(NeuronId, f32),
     ) {
+        let mut areas = self.neurons.area_cursor();
         for (k, (&source, &v_fire)) in sources.iter().zip(potentials).enumerate() {
+            if let Some(&far) = sources.get(k + ENTRY_AHEAD) {
+                self.synapses.prefetch_entry(far);
+            }
             if let Some(&ahead) = sources.get(k + PREFETCH_AHEAD) {
                 self.synapses.prefetch_row(ahead);
             }
-            self.contributions(source, v_fire, &mut emit);
+            self.contributions::<GLOBAL_COUNTS>(source, v_fire, &mut areas, &mut emit);
         }
     }
 

@@ -1,25 +1,27 @@
 //! Phase 0: start a burst from a clean slate.
 //!
 //! Every non-accumulating neuron must hold V = 0 when a burst starts. Only the
-//! candidates of the previous burst can have changed V since, so the reset
-//! visits those (plus neurons an API call asked to reset) instead of the whole
-//! brain; the result is the same as resetting everyone (D7).
+//! candidates of the previous burst can have changed V since, plus neurons an
+//! API call asked to reset; the result is the same as resetting everyone (D7).
+//! The candidates' resets were already done by the previous burst's dynamics
+//! (deferred resets, `feagi_types::neuron`), so this phase visits only the
+//! API's neurons.
 
 use feagi_types::{FireCandidateList, NeuronArray, NeuronId};
 
-/// Resets V of the last burst's non-accumulating candidates and of `pending`,
-/// then empties the FCL and `pending`.
+/// Resets V of `pending` (neurons an API call asked to reset), ends the
+/// deferred resets of the last burst's candidates (their records already
+/// hold +0.0, see `feagi_types::DeferredResets`), then empties the FCL and
+/// `pending`.
 pub fn run(neurons: &mut NeuronArray, fcl: &mut FireCandidateList, pending: &mut Vec<NeuronId>) {
-    let columns = neurons.columns_mut();
-    let potential = columns.membrane_potential;
-    let accumulate = columns.mp_charge_accumulation;
-    let mut reset = |id: NeuronId| {
-        let i = id as usize;
-        if !accumulate[i] {
-            potential[i] = 0.0;
+    let (records, deferred) = neurons.records_mut();
+    for &id in pending.iter() {
+        let r = &mut records[id as usize];
+        if !r.mp_charge_accumulation() {
+            r.set_potential(0.0);
         }
-    };
-    pending.iter().copied().for_each(&mut reset);
+    }
     pending.clear();
-    fcl.clear_each(reset);
+    deferred.clear();
+    fcl.clear();
 }

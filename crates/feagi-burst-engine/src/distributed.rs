@@ -1,0 +1,468 @@
+//! One brain over several processes (M3, docs/DECISIONS.md "Distributed
+//! bursts").
+//!
+//! A [`Partition`] cuts the regular neurons into contiguous id ranges, one per
+//! rank, in rank order. Every rank holds the whole brain except synapses: it
+//! keeps only those whose target it owns (rows stay indexed by source), so
+//! propagating the global fire queue through them only ever reaches its own
+//! neurons. A burst on a partitioned NPU
+//! ([`crate::RustNPU::process_burst_partitioned`]) runs phases 0 to 2 on the
+//! owned neurons, then a [`FireExchange`] gathers every rank's fired neurons;
+//! concatenated in rank order they are the fire queue one process would have
+//! (ascending id). Memory neurons, the ledger and every plasticity decision
+//! read that queue and are computed identically on every rank; STDP changes
+//! and creates only the synapses of owned targets.
+//!
+//! The exchange is a trait so that the engine knows nothing of MPI:
+//! `feagi-distributed` implements it with MPI, [`ThreadExchange`] with shared
+//! memory for ranks that are threads of one process (tests, one machine).
+
+use std::ops::Range;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use feagi_types::{FireQueue, NeuronId};
+
+use crate::error::{NpuError, Result};
+use crate::RustNPU;
+
+/// Why an exchange failed. The ranks of a job are then out of step: the
+/// partitioned NPU refuses further bursts.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("fire exchange failed: {0}")]
+pub struct ExchangeError(pub String);
+
+/// The collective a partitioned burst needs: every rank contributes a list of
+/// (neuron, potential) pairs and receives the concatenation of all ranks'
+/// lists in rank order. Every rank of a job calls it the same number of times
+/// in the same order (it is a collective operation).
+pub trait FireExchange {
+    /// This rank's number, `0 .. ranks()`.
+    fn rank(&self) -> usize;
+    /// How many ranks take part.
+    fn ranks(&self) -> usize;
+    /// Gathers `ids`/`potentials` (same length) of every rank, in rank order,
+    /// into `out_ids`/`out_potentials` (cleared first).
+    fn all_gather(
+        &mut self,
+        ids: &[NeuronId],
+        potentials: &[f32],
+        out_ids: &mut Vec<NeuronId>,
+        out_potentials: &mut Vec<f32>,
+    ) -> std::result::Result<(), ExchangeError>;
+
+    /// Sums `values` element-wise over every rank (each rank passes the same
+    /// number of values) and leaves the sums in `values` on every rank. For
+    /// per-rank counters in reports; built on [`Self::all_gather`].
+    fn all_sum(&mut self, values: &mut [u64]) -> std::result::Result<(), ExchangeError> {
+        let words: Vec<NeuronId> = values
+            .iter()
+            .flat_map(|&v| [v as u32, (v >> 32) as u32])
+            .collect();
+        let zeros = vec![0.0; words.len()];
+        let (mut ids, mut potentials) = (Vec::new(), Vec::new());
+        self.all_gather(&words, &zeros, &mut ids, &mut potentials)?;
+        if ids.len() != words.len() * self.ranks() {
+            return Err(ExchangeError(format!(
+                "summing {} values over {} ranks gathered {} words",
+                values.len(),
+                self.ranks(),
+                ids.len()
+            )));
+        }
+        values.iter_mut().for_each(|v| *v = 0);
+        if words.is_empty() {
+            return Ok(());
+        }
+        for rank in ids.chunks_exact(words.len()) {
+            for (v, pair) in values.iter_mut().zip(rank.chunks_exact(2)) {
+                *v = v.wrapping_add(u64::from(pair[0]) | (u64::from(pair[1]) << 32));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Contiguous neuron-id ranges, one per rank, covering `0 .. neurons` in rank
+/// order (a range may be empty when there are more ranks than neurons).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partition {
+    /// `bounds[r] .. bounds[r + 1]` is rank r's range; `ranks + 1` entries.
+    bounds: Vec<NeuronId>,
+}
+
+impl Partition {
+    /// A partition from explicit bounds: `0 = b0 <= b1 <= ... <= bR = neurons`.
+    pub fn from_bounds(bounds: Vec<NeuronId>) -> Result<Self> {
+        let bad = |why: &'static str| {
+            Err(NpuError::InvalidValue {
+                what: "partition bounds",
+                value: format!("{bounds:?}"),
+                why,
+            })
+        };
+        if bounds.len() < 2 {
+            return bad("need at least one rank (two bounds)");
+        }
+        if bounds[0] != 0 {
+            return bad("must start at neuron 0");
+        }
+        if bounds.windows(2).any(|w| w[0] > w[1]) {
+            return bad("must not decrease");
+        }
+        Ok(Partition { bounds })
+    }
+
+    /// The partition of `npu`'s regular neurons over `ranks` ranks, balanced
+    /// by cost (incoming synapses plus one per neuron: propagation work lands
+    /// on the target's rank, dynamics work on the candidate's), each cut moved
+    /// to the nearest area start when that costs at most a quarter of a
+    /// rank's share. It depends only on the NPU's areas and synapses, so every
+    /// rank that built the same brain computes the same partition.
+    pub fn balanced(npu: &RustNPU, ranks: usize) -> Result<Self> {
+        if ranks == 0 {
+            return Err(NpuError::InvalidValue {
+                what: "ranks",
+                value: "0".into(),
+                why: "must be at least 1",
+            });
+        }
+        let n = npu.neuron_count();
+        let mut cost = vec![1u64; n];
+        let synapses = npu.synapses();
+        for s in 0..synapses.source_count().min(n) {
+            for &t in synapses.row(s as NeuronId).target {
+                if let Some(c) = cost.get_mut(t as usize) {
+                    *c += 1;
+                }
+            }
+        }
+        // prefix[i]: the cost of neurons 0 .. i.
+        let mut prefix = Vec::with_capacity(n + 1);
+        prefix.push(0u64);
+        let mut sum = 0u64;
+        for c in &cost {
+            sum += c;
+            prefix.push(sum);
+        }
+        drop(cost);
+        let mut area_starts: Vec<usize> = npu
+            .areas()
+            .filter_map(|a| a.first_neuron.map(|f| f as usize))
+            .filter(|&f| f > 0 && f < n)
+            .collect();
+        area_starts.sort_unstable();
+        area_starts.dedup();
+        let total = sum as u128;
+        let tolerance = total / (4 * ranks as u128);
+        let mut bounds = Vec::with_capacity(ranks + 1);
+        bounds.push(0 as NeuronId);
+        for k in 1..ranks {
+            let ideal = (total * k as u128 / ranks as u128) as u64;
+            // The first neuron whose prefix reaches the ideal share.
+            let exact = prefix.partition_point(|&p| p < ideal).min(n);
+            let distance = |b: usize| prefix[b].abs_diff(ideal) as u128;
+            let aligned = area_starts
+                .binary_search(&exact)
+                .map_or_else(
+                    |i| {
+                        [i.checked_sub(1), Some(i)]
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|j| area_starts.get(j).copied())
+                            .min_by_key(|&b| distance(b))
+                    },
+                    |i| Some(area_starts[i]),
+                )
+                .filter(|&b| distance(b) <= tolerance);
+            let cut = aligned.unwrap_or(exact) as NeuronId;
+            let previous = bounds.last().copied().unwrap_or(0);
+            bounds.push(cut.max(previous));
+        }
+        bounds.push(n as NeuronId);
+        Partition::from_bounds(bounds)
+    }
+
+    /// Number of ranks.
+    pub fn ranks(&self) -> usize {
+        self.bounds.len() - 1
+    }
+
+    /// Number of regular neurons covered.
+    pub fn neurons(&self) -> usize {
+        self.bounds.last().copied().unwrap_or(0) as usize
+    }
+
+    /// Rank `rank`'s neurons (empty beyond the last rank).
+    pub fn range(&self, rank: usize) -> Range<NeuronId> {
+        match (self.bounds.get(rank), self.bounds.get(rank + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
+        }
+    }
+
+    /// The rank that owns regular neuron `id`, if it is covered.
+    pub fn owner(&self, id: NeuronId) -> Option<usize> {
+        if (id as usize) >= self.neurons() {
+            return None;
+        }
+        // The last bound <= id; empty ranges before it are skipped.
+        Some(self.bounds.partition_point(|&b| b <= id) - 1)
+    }
+
+    /// The bounds, `ranks() + 1` entries.
+    pub fn bounds(&self) -> &[NeuronId] {
+        &self.bounds
+    }
+}
+
+/// What a partitioned NPU keeps besides the ordinary state.
+#[derive(Debug)]
+pub(crate) struct Partitioned {
+    pub(crate) partition: Partition,
+    pub(crate) rank: usize,
+    pub(crate) owned: Range<NeuronId>,
+    /// The outgoing synapse count of every source in the whole brain: the
+    /// divisor of SPEC §4.3, which the local rows no longer tell.
+    pub(crate) global_outgoing: Vec<u32>,
+    /// Gather buffers, reused every burst.
+    pub(crate) ids: Vec<NeuronId>,
+    pub(crate) potentials: Vec<f32>,
+    pub(crate) zeros: Vec<f32>,
+    /// Set when an exchange failed: the ranks are out of step.
+    pub(crate) broken: bool,
+}
+
+/// Checks a gathered fire queue: same lengths, strictly ascending, every id a
+/// regular neuron below `neurons`. A wrong exchange is an error, never an
+/// out-of-range index in the next propagation.
+pub(crate) fn check_gathered(
+    ids: &[NeuronId],
+    potentials: &[f32],
+    neurons: usize,
+) -> std::result::Result<(), ExchangeError> {
+    if ids.len() != potentials.len() {
+        return Err(ExchangeError(format!(
+            "gathered {} ids but {} potentials",
+            ids.len(),
+            potentials.len()
+        )));
+    }
+    if let Some(w) = ids.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(ExchangeError(format!(
+            "gathered fire queue is not ascending ({} then {}): ranks out of order",
+            w[0], w[1]
+        )));
+    }
+    if let Some(&last) = ids.last() {
+        if last as usize >= neurons {
+            return Err(ExchangeError(format!(
+                "gathered neuron {last} of {neurons} regular neurons"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How long a [`ThreadExchange`] rank waits for the others before it gives up.
+const THREAD_EXCHANGE_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Default)]
+struct GroupState {
+    /// Each rank's contribution to the current round.
+    slots: Vec<(Vec<NeuronId>, Vec<f32>)>,
+    /// Ranks that have put their contribution in this round.
+    arrived: usize,
+    /// Ranks that have read the result of this round.
+    departed: usize,
+    /// Counts rounds; a waiter wakes when it changes.
+    generation: u64,
+    /// Set when a rank left (dropped, e.g. by a panic): the others fail.
+    broken: bool,
+}
+
+#[derive(Debug)]
+struct Group {
+    ranks: usize,
+    state: Mutex<GroupState>,
+    changed: Condvar,
+}
+
+/// A [`FireExchange`] between ranks that are threads of one process, through
+/// shared memory. [`ThreadExchange::group`] makes one per rank; move each to
+/// its thread. A rank dropped while others still exchange (a thread that
+/// panicked or stopped early) makes their next exchange fail instead of hang.
+#[derive(Debug)]
+pub struct ThreadExchange {
+    rank: usize,
+    group: Arc<Group>,
+}
+
+impl ThreadExchange {
+    /// The exchanges of `ranks` ranks, in rank order.
+    pub fn group(ranks: usize) -> Vec<ThreadExchange> {
+        let group = Arc::new(Group {
+            ranks,
+            state: Mutex::new(GroupState {
+                slots: vec![Default::default(); ranks],
+                ..GroupState::default()
+            }),
+            changed: Condvar::new(),
+        });
+        (0..ranks)
+            .map(|rank| ThreadExchange {
+                rank,
+                group: Arc::clone(&group),
+            })
+            .collect()
+    }
+
+    fn wait_until<'a>(
+        &self,
+        group: &'a Group,
+        mut state: std::sync::MutexGuard<'a, GroupState>,
+        mut ready: impl FnMut(&GroupState) -> bool,
+    ) -> std::result::Result<std::sync::MutexGuard<'a, GroupState>, ExchangeError> {
+        loop {
+            // Ready first: a rank that made its last call and left must not
+            // fail the others' reading of that same round.
+            if ready(&state) {
+                return Ok(state);
+            }
+            if state.broken {
+                return Err(ExchangeError("another rank left the exchange".into()));
+            }
+            let (next, timeout) = group
+                .changed
+                .wait_timeout(state, THREAD_EXCHANGE_TIMEOUT)
+                .map_err(|_| ExchangeError("a rank panicked during an exchange".into()))?;
+            state = next;
+            if timeout.timed_out() && !ready(&state) {
+                state.broken = true;
+                group.changed.notify_all();
+                return Err(ExchangeError(format!(
+                    "rank {} waited {} s for the others",
+                    self.rank,
+                    THREAD_EXCHANGE_TIMEOUT.as_secs()
+                )));
+            }
+        }
+    }
+}
+
+impl Drop for ThreadExchange {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.group.state.lock() {
+            state.broken = true;
+        }
+        self.group.changed.notify_all();
+    }
+}
+
+impl FireExchange for ThreadExchange {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn ranks(&self) -> usize {
+        self.group.ranks
+    }
+
+    fn all_gather(
+        &mut self,
+        ids: &[NeuronId],
+        potentials: &[f32],
+        out_ids: &mut Vec<NeuronId>,
+        out_potentials: &mut Vec<f32>,
+    ) -> std::result::Result<(), ExchangeError> {
+        let group = Arc::clone(&self.group);
+        let ranks = group.ranks;
+        let poisoned = |_| ExchangeError("a rank panicked during an exchange".into());
+        let mut state = group.state.lock().map_err(poisoned)?;
+        // Wait until the previous round has been read by everyone.
+        state = self.wait_until(&group, state, |s| s.arrived < ranks)?;
+        let generation = state.generation;
+        let slot = &mut state.slots[self.rank];
+        slot.0.clear();
+        slot.0.extend_from_slice(ids);
+        slot.1.clear();
+        slot.1.extend_from_slice(potentials);
+        state.arrived += 1;
+        if state.arrived == ranks {
+            state.generation += 1;
+            group.changed.notify_all();
+        }
+        state = self.wait_until(&group, state, |s| s.generation != generation)?;
+        out_ids.clear();
+        out_potentials.clear();
+        for (i, p) in &state.slots {
+            out_ids.extend_from_slice(i);
+            out_potentials.extend_from_slice(p);
+        }
+        state.departed += 1;
+        if state.departed == ranks {
+            state.arrived = 0;
+            state.departed = 0;
+            group.changed.notify_all();
+        }
+        Ok(())
+    }
+}
+
+impl Partitioned {
+    /// Replaces this rank's fired neurons in `fire_queue` with every rank's,
+    /// in rank order: the whole brain's FQ(t).
+    pub(crate) fn gather_fired(
+        &mut self,
+        exchange: &mut dyn FireExchange,
+        fire_queue: &mut FireQueue,
+        neurons: usize,
+    ) -> Result<()> {
+        let gathered = exchange
+            .all_gather(
+                &fire_queue.neuron_ids,
+                &fire_queue.potentials,
+                &mut self.ids,
+                &mut self.potentials,
+            )
+            .and_then(|()| check_gathered(&self.ids, &self.potentials, neurons));
+        if let Err(e) = gathered {
+            self.broken = true;
+            return Err(NpuError::Exchange(e.to_string()));
+        }
+        std::mem::swap(&mut fire_queue.neuron_ids, &mut self.ids);
+        std::mem::swap(&mut fire_queue.potentials, &mut self.potentials);
+        Ok(())
+    }
+
+    /// Gathers the sources of the synapses every rank created in this burst
+    /// and counts them in the global outgoing counts.
+    pub(crate) fn gather_created(
+        &mut self,
+        exchange: &mut dyn FireExchange,
+        sources: &[NeuronId],
+    ) -> Result<()> {
+        self.zeros.clear();
+        self.zeros.resize(sources.len(), 0.0);
+        let mut result =
+            exchange.all_gather(sources, &self.zeros, &mut self.ids, &mut self.potentials);
+        if result.is_ok() {
+            for &s in &self.ids {
+                match self.global_outgoing.get_mut(s as usize) {
+                    Some(count) => *count = count.saturating_add(1),
+                    None => {
+                        result = Err(ExchangeError(format!(
+                            "a rank created a synapse from neuron {s} of {}",
+                            self.global_outgoing.len()
+                        )));
+                        break;
+                    }
+                }
+            }
+        }
+        result.map_err(|e| {
+            self.broken = true;
+            NpuError::Exchange(e.to_string())
+        })
+    }
+}

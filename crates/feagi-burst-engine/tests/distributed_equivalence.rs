@@ -1,0 +1,543 @@
+//! A brain spread over R ranks (threads here, exchanging through
+//! `ThreadExchange`) runs bit-identically to one process (issue 16, M3): burst
+//! by burst the same fired neurons and firing potentials on every rank, the
+//! same V, refractory countdowns and consecutive counts of each rank's
+//! neurons, the same synapses (target, weight, PSP) into them, and per-rank
+//! counters that sum to one process's; for R = 1, 2, 3, 4, with plasticity
+//! on, on every loadable genome of `FEAGI_GENOMES` (200 bursts of seeded
+//! random input) and on random plastic networks (any cut points).
+
+mod support;
+
+use std::path::PathBuf;
+
+use feagi_burst_engine::{
+    AreaKind, ExchangeError, FireExchange, Genome, NeuronId, NpuConfig, NpuError, Partition,
+    RustNPU, ThreadExchange,
+};
+use feagi_types::rng::SplitMix64;
+use proptest::prelude::*;
+use support::random_network::{build, make_plastic, stage_random};
+use xxhash_rust::xxh3::Xxh3;
+
+/// What one burst looks like, for the neurons and synapses of one range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Observed {
+    /// FQ(t) as (id, potential bits): the whole brain's on every rank.
+    fired: Vec<(u32, u32)>,
+    /// xxh3 of (V bits, countdown, consecutive count) of the range's neurons.
+    state: u64,
+    /// xxh3 of every synapse into the range, in row order: (source, target,
+    /// weight, PSP, type).
+    synapses: u64,
+    /// Per-rank counters: synaptic injections, candidates, refractory,
+    /// power injections, potentiations, depressions, synapses created.
+    counters: [u64; 7],
+}
+
+fn state_digest(npu: &RustNPU, range: std::ops::Range<NeuronId>) -> u64 {
+    let n = npu.neurons();
+    let (v, countdown, count) = (
+        n.membrane_potential(),
+        n.refractory_countdown(),
+        n.consecutive_fire_count(),
+    );
+    let mut h = Xxh3::new();
+    for i in range.start as usize..range.end as usize {
+        h.update(&v[i].to_bits().to_le_bytes());
+        h.update(&countdown[i].to_le_bytes());
+        h.update(&count[i].to_le_bytes());
+    }
+    h.digest()
+}
+
+/// One digest of the synapses into each range of `bounds`, in row order.
+fn synapse_digests(npu: &mut RustNPU, partition: &Partition) -> Vec<u64> {
+    let mut hashers: Vec<Xxh3> = (0..partition.ranks()).map(|_| Xxh3::new()).collect();
+    let n = npu.neuron_count() as NeuronId;
+    let synapses = npu.settled_synapses();
+    for s in 0..n {
+        let row = synapses.row(s);
+        for i in 0..row.len() {
+            let t = row.target[i];
+            let Some(owner) = partition.owner(t) else {
+                continue;
+            };
+            let h = &mut hashers[owner];
+            h.update(&s.to_le_bytes());
+            h.update(&t.to_le_bytes());
+            h.update(&[row.weight[i], row.psp[i], row.synapse_type[i].code()]);
+        }
+    }
+    hashers.iter().map(Xxh3::digest).collect()
+}
+
+fn observe(
+    npu: &mut RustNPU,
+    partition: &Partition,
+    ranks: std::ops::Range<usize>,
+    counters: [u64; 7],
+    fired: Vec<(u32, u32)>,
+) -> Vec<Observed> {
+    let synapses = synapse_digests(npu, partition);
+    ranks
+        .map(|r| Observed {
+            fired: fired.clone(),
+            state: state_digest(npu, partition.range(r)),
+            synapses: synapses[r],
+            counters,
+        })
+        .collect()
+}
+
+/// Stages this burst's input; the same calls on every rank and on the reference.
+type Input = dyn Fn(&mut RustNPU, u64) + Sync;
+
+/// Runs `bursts` bursts; returns [burst][rank] observations of the ranges of
+/// `partition`. `exchanges` None: one process (the reference).
+fn run(
+    make: &(dyn Fn() -> RustNPU + Sync),
+    input: &Input,
+    partition: &Partition,
+    bursts: u64,
+    exchanges: Option<Vec<Box<dyn FireExchange + Send>>>,
+) -> Result<Vec<Vec<Observed>>, String> {
+    let ranks = partition.ranks();
+    let Some(exchanges) = exchanges else {
+        let mut npu = make();
+        let mut out = Vec::new();
+        for t in 1..=bursts {
+            input(&mut npu, t);
+            let r = npu.process_burst(None).map_err(|e| e.to_string())?;
+            let fired = fired_of(r.fired_neurons, r.fired_potentials);
+            let counters = counters_of(&r);
+            out.push(observe(&mut npu, partition, 0..ranks, counters, fired));
+        }
+        return Ok(out);
+    };
+    let per_rank: Vec<Result<Vec<Observed>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = exchanges
+            .into_iter()
+            .enumerate()
+            .map(|(rank, mut exchange)| {
+                scope.spawn(move || -> Result<Vec<Observed>, String> {
+                    let mut npu = make()
+                        .into_partitioned(partition.clone(), rank)
+                        .map_err(|e| e.to_string())?;
+                    let mut out = Vec::new();
+                    for t in 1..=bursts {
+                        input(&mut npu, t);
+                        let r = npu
+                            .process_burst_partitioned(None, exchange.as_mut())
+                            .map_err(|e| format!("rank {rank} burst {t}: {e}"))?;
+                        let fired = fired_of(r.fired_neurons, r.fired_potentials);
+                        let counters = counters_of(&r);
+                        out.extend(observe(
+                            &mut npu,
+                            partition,
+                            rank..rank + 1,
+                            counters,
+                            fired,
+                        ));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a rank panicked".into())))
+            .collect()
+    });
+    let per_rank = per_rank.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok((0..bursts as usize)
+        .map(|t| per_rank.iter().map(|r| r[t].clone()).collect())
+        .collect())
+}
+
+fn fired_of(ids: &[NeuronId], potentials: &[f32]) -> Vec<(u32, u32)> {
+    ids.iter()
+        .zip(potentials)
+        .map(|(&i, v)| (i, v.to_bits()))
+        .collect()
+}
+
+fn counters_of(r: &feagi_burst_engine::BurstResult<'_>) -> [u64; 7] {
+    [
+        r.synaptic_injections as u64,
+        r.neurons_processed as u64,
+        r.neurons_in_refractory as u64,
+        r.power_injections as u64,
+        r.plasticity.potentiations,
+        r.plasticity.depressions,
+        r.plasticity.synapses_created,
+    ]
+}
+
+/// The first difference between the reference and a partitioned run.
+fn compare(reference: &[Vec<Observed>], got: &[Vec<Observed>]) -> Result<(), String> {
+    if reference.len() != got.len() {
+        return Err(format!("{} bursts vs {}", reference.len(), got.len()));
+    }
+    for (t, (want, have)) in reference.iter().zip(got).enumerate() {
+        let t = t + 1;
+        let mut sums = [0u64; 7];
+        for (rank, (w, h)) in want.iter().zip(have).enumerate() {
+            if w.fired != h.fired {
+                return Err(format!(
+                    "burst {t}: rank {rank} sees {} fired, one process {}",
+                    h.fired.len(),
+                    w.fired.len()
+                ));
+            }
+            if w.state != h.state {
+                return Err(format!("burst {t}: rank {rank}'s neuron state differs"));
+            }
+            if w.synapses != h.synapses {
+                return Err(format!("burst {t}: rank {rank}'s synapses differ"));
+            }
+            for (s, c) in sums.iter_mut().zip(h.counters) {
+                *s += c;
+            }
+        }
+        if sums != want[0].counters {
+            return Err(format!(
+                "burst {t}: summed counters {sums:?}, one process {:?}",
+                want[0].counters
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn thread_exchanges(ranks: usize) -> Vec<Box<dyn FireExchange + Send>> {
+    ThreadExchange::group(ranks)
+        .into_iter()
+        .map(|x| Box::new(x) as Box<dyn FireExchange + Send>)
+        .collect()
+}
+
+/// R = 1..4 with the balanced partition (and `extra` partitions) against one process.
+fn check_all_ranks(
+    name: &str,
+    make: &(dyn Fn() -> RustNPU + Sync),
+    input: &Input,
+    bursts: u64,
+    extra: &[Partition],
+) -> Vec<Vec<Observed>> {
+    let template = make();
+    let mut partitions: Vec<Partition> = (1..=4)
+        .map(|r| Partition::balanced(&template, r).expect("partition"))
+        .collect();
+    partitions.extend(extra.iter().cloned());
+    drop(template);
+    let mut first = None;
+    for partition in &partitions {
+        let reference = run(make, input, partition, bursts, None).expect("one process");
+        let got = run(
+            make,
+            input,
+            partition,
+            bursts,
+            Some(thread_exchanges(partition.ranks())),
+        )
+        .unwrap_or_else(|e| panic!("{name}, {:?}: {e}", partition.bounds()));
+        if let Err(e) = compare(&reference, &got) {
+            panic!("{name}, partition {:?}: {e}", partition.bounds());
+        }
+        first.get_or_insert(reference);
+    }
+    first.unwrap_or_default()
+}
+
+/// Seeded input for a developed genome: random voxels of every IPU area and
+/// a random 2 % of all neurons (so that inner areas fire and learn too).
+fn genome_input(seed: u64) -> impl Fn(&mut RustNPU, u64) + Sync {
+    move |npu: &mut RustNPU, t: u64| {
+        let mut rng = SplitMix64::new(seed ^ t.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let inputs: Vec<_> = npu
+            .areas()
+            .filter(|a| a.area.kind == AreaKind::Ipu)
+            .map(|a| (a.index, a.area.dimensions))
+            .collect();
+        for (index, [w, h, d]) in inputs {
+            let (mut xs, mut ys, mut zs, mut ps) = (vec![], vec![], vec![], vec![]);
+            for _ in 0..(w * h * d / 10).max(1) {
+                xs.push(rng.below(w as u64) as u32);
+                ys.push(rng.below(h as u64) as u32);
+                zs.push(rng.below(d as u64) as u32);
+                ps.push(rng.unit_f32() * 4.0);
+            }
+            npu.stage_sensory(index, &xs, &ys, &zs, &ps)
+                .expect("voxels inside the area");
+        }
+        stage_random(npu, &mut rng, 0.02);
+    }
+}
+
+fn genome_folder() -> Option<PathBuf> {
+    match std::env::var_os("FEAGI_GENOMES").map(PathBuf::from) {
+        Some(d) if d.is_dir() => Some(d),
+        other => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but FEAGI_GENOMES ({other:?}) is missing"
+            );
+            eprintln!("note: FEAGI_GENOMES not set; skipping the real genomes");
+            None
+        }
+    }
+}
+
+#[test]
+fn every_loadable_genome_runs_identically_on_1_to_4_ranks() {
+    let Some(dir) = genome_folder() else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read FEAGI_GENOMES")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    let mut checked = 0;
+    for path in paths {
+        let genome = match Genome::from_path(&path) {
+            Ok(g) => g,
+            Err(e) => {
+                eprintln!("not loadable, skipped: {}: {e}", path.display());
+                continue;
+            }
+        };
+        let config = NpuConfig {
+            seed: 5,
+            plasticity: true,
+            ..NpuConfig::default()
+        };
+        let make = || RustNPU::from_genome(&genome, config.clone()).expect("develops");
+        let name = path.display().to_string();
+        let trace = check_all_ranks(&name, &make, &genome_input(11), 200, &[]);
+        let fired: usize = trace.iter().map(|b| b[0].fired.len()).sum();
+        let learned: u64 = trace
+            .iter()
+            .map(|b| b[0].counters[4] + b[0].counters[5])
+            .sum();
+        eprintln!(
+            "{name}: identical on 1-4 ranks, {fired} fired, {learned} STDP updates in 200 bursts"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} genomes loaded from {dir:?}");
+}
+
+#[test]
+fn the_default_genome_runs_identically_on_1_to_4_ranks() {
+    let genome = Genome::default_genome();
+    let make = || RustNPU::from_genome(&genome, NpuConfig::default()).expect("develops");
+    let trace = check_all_ranks("default genome", &make, &genome_input(3), 200, &[]);
+    assert!(trace.iter().map(|b| b[0].fired.len()).sum::<usize>() > 200);
+}
+
+fn plastic_random(seed: u64, neurons: u32) -> RustNPU {
+    let mut npu = build(seed, neurons, 12);
+    make_plastic(&mut npu, seed);
+    npu
+}
+
+fn random_input(seed: u64) -> impl Fn(&mut RustNPU, u64) + Sync {
+    move |npu: &mut RustNPU, t: u64| {
+        if t % 5 != 4 {
+            let mut rng = SplitMix64::new(seed ^ t.wrapping_mul(0xA5A5_5A5A));
+            stage_random(npu, &mut rng, 0.1);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    // Random plastic networks (STDP with a bidirectional pair, a memory area
+    // with a twin), balanced partitions and two ranks cut anywhere.
+    #[test]
+    fn random_plastic_networks_run_identically_on_1_to_4_ranks(
+        seed in any::<u64>(),
+        neurons in 2_000u32..4_000,
+        cut in 0.0f64..1.0,
+    ) {
+        let make = || plastic_random(seed, neurons);
+        let n = make().neuron_count() as u32;
+        let a = (n as f64 * cut) as u32;
+        let extra = [
+            Partition::from_bounds(vec![0, a, n]).unwrap(),
+            Partition::from_bounds(vec![0, a / 2, a, a, n]).unwrap(),
+        ];
+        let trace = check_all_ranks("random network", &make, &random_input(seed), 40, &extra);
+        let learned: u64 = trace.iter().map(|b| b[0].counters[4] + b[0].counters[5]).sum();
+        prop_assert!(learned > 0, "the network must learn");
+    }
+}
+
+#[test]
+fn synapse_creation_across_ranks_is_identical() {
+    // Seeds whose bidirectional pair creates synapses within 60 bursts.
+    let mut created = 0;
+    for seed in 0..6 {
+        let make = || plastic_random(seed, 3_000);
+        let trace = check_all_ranks("creating network", &make, &random_input(seed), 60, &[]);
+        created += trace.iter().map(|b| b[0].counters[6]).sum::<u64>();
+    }
+    assert!(
+        created > 0,
+        "no synapse was created: the test proves nothing"
+    );
+}
+
+/// An exchange that loses the fired neurons of one rank's range.
+struct Dropping {
+    inner: ThreadExchange,
+    lost: std::ops::Range<NeuronId>,
+}
+
+impl FireExchange for Dropping {
+    fn rank(&self) -> usize {
+        self.inner.rank()
+    }
+    fn ranks(&self) -> usize {
+        self.inner.ranks()
+    }
+    fn all_gather(
+        &mut self,
+        ids: &[NeuronId],
+        potentials: &[f32],
+        out_ids: &mut Vec<NeuronId>,
+        out_potentials: &mut Vec<f32>,
+    ) -> Result<(), ExchangeError> {
+        self.inner
+            .all_gather(ids, potentials, out_ids, out_potentials)?;
+        let keep: Vec<bool> = out_ids.iter().map(|i| !self.lost.contains(i)).collect();
+        let mut k = keep.iter();
+        out_ids.retain(|_| *k.next().unwrap_or(&true));
+        let mut k = keep.iter();
+        out_potentials.retain(|_| *k.next().unwrap_or(&true));
+        Ok(())
+    }
+}
+
+/// An exchange that gathers in reverse rank order.
+struct Reversed(ThreadExchange);
+
+impl FireExchange for Reversed {
+    fn rank(&self) -> usize {
+        self.0.rank()
+    }
+    fn ranks(&self) -> usize {
+        self.0.ranks()
+    }
+    fn all_gather(
+        &mut self,
+        ids: &[NeuronId],
+        potentials: &[f32],
+        out_ids: &mut Vec<NeuronId>,
+        out_potentials: &mut Vec<f32>,
+    ) -> Result<(), ExchangeError> {
+        self.0
+            .all_gather(ids, potentials, out_ids, out_potentials)?;
+        out_ids.reverse();
+        out_potentials.reverse();
+        Ok(())
+    }
+}
+
+#[test]
+fn the_comparison_catches_a_wrong_exchange() {
+    let make = || plastic_random(9, 3_000);
+    let input = random_input(9);
+    let template = make();
+    let partition = Partition::balanced(&template, 2).unwrap();
+    drop(template);
+    let reference = run(&make, &input, &partition, 30, None).unwrap();
+    let good = run(&make, &input, &partition, 30, Some(thread_exchanges(2))).unwrap();
+    assert_eq!(compare(&reference, &good), Ok(()));
+    let lost = partition.range(1);
+    let dropping: Vec<Box<dyn FireExchange + Send>> = ThreadExchange::group(2)
+        .into_iter()
+        .map(|inner| {
+            Box::new(Dropping {
+                inner,
+                lost: lost.clone(),
+            }) as Box<dyn FireExchange + Send>
+        })
+        .collect();
+    let bad = run(&make, &input, &partition, 30, Some(dropping)).unwrap();
+    let e = compare(&reference, &bad).expect_err("dropping rank 1's fired neurons must show");
+    eprintln!("detected: {e}");
+}
+
+#[test]
+fn a_gathered_queue_out_of_order_is_an_error_on_every_rank() {
+    let make = || plastic_random(4, 3_000);
+    let input = random_input(4);
+    let template = make();
+    let partition = Partition::balanced(&template, 2).unwrap();
+    drop(template);
+    let reversed: Vec<Box<dyn FireExchange + Send>> = ThreadExchange::group(2)
+        .into_iter()
+        .map(|x| Box::new(Reversed(x)) as Box<dyn FireExchange + Send>)
+        .collect();
+    let e = run(&make, &input, &partition, 30, Some(reversed)).expect_err("must fail");
+    assert!(e.contains("not ascending"), "{e}");
+}
+
+#[test]
+fn a_partitioned_npu_refuses_what_it_cannot_do_yet() {
+    let npu = plastic_random(1, 2_000);
+    let partition = Partition::balanced(&npu, 2).unwrap();
+    let mut npu = npu.into_partitioned(partition, 0).unwrap();
+    assert!(matches!(
+        npu.process_burst(None),
+        Err(NpuError::Partitioned(_))
+    ));
+    assert!(matches!(
+        npu.add_synapse(3, 4, 1, 1, feagi_burst_engine::SynapseType::Excitatory),
+        Err(NpuError::Partitioned(_))
+    ));
+    assert!(npu.save_to(Vec::new()).is_err());
+    // The wrong rank's exchange is refused before anything runs.
+    let mut group = ThreadExchange::group(2);
+    let mut other = group.pop().unwrap();
+    assert!(matches!(
+        npu.process_burst_partitioned(None, &mut other),
+        Err(NpuError::Exchange(_))
+    ));
+    assert_eq!(npu.burst_count(), 0);
+}
+
+#[test]
+fn a_rank_that_leaves_fails_the_others_instead_of_hanging() {
+    let mut group = ThreadExchange::group(2);
+    let gone = group.pop().unwrap();
+    drop(gone);
+    let mut x = group.pop().unwrap();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    assert!(x.all_gather(&[1], &[1.0], &mut a, &mut b).is_err());
+}
+
+#[test]
+fn balanced_partitions_cover_the_brain_in_rank_order() {
+    let npu = plastic_random(2, 3_000);
+    let n = npu.neuron_count() as u32;
+    for ranks in 1..=8 {
+        let p = Partition::balanced(&npu, ranks).unwrap();
+        assert_eq!(p.ranks(), ranks);
+        assert_eq!(p.bounds()[0], 0);
+        assert_eq!(*p.bounds().last().unwrap(), n);
+        for id in [0, 1, n / 2, n - 1] {
+            let owner = p.owner(id).unwrap();
+            assert!(p.range(owner).contains(&id));
+        }
+        assert_eq!(p, Partition::balanced(&npu, ranks).unwrap());
+    }
+    assert!(Partition::balanced(&npu, 0).is_err());
+    assert!(Partition::from_bounds(vec![0, 5, 3]).is_err());
+    assert!(Partition::from_bounds(vec![1, 5]).is_err());
+}

@@ -1,0 +1,141 @@
+//! `run --distributed`: one brain over the ranks of an MPI job (`mpirun -np R
+//! feagi-npu run GENOME --distributed`; docs/DECISIONS.md, "Distributed
+//! bursts"). Every rank loads the same genome and develops it with the same
+//! seed, keeps its part ([`feagi_burst_engine::Partition::balanced`]) and
+//! stages the same input; the fire queue is exchanged every burst, so every
+//! rank sees the whole brain's firing and rank 0 writes every output. Only
+//! in a feagi-npu built with the `mpi` feature.
+
+use feagi_burst_engine::{BurstResult, RustNPU};
+
+use crate::error::{CliError, Result};
+
+#[cfg(not(feature = "mpi"))]
+const WITHOUT_MPI: &str = "--distributed needs a feagi-npu built with MPI \
+     (cargo build --release -p feagi-cli --features mpi; see docs/DECISIONS.md)";
+
+/// The MPI job of a distributed run.
+#[cfg(feature = "mpi")]
+pub struct Job {
+    mpi: feagi_distributed::Mpi,
+    exchange: feagi_distributed::MpiExchange,
+}
+
+/// Without MPI there is no job (the type has no value).
+#[cfg(not(feature = "mpi"))]
+pub enum Job {}
+
+impl Job {
+    /// The job when `distributed`; starting MPI is the first thing a
+    /// distributed run does.
+    pub fn start(distributed: bool) -> Result<Option<Job>> {
+        if !distributed {
+            return Ok(None);
+        }
+        #[cfg(feature = "mpi")]
+        {
+            let mpi = feagi_distributed::Mpi::init().map_err(|e| CliError::Serve(e.to_string()))?;
+            let exchange = mpi.exchange();
+            Ok(Some(Job { mpi, exchange }))
+        }
+        #[cfg(not(feature = "mpi"))]
+        Err(CliError::Usage(WITHOUT_MPI.to_string()))
+    }
+}
+
+#[cfg(feature = "mpi")]
+impl Job {
+    /// This process's rank.
+    pub fn rank(&self) -> usize {
+        self.mpi.rank()
+    }
+
+    /// The number of ranks.
+    pub fn ranks(&self) -> usize {
+        self.mpi.ranks()
+    }
+
+    /// Every rank's result of loading the genome, agreed on (a collective):
+    /// `Ok` on every rank when every rank loaded it. Otherwise every rank
+    /// fails: rank 0 with its own (located) error, or naming the ranks that
+    /// failed; another rank prints its error only when rank 0 loaded fine.
+    pub fn agree<T>(&self, loaded: Result<T>) -> Result<T> {
+        let flags = self.mpi.all_flags(loaded.is_ok());
+        if flags.iter().all(|&ok| ok) {
+            return loaded;
+        }
+        let failed: Vec<String> = flags
+            .iter()
+            .enumerate()
+            .filter(|(_, &ok)| !ok)
+            .map(|(r, _)| r.to_string())
+            .collect();
+        match loaded {
+            Err(e) if self.rank() == 0 => Err(e),
+            Err(e) if flags[0] => Err(CliError::Serve(format!("rank {}: {e}", self.rank()))),
+            Err(_) => Err(CliError::Quiet),
+            Ok(_) if self.rank() == 0 => Err(CliError::Serve(format!(
+                "the genome failed to load on rank(s) {}",
+                failed.join(", ")
+            ))),
+            Ok(_) => Err(CliError::Quiet),
+        }
+    }
+
+    /// This rank's part of `npu` (every rank computes the same partition).
+    pub fn partition(&self, npu: RustNPU) -> Result<RustNPU> {
+        let partition = feagi_burst_engine::Partition::balanced(&npu, self.ranks())?;
+        Ok(npu.into_partitioned(partition, self.rank())?)
+    }
+
+    /// One burst of the whole brain.
+    pub fn burst<'a>(&mut self, npu: &'a mut RustNPU) -> Result<BurstResult<'a>> {
+        Ok(npu.process_burst_partitioned(None, &mut self.exchange)?)
+    }
+
+    /// True on every rank when any rank asks to stop (a collective, so that
+    /// every rank stops after the same burst).
+    pub fn any(&self, flag: bool) -> bool {
+        self.mpi.any(flag)
+    }
+
+    /// Per-rank counters summed over the ranks (a collective).
+    pub fn sum(&self, values: &[u64]) -> Vec<u64> {
+        self.mpi.sum(values)
+    }
+
+    /// Ends the whole job after `error` on this rank: the other ranks would
+    /// otherwise wait for it in the next exchange.
+    pub fn abort(&self, error: &CliError) -> ! {
+        errln!("feagi-npu: error: rank {}: {error}", self.rank());
+        self.mpi.abort(1)
+    }
+}
+
+#[cfg(not(feature = "mpi"))]
+impl Job {
+    pub fn rank(&self) -> usize {
+        match *self {}
+    }
+    pub fn ranks(&self) -> usize {
+        match *self {}
+    }
+    pub fn agree<T>(&self, _: Result<T>) -> Result<T> {
+        match *self {}
+    }
+    pub fn partition(&self, _: RustNPU) -> Result<RustNPU> {
+        match *self {}
+    }
+    pub fn burst<'a>(&mut self, _: &'a mut RustNPU) -> Result<BurstResult<'a>> {
+        match *self {}
+    }
+    pub fn any(&self, _: bool) -> bool {
+        match *self {}
+    }
+    pub fn sum(&self, _: &[u64]) -> Vec<u64> {
+        match *self {}
+    }
+    pub fn abort(&self, _: &CliError) -> ! {
+        match *self {}
+    }
+}

@@ -1,0 +1,190 @@
+//! `mpirun -np R feagi-npu run GENOME --distributed` fires bit-identically to
+//! one process (issue 16): the per-burst digests of the fire queue (ids and
+//! firing potentials) that rank 0 writes equal those of `feagi-npu run`, for
+//! R = 2 and 3 on the 2-core CI machine (`--oversubscribe`), with plasticity
+//! on; the summaries agree; a genome that fails to load fails the whole job
+//! with its located error. Built only with `--features mpi`
+//! (scripts/test.sh runs it); fails, not skips, under CI without `mpirun`.
+#![cfg(feature = "mpi")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn feagi_npu() -> &'static str {
+    env!("CARGO_BIN_EXE_feagi-npu")
+}
+
+/// `mpirun` when it is installed; under CI its absence is a failure.
+fn mpirun() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("mpirun"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but mpirun is missing (scripts/install-mpi.sh installs Open MPI)"
+        );
+        eprintln!("note: mpirun not found; skipping the MPI tests");
+    }
+    found
+}
+
+/// Runs `cmd` with a deadline: a hung job fails the test instead of CI.
+fn output_within(cmd: Command, limit: Duration) -> Output {
+    let mut cmd = assert_cmd::Command::from_std(cmd);
+    cmd.timeout(limit);
+    cmd.output().expect("the command runs")
+}
+
+fn mpi(mpirun: &Path, ranks: usize, args: &[&str]) -> Output {
+    let mut cmd = Command::new(mpirun);
+    cmd.args([
+        "--allow-run-as-root",
+        "--oversubscribe",
+        "-np",
+        &ranks.to_string(),
+    ])
+    .arg(feagi_npu())
+    .args(args);
+    output_within(cmd, Duration::from_secs(300))
+}
+
+fn single(args: &[&str]) -> Output {
+    let mut cmd = Command::new(feagi_npu());
+    cmd.args(args);
+    output_within(cmd, Duration::from_secs(300))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The summary without what depends on time or on the number of ranks.
+fn summary(o: &Output) -> Value {
+    assert!(
+        o.status.success(),
+        "failed: {}\n{}",
+        text(&o.stderr),
+        text(&o.stdout)
+    );
+    let mut v: Value = serde_json::from_slice(&o.stdout).expect("one JSON summary on stdout");
+    let map = v.as_object_mut().expect("an object");
+    for key in [
+        "wall_time_s",
+        "achieved_hz",
+        "median_burst_ms",
+        "p99_burst_ms",
+        "max_burst_ms",
+        "genome",
+    ] {
+        map.remove(key);
+    }
+    v
+}
+
+/// One process and R = 2, 3 ranks: equal digests, burst by burst, and summaries.
+fn equal_on_2_and_3_ranks(mpirun: &Path, genome: Option<&str>, extra: &[&str]) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let digest = |name: &str| dir.path().join(name).display().to_string();
+    let mut base: Vec<String> = genome.map(str::to_string).into_iter().collect();
+    base.extend(
+        ["--bursts", "120", "--seed", "7", "--json"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string()),
+    );
+    let with = |more: &[&str]| -> Vec<String> {
+        let mut a = vec!["run".to_string()];
+        a.extend(base.iter().cloned());
+        a.extend(more.iter().map(|s| s.to_string()));
+        a
+    };
+    let one_path = digest("one.txt");
+    let args = with(&["--digest", &one_path]);
+    let one = single(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let expected_summary = summary(&one);
+    let expected = std::fs::read_to_string(&one_path).expect("digest of one process");
+    assert_eq!(expected.lines().count(), 120);
+    assert!(
+        expected_summary["total_fired"].as_u64().unwrap_or(0) > 120,
+        "the brain must be active: {expected_summary}"
+    );
+    for ranks in [2, 3] {
+        let path = digest(&format!("r{ranks}.txt"));
+        let args = with(&["--distributed", "--digest", &path]);
+        let got = mpi(
+            mpirun,
+            ranks,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let got_summary = summary(&got);
+        let digests = std::fs::read_to_string(&path).expect("digest of rank 0");
+        for (k, (a, b)) in expected.lines().zip(digests.lines()).enumerate() {
+            assert_eq!(a, b, "{genome:?}: {ranks} ranks differ at burst {}", k + 1);
+        }
+        assert_eq!(expected.lines().count(), digests.lines().count());
+        assert_eq!(
+            got_summary, expected_summary,
+            "{genome:?}: the summary of {ranks} ranks"
+        );
+    }
+}
+
+#[test]
+fn the_default_genome_fires_identically_on_2_and_3_ranks() {
+    let Some(mpirun) = mpirun() else {
+        return;
+    };
+    equal_on_2_and_3_ranks(&mpirun, None, &["--pattern", "random:i_sens:0.3"]);
+}
+
+#[test]
+fn a_learning_genome_fires_identically_on_2_and_3_ranks() {
+    let Some(mpirun) = mpirun() else {
+        return;
+    };
+    let dir = match std::env::var_os("FEAGI_GENOMES").map(PathBuf::from) {
+        Some(d) if d.is_dir() => d,
+        other => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but FEAGI_GENOMES ({other:?}) is missing"
+            );
+            eprintln!("note: FEAGI_GENOMES not set; skipping the real genome");
+            return;
+        }
+    };
+    let genome = dir
+        .join("py_motor_babble_genome.json")
+        .display()
+        .to_string();
+    equal_on_2_and_3_ranks(&mpirun, Some(&genome), &["--pattern", "random:i__bat:0.3"]);
+}
+
+#[test]
+fn a_genome_that_fails_to_load_fails_the_job_with_its_located_error() {
+    let Some(mpirun) = mpirun() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"blueprint\": 5}").expect("write");
+    let bad = bad.display().to_string();
+    let one = single(&["run", &bad, "--bursts", "3"]);
+    assert!(!one.status.success());
+    let message = text(&one.stderr);
+    let message = message.lines().next().unwrap_or_default().to_string();
+    assert!(message.contains("bad.json"), "{message}");
+    let got = mpi(&mpirun, 2, &["run", &bad, "--distributed", "--bursts", "3"]);
+    assert!(!got.status.success(), "the job must fail");
+    let err = text(&got.stderr);
+    assert!(
+        err.lines().any(|l| l == message),
+        "rank 0 prints the same located error: {err}"
+    );
+}
