@@ -1306,6 +1306,68 @@ impl RustNPU {
         Ok(self)
     }
 
+    /// Makes a loaded snapshot rank `rank` of `partition` again
+    /// (`crate::snapshot`): its synapses are already those of the owned
+    /// targets, `global_outgoing` the whole brain's outgoing counts. Checked:
+    /// the partition covers the neurons, the rank is in it, every kept
+    /// synapse targets an owned neuron and no row holds more synapses than
+    /// its source's global count.
+    pub(crate) fn restore_partitioned(
+        mut self,
+        partition: Partition,
+        rank: usize,
+        global_outgoing: Vec<u32>,
+    ) -> std::result::Result<RustNPU, String> {
+        let n = self.neurons.len();
+        if partition.neurons() != n {
+            return Err(format!(
+                "the partition {:?} covers {} neurons, the brain has {n}",
+                partition.bounds(),
+                partition.neurons()
+            ));
+        }
+        if rank >= partition.ranks() {
+            return Err(format!(
+                "rank {rank} of a partition of {} ranks",
+                partition.ranks()
+            ));
+        }
+        if global_outgoing.len() != n {
+            return Err(format!(
+                "{} global outgoing counts for {n} neurons",
+                global_outgoing.len()
+            ));
+        }
+        let owned = partition.range(rank);
+        for s in 0..n as NeuronId {
+            let row = self.synapses.row(s);
+            if let Some(t) = row.target.iter().find(|t| !owned.contains(t)) {
+                return Err(format!(
+                    "rank {rank} holds a synapse {s} -> {t}, outside its neurons {owned:?}"
+                ));
+            }
+            if row.len() > global_outgoing[s as usize] as usize {
+                return Err(format!(
+                    "neuron {s} has {} synapses on rank {rank} but {} in the whole brain",
+                    row.len(),
+                    global_outgoing[s as usize]
+                ));
+            }
+        }
+        self.plasticity.stdp.set_owned_targets(Some(owned.clone()));
+        self.partition = Some(Box::new(Partitioned {
+            partition,
+            rank,
+            owned,
+            global_outgoing,
+            ids: Vec::new(),
+            potentials: Vec::new(),
+            zeros: Vec::new(),
+            broken: false,
+        }));
+        Ok(self)
+    }
+
     /// The partition and this NPU's rank in it, when it is partitioned.
     pub fn partition(&self) -> Option<(&Partition, usize)> {
         self.partition.as_deref().map(|p| (&p.partition, p.rank))

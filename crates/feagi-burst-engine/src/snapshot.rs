@@ -44,12 +44,17 @@ use feagi_types::{
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::{NpuConfig, NpuError, RustNPU};
+use crate::{NpuConfig, NpuError, Partition, RustNPU};
 
 /// The first 8 bytes of every snapshot file.
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"FEAGISNP";
-/// The layout this engine writes and reads (docs/SNAPSHOT.md).
-pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+/// The newest layout this engine writes and reads (docs/SNAPSHOT.md): version
+/// 2 is version 1 plus a partition section, written only for one rank of a
+/// partitioned brain. A whole brain is still written as version 1, byte for
+/// byte as before, and both versions are read.
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 2;
+/// The layout of a whole (not partitioned) brain.
+pub const SNAPSHOT_FORMAT_VERSION_WHOLE: u32 = 1;
 /// The engine that writes snapshots, recorded in their header.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -68,19 +73,17 @@ pub enum SnapshotError {
     /// Reading or writing failed.
     #[error("{0}")]
     Io(#[from] io::Error),
-    /// The NPU is one rank of a partitioned brain: per-rank snapshots are
-    /// not written yet (docs/DECISIONS.md, "Distributed bursts").
-    #[error(
-        "snapshots of a partitioned NPU (one rank of a distributed brain) are not supported yet"
-    )]
-    Partitioned,
+    /// Rank snapshots that do not fit the job loading them (another number
+    /// of ranks, another rank, or a whole brain where a rank was expected).
+    #[error("{0}")]
+    Ranks(String),
     /// The input is not a snapshot at all (empty, a genome, other bytes).
     #[error("not a feagi-rust snapshot: {0}")]
     NotASnapshot(String),
     /// A format version this engine does not read.
     #[error(
         "snapshot format version {found} (written by feagi-rust {written_by}) cannot be read by \
-         feagi-rust {ENGINE_VERSION}, which reads format version {SNAPSHOT_FORMAT_VERSION}{hint}"
+         feagi-rust {ENGINE_VERSION}, which reads format versions 1 to {SNAPSHOT_FORMAT_VERSION}{hint}"
     )]
     UnsupportedVersion {
         /// The file's format version.
@@ -301,10 +304,11 @@ impl RustNPU {
         if cfg!(target_endian = "big") {
             return Err(SnapshotError::BigEndian);
         }
-        if self.partition.is_some() {
-            return Err(SnapshotError::Partitioned);
-        }
         self.settle_plasticity();
+        let version = match self.partition {
+            Some(_) => SNAPSHOT_FORMAT_VERSION,
+            None => SNAPSHOT_FORMAT_VERSION_WHOLE,
+        };
         let meta = self.snapshot_meta();
         let meta = postcard::to_stdvec(&meta)
             .map_err(|e| SnapshotError::Invalid(format!("cannot encode the NPU: {e}")))?;
@@ -313,7 +317,7 @@ impl RustNPU {
             hash: Xxh3::new(),
         };
         out.put(&SNAPSHOT_MAGIC)?;
-        out.put(&SNAPSHOT_FORMAT_VERSION.to_le_bytes())?;
+        out.put(&version.to_le_bytes())?;
         out.put(&(ENGINE_VERSION.len() as u16).to_le_bytes())?;
         out.put(ENGINE_VERSION.as_bytes())?;
         out.put(&(meta.len() as u64).to_le_bytes())?;
@@ -356,6 +360,13 @@ impl RustNPU {
             codes.clear();
             codes.extend(s.row(i).synapse_type.iter().map(|t| t.code()));
             out.put(&codes)?;
+        }
+        if let Some(p) = self.partition.as_deref() {
+            // Version 2: the partition section.
+            out.put(&(p.rank as u64).to_le_bytes())?;
+            out.put(&(p.partition.ranks() as u64).to_le_bytes())?;
+            out.block(p.partition.bounds())?;
+            out.block(&p.global_outgoing)?;
         }
         let checksum = out.hash.digest();
         out.w.write_all(&checksum.to_le_bytes())?;
@@ -464,7 +475,7 @@ fn read_snapshot(r: impl Read, length: Option<u64>) -> Result<RustNPU> {
     let mut engine = vec![0u8; u16::from_le_bytes(len) as usize];
     input.exact(&mut engine, "the header")?;
     let written_by = String::from_utf8_lossy(&engine).into_owned();
-    if version != SNAPSHOT_FORMAT_VERSION {
+    if version != SNAPSHOT_FORMAT_VERSION && version != SNAPSHOT_FORMAT_VERSION_WHOLE {
         return Err(SnapshotError::UnsupportedVersion {
             found: version,
             written_by,
@@ -507,6 +518,20 @@ fn read_snapshot(r: impl Read, length: Option<u64>) -> Result<RustNPU> {
     let weight: Vec<u8> = input.block(s, "the synapse weights")?;
     let psp: Vec<u8> = input.block(s, "the synapse PSPs")?;
     let types: Vec<u8> = input.block(s, "the synapse types")?;
+    let partition = if version == SNAPSHOT_FORMAT_VERSION_WHOLE {
+        None
+    } else {
+        let rank = input.u64("the partition section")?;
+        let ranks = input.u64("the partition section")?;
+        let bounds: Vec<NeuronId> = input.block(
+            ranks.checked_add(1).ok_or_else(|| {
+                SnapshotError::Damaged(format!("{ranks} ranks is not a possible count"))
+            })?,
+            "the partition bounds",
+        )?;
+        let outgoing: Vec<u32> = input.block(n, "the global outgoing counts")?;
+        Some((rank, bounds, outgoing))
+    };
     let computed = input.hash.digest();
     let mut stored = [0u8; 8];
     input
@@ -538,7 +563,121 @@ fn read_snapshot(r: impl Read, length: Option<u64>) -> Result<RustNPU> {
     let neurons = NeuronArray::from_columns(columns).map_err(SnapshotError::Invalid)?;
     let synapses = SynapseArray::from_rows(row_len, target, weight, psp, types, neurons.len())
         .map_err(SnapshotError::Invalid)?;
-    build(meta, neurons, synapses)
+    let npu = build(meta, neurons, synapses)?;
+    match partition {
+        None => Ok(npu),
+        Some((rank, bounds, outgoing)) => {
+            let partition = Partition::from_bounds(bounds)?;
+            let rank = usize::try_from(rank)
+                .map_err(|_| SnapshotError::Invalid(format!("rank {rank}")))?;
+            npu.restore_partitioned(partition, rank, outgoing)
+                .map_err(SnapshotError::Invalid)
+        }
+    }
+}
+
+/// The file rank `rank` of `ranks` writes for the snapshot `path`:
+/// `PATH.rank-R-of-N` (e.g. `brain.snap.rank-0-of-2`), in the same folder.
+pub fn rank_path(path: &Path, rank: usize, ranks: usize) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(format!(".rank-{rank}-of-{ranks}"));
+    PathBuf::from(name)
+}
+
+/// The numbers of ranks of the rank files of `path` in its folder
+/// (`PATH.rank-R-of-N`), ascending, without repeats.
+fn saved_rank_counts(path: &Path) -> Vec<usize> {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = format!("{name}.rank-");
+    let mut counts: Vec<usize> = std::fs::read_dir(folder)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let file = e.ok()?.file_name().into_string().ok()?;
+            let rest = file.strip_prefix(&prefix)?;
+            let (_, n) = rest.split_once("-of-")?;
+            n.parse().ok()
+        })
+        .collect();
+    counts.sort_unstable();
+    counts.dedup();
+    counts
+}
+
+impl RustNPU {
+    /// Saves this rank of a partitioned NPU to [`rank_path`]`(path, rank,
+    /// ranks)`, atomically (see [`RustNPU::save`]): every rank of a job calls
+    /// it with the same `path` after the same burst. A whole NPU is refused.
+    pub fn save_rank(&mut self, path: impl AsRef<Path>) -> Result<PathBuf> {
+        let path = path.as_ref();
+        let (rank, ranks) = match self.partition() {
+            Some((p, rank)) => (rank, p.ranks()),
+            None => {
+                return Err(SnapshotError::Ranks(format!(
+                    "{}: save_rank needs a partitioned NPU; a whole brain is saved with save",
+                    path.display()
+                )))
+            }
+        };
+        let file = rank_path(path, rank, ranks);
+        self.save(&file)?;
+        Ok(file)
+    }
+
+    /// Loads rank `rank` of `ranks` of a partitioned brain saved with
+    /// [`RustNPU::save_rank`] from [`rank_path`]`(path, rank, ranks)`. When
+    /// the snapshot was saved by another number of ranks, the error names
+    /// both; a file whose partition names another rank or count is refused.
+    pub fn load_rank(path: impl AsRef<Path>, rank: usize, ranks: usize) -> Result<RustNPU> {
+        let path = path.as_ref();
+        let file = rank_path(path, rank, ranks);
+        if !file.exists() {
+            let counts = saved_rank_counts(path);
+            let saved = counts
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let why = match (counts.is_empty(), path.is_file()) {
+                (false, _) => format!(
+                    "{}: saved by {saved} ranks, but this job has {ranks} ranks (no {}); \
+                     resume with {saved} ranks",
+                    path.display(),
+                    file.display()
+                ),
+                (true, true) => format!(
+                    "{}: a whole-brain snapshot, but this job has {ranks} ranks and looks for {}",
+                    path.display(),
+                    file.display()
+                ),
+                (true, false) => format!(
+                    "{}: no rank snapshot {} (saved with --distributed --save?)",
+                    path.display(),
+                    file.display()
+                ),
+            };
+            return Err(SnapshotError::Ranks(why));
+        }
+        let npu = RustNPU::load(&file)?;
+        match npu.partition() {
+            Some((p, r)) if r == rank && p.ranks() == ranks => Ok(npu),
+            Some((p, r)) => Err(SnapshotError::Ranks(format!(
+                "{}: holds rank {r} of {} ranks, but this is rank {rank} of {ranks}",
+                file.display(),
+                p.ranks()
+            ))),
+            None => Err(SnapshotError::Ranks(format!(
+                "{}: a whole-brain snapshot, not rank {rank} of {ranks}",
+                file.display()
+            ))),
+        }
+    }
 }
 
 /// Reads until `buf` is full or the input ends; how many bytes arrived.

@@ -501,7 +501,10 @@ fn a_partitioned_npu_refuses_what_it_cannot_do_yet() {
         npu.add_synapse(3, 4, 1, 1, feagi_burst_engine::SynapseType::Excitatory),
         Err(NpuError::Partitioned(_))
     ));
-    assert!(npu.save_to(Vec::new()).is_err());
+    // A whole brain has no rank to save.
+    let mut whole = plastic_random(1, 2_000);
+    let e = whole.save_rank("unused.snap").unwrap_err().to_string();
+    assert!(e.contains("partitioned"), "{e}");
     // The wrong rank's exchange is refused before anything runs.
     let mut group = ThreadExchange::group(2);
     let mut other = group.pop().unwrap();
@@ -540,4 +543,184 @@ fn balanced_partitions_cover_the_brain_in_rank_order() {
     assert!(Partition::balanced(&npu, 0).is_err());
     assert!(Partition::from_bounds(vec![0, 5, 3]).is_err());
     assert!(Partition::from_bounds(vec![1, 5]).is_err());
+}
+
+/// Runs bursts `bursts` on every rank of `partition` in threads: rank r starts
+/// from `start(r)` and ends with `finish(r, npu)`; [burst][rank] observations.
+fn run_ranks(
+    partition: &Partition,
+    input: &Input,
+    bursts: std::ops::RangeInclusive<u64>,
+    start: &(dyn Fn(usize) -> Result<RustNPU, String> + Sync),
+    finish: &(dyn Fn(usize, &mut RustNPU) -> Result<(), String> + Sync),
+) -> Result<Vec<Vec<Observed>>, String> {
+    let exchanges = ThreadExchange::group(partition.ranks());
+    let per_rank: Vec<Result<Vec<Observed>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = exchanges
+            .into_iter()
+            .enumerate()
+            .map(|(rank, mut exchange)| {
+                let bursts = bursts.clone();
+                scope.spawn(move || -> Result<Vec<Observed>, String> {
+                    let mut npu = start(rank)?;
+                    let mut out = Vec::new();
+                    for t in bursts {
+                        input(&mut npu, t);
+                        let r = npu
+                            .process_burst_partitioned(None, &mut exchange)
+                            .map_err(|e| format!("rank {rank} burst {t}: {e}"))?;
+                        let fired = fired_of(r.fired_neurons, r.fired_potentials);
+                        let counters = counters_of(&r);
+                        out.extend(observe(
+                            &mut npu,
+                            partition,
+                            rank..rank + 1,
+                            counters,
+                            fired,
+                        ));
+                    }
+                    finish(rank, &mut npu)?;
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a rank panicked".into())))
+            .collect()
+    });
+    let per_rank = per_rank.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let count = per_rank.first().map_or(0, Vec::len);
+    Ok((0..count)
+        .map(|t| per_rank.iter().map(|r| r[t].clone()).collect())
+        .collect())
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "feagi-distributed-snapshot-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// K bursts on R ranks, every rank saved and loaded into a fresh NPU, M more
+/// bursts: burst by burst what one process does in K + M bursts.
+fn check_resume(
+    name: &str,
+    make: &(dyn Fn() -> RustNPU + Sync),
+    input: &Input,
+    partition: &Partition,
+    k: u64,
+    m: u64,
+) -> Result<Vec<Vec<Observed>>, String> {
+    let dir = scratch(name);
+    let base = dir.join("brain.snap");
+    let reference = run(make, input, partition, k + m, None)?;
+    let start_fresh = |rank: usize| {
+        make()
+            .into_partitioned(partition.clone(), rank)
+            .map_err(|e| e.to_string())
+    };
+    let save =
+        |_: usize, npu: &mut RustNPU| npu.save_rank(&base).map(drop).map_err(|e| e.to_string());
+    let mut got = run_ranks(partition, input, 1..=k, &start_fresh, &save)?;
+    let ranks = partition.ranks();
+    let load = |rank: usize| RustNPU::load_rank(&base, rank, ranks).map_err(|e| e.to_string());
+    got.extend(run_ranks(
+        partition,
+        input,
+        k + 1..=k + m,
+        &load,
+        &|_, _| Ok(()),
+    )?);
+    let _ = std::fs::remove_dir_all(&dir);
+    compare(&reference, &got).map_err(|e| format!("{name}, {:?}: {e}", partition.bounds()))?;
+    Ok(reference)
+}
+
+#[test]
+fn saved_and_loaded_ranks_resume_identically() {
+    for seed in [3u64, 8] {
+        let make = || plastic_random(seed, 3_000);
+        let input = random_input(seed);
+        let template = make();
+        for ranks in 1..=3 {
+            let partition = Partition::balanced(&template, ranks).unwrap();
+            let trace = check_resume(
+                &format!("random-{seed}-{ranks}"),
+                &make,
+                &input,
+                &partition,
+                25,
+                25,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let learned: u64 = trace[25..]
+                .iter()
+                .map(|b| b[0].counters[4] + b[0].counters[5])
+                .sum();
+            assert!(
+                learned > 0,
+                "no learning after the resume: the test proves little"
+            );
+        }
+    }
+    let genome = Genome::default_genome();
+    let make = || RustNPU::from_genome(&genome, NpuConfig::default()).expect("develops");
+    let partition = Partition::balanced(&make(), 2).unwrap();
+    check_resume("default", &make, &genome_input(3), &partition, 40, 40)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn rank_snapshots_hold_the_partition_and_refuse_another_job() {
+    let dir = scratch("refuse");
+    let base = dir.join("brain.snap");
+    let make = || plastic_random(5, 2_000);
+    let input = random_input(5);
+    let partition = Partition::balanced(&make(), 2).unwrap();
+    let start = |rank: usize| {
+        make()
+            .into_partitioned(partition.clone(), rank)
+            .map_err(|e| e.to_string())
+    };
+    let save =
+        |_: usize, npu: &mut RustNPU| npu.save_rank(&base).map(drop).map_err(|e| e.to_string());
+    run_ranks(&partition, &input, 1..=5, &start, &save).unwrap();
+    for rank in 0..2 {
+        let file = feagi_burst_engine::snapshot::rank_path(&base, rank, 2);
+        assert!(file.ends_with(format!("brain.snap.rank-{rank}-of-2")));
+        let npu = RustNPU::load(&file).unwrap();
+        assert_eq!(npu.partition(), Some((&partition, rank)));
+        assert_eq!(npu.burst_count(), 5);
+        // The file says version 2; a whole brain still writes version 1.
+        let bytes = std::fs::read(&file).unwrap();
+        assert_eq!(bytes[8..12], 2u32.to_le_bytes());
+    }
+    let mut whole = Vec::new();
+    make().save_to(&mut whole).unwrap();
+    assert_eq!(whole[8..12], 1u32.to_le_bytes());
+    // Another number of ranks: both are named.
+    let e = RustNPU::load_rank(&base, 0, 3).unwrap_err().to_string();
+    assert!(
+        e.contains("saved by 2 ranks") && e.contains("this job has 3 ranks"),
+        "{e}"
+    );
+    // A file renamed to another rank's name is refused.
+    std::fs::copy(
+        feagi_burst_engine::snapshot::rank_path(&base, 0, 2),
+        feagi_burst_engine::snapshot::rank_path(&base, 1, 2),
+    )
+    .unwrap();
+    let e = RustNPU::load_rank(&base, 1, 2).unwrap_err().to_string();
+    assert!(e.contains("holds rank 0 of 2 ranks"), "{e}");
+    // Nothing saved at all.
+    let e = RustNPU::load_rank(dir.join("none.snap"), 0, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no rank snapshot"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
