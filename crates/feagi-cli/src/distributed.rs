@@ -75,7 +75,7 @@ impl Job {
             Err(e) if flags[0] => Err(CliError::Serve(format!("rank {}: {e}", self.rank()))),
             Err(_) => Err(CliError::Quiet),
             Ok(_) if self.rank() == 0 => Err(CliError::Serve(format!(
-                "the genome failed to load on rank(s) {}",
+                "the genome or snapshot failed to load on rank(s) {}",
                 failed.join(", ")
             ))),
             Ok(_) => Err(CliError::Quiet),
@@ -86,6 +86,22 @@ impl Job {
     pub fn partition(&self, npu: RustNPU) -> Result<RustNPU> {
         let partition = feagi_burst_engine::Partition::balanced(&npu, self.ranks())?;
         Ok(npu.into_partitioned(partition, self.rank())?)
+    }
+
+    /// Fails on every rank unless every rank is at burst `burst` (resumed
+    /// rank snapshots saved after the same burst). Two collectives: if the
+    /// bursts differ, some rank's differs from their mean.
+    pub fn same_burst(&self, burst: u64) -> Result<()> {
+        let total = self.mpi.sum(&[burst]).first().copied().unwrap_or(0);
+        let mine = u128::from(burst) * self.ranks() as u128 != u128::from(total);
+        if self.any(mine) {
+            return Err(CliError::Serve(format!(
+                "the rank snapshots were saved after different bursts (rank {} is at burst \
+                 {burst}): save all ranks of one run again",
+                self.rank()
+            )));
+        }
+        Ok(())
     }
 
     /// One burst of the whole brain.
@@ -127,6 +143,9 @@ impl Job {
         match *self {}
     }
     pub fn burst<'a>(&mut self, _: &'a mut RustNPU) -> Result<BurstResult<'a>> {
+        match *self {}
+    }
+    pub fn same_burst(&self, _: u64) -> Result<()> {
         match *self {}
     }
     pub fn any(&self, _: bool) -> bool {

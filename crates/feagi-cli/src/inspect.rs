@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use feagi_burst_engine::snapshot::{SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC};
+use feagi_burst_engine::snapshot::{
+    SNAPSHOT_FORMAT_VERSION, SNAPSHOT_FORMAT_VERSION_WHOLE, SNAPSHOT_MAGIC,
+};
 use feagi_burst_engine::{AreaIndex, NpuConfig, RustNPU, SynapseType};
 
 use crate::error::Result;
@@ -226,7 +228,13 @@ fn inspect_snapshot(path: &Path, json: bool) -> Result<ExitCode> {
     let (stdp_pairs, memory_areas) = plastic_rows(&npu, &pair_synapse_counts(&npu));
     let report = SnapshotReport {
         snapshot: path.display().to_string(),
-        format_version: SNAPSHOT_FORMAT_VERSION,
+        // A rank of a partitioned brain is written as version 2, a whole
+        // brain as version 1 (docs/SNAPSHOT.md).
+        format_version: if npu.partition().is_some() {
+            SNAPSHOT_FORMAT_VERSION
+        } else {
+            SNAPSHOT_FORMAT_VERSION_WHOLE
+        },
         burst: npu.burst_count(),
         seed: npu.config().seed,
         plasticity: npu.plasticity_enabled(),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use feagi_burst_engine::{Genome, LoadOptions, NpuConfig, PlasticityStats, RustNPU};
+use feagi_burst_engine::{snapshot, Genome, LoadOptions, NpuConfig, PlasticityStats, RustNPU};
 use feagi_runtime::Pacer;
 use feagi_types::memory::is_memory_neuron_id;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -90,8 +90,10 @@ pub struct RunArgs {
     /// --distributed`. Every rank develops the genome, owns a part of the
     /// neurons and exchanges what fired every burst; rank 0 writes the
     /// outputs and the summary, bit-identical to one process. Needs a
-    /// feagi-npu built with `--features mpi`; not with --resume or --save yet.
-    #[arg(long, conflicts_with_all = ["resume", "save"])]
+    /// feagi-npu built with `--features mpi`. With --save every rank writes
+    /// its own snapshot, FILE.rank-R-of-N; --resume FILE loads them again
+    /// (with the same number of ranks).
+    #[arg(long)]
     pub distributed: bool,
     #[command(flatten)]
     pub limits: MemoryLimitArg,
@@ -269,10 +271,24 @@ fn run_job(
     for path in outputs.into_iter().flatten().filter(|_| rank0) {
         check_writable_place(path)?;
     }
+    // A distributed run resumes its rank's snapshot: (rank, ranks).
+    let rank_of = job.as_deref().map(|j| (j.rank(), j.ranks()));
     let loaded = || -> Result<(RustNPU, String)> {
         Ok(match &args.resume {
             Some(path) => {
-                let mut npu = RustNPU::load(path)?;
+                let mut npu = match rank_of {
+                    Some((rank, ranks)) => RustNPU::load_rank(path, rank, ranks)?,
+                    None => RustNPU::load(path)?,
+                };
+                if let (None, Some((p, rank))) = (rank_of, npu.partition()) {
+                    return Err(CliError::Usage(format!(
+                        "{} is rank {rank} of a brain saved over {n} ranks: resume it with \
+                         `mpirun -np {n} feagi-npu run --distributed --resume BASE`, BASE \
+                         being the --save path without `.rank-{rank}-of-{n}`",
+                        path.display(),
+                        n = p.ranks()
+                    )));
+                }
                 if args.no_plasticity {
                     npu.set_plasticity_enabled(false)?;
                 }
@@ -303,7 +319,16 @@ fn run_job(
             let (npu, label) = job.agree(loaded())?;
             *in_step = true;
             let label = format!("{label} (distributed over {} ranks)", job.ranks());
-            (job.partition(npu)?, label)
+            // A resumed rank is partitioned already (its snapshot holds the
+            // partition); all ranks must have stopped after the same burst.
+            let npu = match npu.partition() {
+                Some(_) => {
+                    job.same_burst(npu.burst_count())?;
+                    npu
+                }
+                None => job.partition(npu)?,
+            };
+            (npu, label)
         }
         None => loaded()?,
     };
@@ -430,7 +455,7 @@ fn run_job(
         done += 1;
         if let (Some(path), Some(every)) = (&args.save, args.save_every) {
             if done.is_multiple_of(every) && done < args.bursts {
-                npu.save(path)?;
+                save_brain(&mut npu, path)?;
             }
         }
         if show_progress && progress.is_hidden() && start.elapsed() > Duration::from_secs(1) {
@@ -452,12 +477,23 @@ fn run_job(
     let wall = start.elapsed();
     progress.finish_and_clear();
     if let Some(path) = &args.save {
-        npu.save(path)?;
-        errln!(
-            "saved the brain at burst {} to {}",
-            npu.burst_count(),
-            path.display()
-        );
+        let file = save_brain(&mut npu, path)?;
+        if rank0 {
+            match npu.partition() {
+                Some((p, _)) => errln!(
+                    "saved the brain at burst {} to {} (one file per rank, {} to {})",
+                    npu.burst_count(),
+                    path.display(),
+                    file.display(),
+                    snapshot::rank_path(path, p.ranks() - 1, p.ranks()).display()
+                ),
+                None => errln!(
+                    "saved the brain at burst {} to {}",
+                    npu.burst_count(),
+                    path.display()
+                ),
+            }
+        }
     }
 
     if let Some(rec) = recorder {
@@ -546,4 +582,15 @@ fn run_job(
         summary.print_table();
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Saves a whole brain to `path`, one rank of a distributed one to
+/// `PATH.rank-R-of-N` (docs/SNAPSHOT.md); the file written.
+fn save_brain(npu: &mut RustNPU, path: &Path) -> Result<PathBuf> {
+    if npu.partition().is_some() {
+        Ok(npu.save_rank(path)?)
+    } else {
+        npu.save(path)?;
+        Ok(path.to_path_buf())
+    }
 }

@@ -3,7 +3,9 @@
 //! firing potentials) that rank 0 writes equal those of `feagi-npu run`, for
 //! R = 2 and 3 on the 2-core CI machine (`--oversubscribe`), with plasticity
 //! on; the summaries agree; a genome that fails to load fails the whole job
-//! with its located error. Built only with `--features mpi`
+//! with its located error; a job saved with `--save` (a file per rank) and
+//! resumed with `--resume` fires like one uninterrupted process, and another
+//! number of ranks is refused naming both. Built only with `--features mpi`
 //! (scripts/test.sh runs it); fails, not skips, under CI without `mpirun`.
 #![cfg(feature = "mpi")]
 
@@ -187,4 +189,96 @@ fn a_genome_that_fails_to_load_fails_the_job_with_its_located_error() {
         err.lines().any(|l| l == message),
         "rank 0 prints the same located error: {err}"
     );
+}
+
+#[test]
+fn a_distributed_brain_saved_and_resumed_fires_like_one_uninterrupted_process() {
+    let Some(mpirun) = mpirun() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let common = ["--seed", "7", "--pattern", "random:i_sens:0.3", "--json"];
+    let run = |more: &[&str]| -> Vec<String> {
+        ["run"]
+            .iter()
+            .chain(&common)
+            .chain(more)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let strs = |a: &[String]| a.iter().map(String::clone).collect::<Vec<_>>();
+    let one = single(
+        &strs(&run(&["--bursts", "120", "--digest", &path("one.txt")]))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    summary(&one);
+    let snap = path("brain.snap");
+    let first = run(&[
+        "--distributed",
+        "--bursts",
+        "60",
+        "--save",
+        &snap,
+        "--digest",
+        &path("first.txt"),
+    ]);
+    let first = mpi(
+        &mpirun,
+        2,
+        &first.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    summary(&first);
+    for rank in 0..2 {
+        assert!(
+            dir.path()
+                .join(format!("brain.snap.rank-{rank}-of-2"))
+                .is_file(),
+            "rank {rank}'s snapshot"
+        );
+    }
+    let second = [
+        "run",
+        "--resume",
+        &snap,
+        "--distributed",
+        "--bursts",
+        "60",
+        "--pattern",
+        "random:i_sens:0.3",
+        "--seed",
+        "7",
+        "--json",
+        "--digest",
+        &path("second.txt"),
+    ];
+    summary(&mpi(&mpirun, 2, &second));
+    let expected = std::fs::read_to_string(path("one.txt")).expect("one process");
+    let got = std::fs::read_to_string(path("first.txt")).expect("first half")
+        + &std::fs::read_to_string(path("second.txt")).expect("second half");
+    assert_eq!(expected.lines().count(), 120);
+    for (k, (a, b)) in expected.lines().zip(got.lines()).enumerate() {
+        assert_eq!(a, b, "the resumed job differs at burst {}", k + 1);
+    }
+    assert_eq!(expected.lines().count(), got.lines().count());
+
+    // Another number of ranks: rank 0 names both.
+    let three = mpi(&mpirun, 3, &second);
+    assert!(
+        !three.status.success(),
+        "3 ranks must refuse 2 ranks' files"
+    );
+    let err = text(&three.stderr);
+    assert!(
+        err.contains("saved by 2 ranks") && err.contains("this job has 3 ranks"),
+        "{err}"
+    );
+    // One rank's file without --distributed: says how to resume it.
+    let rank_file = path("brain.snap.rank-0-of-2");
+    let alone = single(&["run", "--resume", &rank_file, "--bursts", "1"]);
+    assert!(!alone.status.success());
+    let err = text(&alone.stderr);
+    assert!(err.contains("mpirun -np 2"), "{err}");
 }
