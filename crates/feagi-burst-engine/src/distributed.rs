@@ -231,6 +231,13 @@ pub(crate) struct Partitioned {
     pub(crate) zeros: Vec<f32>,
     /// Set when an exchange failed: the ranks are out of step.
     pub(crate) broken: bool,
+    /// Route staged input to its owner: every burst starts with an
+    /// all-gather of every rank's staged input
+    /// ([`crate::RustNPU::set_route_staged_input`]).
+    pub(crate) route_staged: bool,
+    /// This rank's staged input as columns, for that gather.
+    pub(crate) staged_ids: Vec<NeuronId>,
+    pub(crate) staged_potentials: Vec<f32>,
 }
 
 /// Checks a gathered fire queue: same lengths, strictly ascending, every id a
@@ -410,6 +417,82 @@ impl FireExchange for ThreadExchange {
 }
 
 impl Partitioned {
+    /// A rank's state around `partition` (gather buffers empty).
+    pub(crate) fn new(
+        partition: Partition,
+        rank: usize,
+        global_outgoing: Vec<u32>,
+        route_staged: bool,
+    ) -> Self {
+        Partitioned {
+            owned: partition.range(rank),
+            partition,
+            rank,
+            global_outgoing,
+            ids: Vec::new(),
+            potentials: Vec::new(),
+            zeros: Vec::new(),
+            broken: false,
+            route_staged,
+            staged_ids: Vec::new(),
+            staged_potentials: Vec::new(),
+        }
+    }
+
+    /// Replaces `staged` (this rank's staged input, in staging order) with
+    /// the owned entries of every rank's staged input, in rank order and,
+    /// within a rank, staging order: when only one rank staged input, the
+    /// order one process would have.
+    pub(crate) fn gather_staged(
+        &mut self,
+        exchange: &mut dyn FireExchange,
+        staged: &mut Vec<(NeuronId, f32)>,
+    ) -> Result<()> {
+        self.staged_ids.clear();
+        self.staged_potentials.clear();
+        for &(id, p) in staged.iter() {
+            self.staged_ids.push(id);
+            self.staged_potentials.push(p);
+        }
+        let neurons = self.partition.neurons();
+        let gathered = exchange
+            .all_gather(
+                &self.staged_ids,
+                &self.staged_potentials,
+                &mut self.ids,
+                &mut self.potentials,
+            )
+            .and_then(|()| {
+                if self.ids.len() != self.potentials.len() {
+                    return Err(ExchangeError(format!(
+                        "gathered {} staged ids but {} potentials",
+                        self.ids.len(),
+                        self.potentials.len()
+                    )));
+                }
+                match self.ids.iter().find(|&&id| id as usize >= neurons) {
+                    Some(id) => Err(ExchangeError(format!(
+                        "gathered staged input for neuron {id} of {neurons} regular neurons"
+                    ))),
+                    None => Ok(()),
+                }
+            });
+        if let Err(e) = gathered {
+            self.broken = true;
+            return Err(NpuError::Exchange(e.to_string()));
+        }
+        staged.clear();
+        let owned = &self.owned;
+        staged.extend(
+            self.ids
+                .iter()
+                .zip(&self.potentials)
+                .filter(|(id, _)| owned.contains(id))
+                .map(|(&id, &p)| (id, p)),
+        );
+        Ok(())
+    }
+
     /// Replaces this rank's fired neurons in `fire_queue` with every rank's,
     /// in rank order: the whole brain's FQ(t).
     pub(crate) fn gather_fired(

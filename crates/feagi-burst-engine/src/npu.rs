@@ -1071,6 +1071,11 @@ impl RustNPU {
                 p.partition.ranks()
             )));
         }
+        if p.route_staged {
+            if let Some(p) = self.partition.as_deref_mut() {
+                p.gather_staged(exchange, &mut self.staged)?;
+            }
+        }
         self.run_burst(power_neurons, Some(exchange))
     }
 
@@ -1249,6 +1254,7 @@ impl RustNPU {
         self.settle_plasticity();
         let n = self.neurons.len();
         let owned = partition.range(rank);
+        let route_staged = false;
         // Two passes over the rows: count what this rank keeps, then copy it
         // into columns of exactly that size (the whole brain's rows and the
         // kept ones are all that is held at once).
@@ -1293,16 +1299,12 @@ impl RustNPU {
         self.synapses = SynapseArray::from_rows(kept_per_row, target, weight, psp, types, n)
             .map_err(NpuError::CapacityExceeded)?;
         self.plasticity.stdp.set_owned_targets(Some(owned.clone()));
-        self.partition = Some(Box::new(Partitioned {
+        self.partition = Some(Box::new(Partitioned::new(
             partition,
             rank,
-            owned,
             global_outgoing,
-            ids: Vec::new(),
-            potentials: Vec::new(),
-            zeros: Vec::new(),
-            broken: false,
-        }));
+            route_staged,
+        )));
         Ok(self)
     }
 
@@ -1317,6 +1319,7 @@ impl RustNPU {
         partition: Partition,
         rank: usize,
         global_outgoing: Vec<u32>,
+        route_staged: bool,
     ) -> std::result::Result<RustNPU, String> {
         let n = self.neurons.len();
         if partition.neurons() != n {
@@ -1355,17 +1358,38 @@ impl RustNPU {
             }
         }
         self.plasticity.stdp.set_owned_targets(Some(owned.clone()));
-        self.partition = Some(Box::new(Partitioned {
+        self.partition = Some(Box::new(Partitioned::new(
             partition,
             rank,
-            owned,
             global_outgoing,
-            ids: Vec::new(),
-            potentials: Vec::new(),
-            zeros: Vec::new(),
-            broken: false,
-        }));
+            route_staged,
+        )));
         Ok(self)
+    }
+
+    /// Routes staged input to its owner (a partitioned NPU only): when on,
+    /// every partitioned burst first all-gathers every rank's staged input
+    /// (ids and potentials, in rank order) and each rank keeps the entries of
+    /// its neurons, so input may be staged on any rank, e.g. only on the rank
+    /// that receives it from the network. Input staged on one rank only is
+    /// injected in the order one process would inject it. Off (the default),
+    /// every rank must stage the same input. Every rank of a job must set the
+    /// same value (the gather is a collective); it is saved in rank snapshots.
+    pub fn set_route_staged_input(&mut self, on: bool) -> Result<()> {
+        match self.partition.as_deref_mut() {
+            Some(p) => {
+                p.route_staged = on;
+                Ok(())
+            }
+            None => Err(NpuError::Partitioned(
+                "routing staged input on an NPU that is not partitioned",
+            )),
+        }
+    }
+
+    /// Whether staged input is routed to its owner ([`Self::set_route_staged_input`]).
+    pub fn routes_staged_input(&self) -> bool {
+        self.partition.as_deref().is_some_and(|p| p.route_staged)
     }
 
     /// The partition and this NPU's rank in it, when it is partitioned.

@@ -365,6 +365,7 @@ impl RustNPU {
             // Version 2: the partition section.
             out.put(&(p.rank as u64).to_le_bytes())?;
             out.put(&(p.partition.ranks() as u64).to_le_bytes())?;
+            out.put(&u64::from(p.route_staged).to_le_bytes())?;
             out.block(p.partition.bounds())?;
             out.block(&p.global_outgoing)?;
         }
@@ -523,6 +524,7 @@ fn read_snapshot(r: impl Read, length: Option<u64>) -> Result<RustNPU> {
     } else {
         let rank = input.u64("the partition section")?;
         let ranks = input.u64("the partition section")?;
+        let flags = input.u64("the partition section")?;
         let bounds: Vec<NeuronId> = input.block(
             ranks.checked_add(1).ok_or_else(|| {
                 SnapshotError::Damaged(format!("{ranks} ranks is not a possible count"))
@@ -530,7 +532,7 @@ fn read_snapshot(r: impl Read, length: Option<u64>) -> Result<RustNPU> {
             "the partition bounds",
         )?;
         let outgoing: Vec<u32> = input.block(n, "the global outgoing counts")?;
-        Some((rank, bounds, outgoing))
+        Some((rank, flags, bounds, outgoing))
     };
     let computed = input.hash.digest();
     let mut stored = [0u8; 8];
@@ -566,11 +568,20 @@ fn read_snapshot(r: impl Read, length: Option<u64>) -> Result<RustNPU> {
     let npu = build(meta, neurons, synapses)?;
     match partition {
         None => Ok(npu),
-        Some((rank, bounds, outgoing)) => {
+        Some((rank, flags, bounds, outgoing)) => {
+            let route_staged = match flags {
+                0 => false,
+                1 => true,
+                _ => {
+                    return Err(SnapshotError::Invalid(format!(
+                        "partition flags {flags:#x}: only bit 0 (route staged input) is defined"
+                    )))
+                }
+            };
             let partition = Partition::from_bounds(bounds)?;
             let rank = usize::try_from(rank)
                 .map_err(|_| SnapshotError::Invalid(format!("rank {rank}")))?;
-            npu.restore_partitioned(partition, rank, outgoing)
+            npu.restore_partitioned(partition, rank, outgoing, route_staged)
                 .map_err(SnapshotError::Invalid)
         }
     }

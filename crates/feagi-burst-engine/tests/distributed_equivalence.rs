@@ -724,3 +724,110 @@ fn rank_snapshots_hold_the_partition_and_refuse_another_job() {
     assert!(e.contains("no rank snapshot"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `input`, but on a partitioned NPU only on rank `on` (one process: always).
+fn input_on_rank(
+    input: impl Fn(&mut RustNPU, u64) + Sync,
+    on: usize,
+) -> impl Fn(&mut RustNPU, u64) + Sync {
+    move |npu: &mut RustNPU, t: u64| {
+        if npu.partition().is_none_or(|(_, rank)| rank == on) {
+            input(npu, t);
+        }
+    }
+}
+
+/// R ranks with input staged on rank `on` only; `route` sets the routing.
+fn run_input_on_one_rank(
+    make: &(dyn Fn() -> RustNPU + Sync),
+    input: &Input,
+    partition: &Partition,
+    bursts: u64,
+    route: bool,
+) -> Result<Vec<Vec<Observed>>, String> {
+    let start = |rank: usize| {
+        let mut npu = make()
+            .into_partitioned(partition.clone(), rank)
+            .map_err(|e| e.to_string())?;
+        npu.set_route_staged_input(route)
+            .map_err(|e| e.to_string())?;
+        Ok(npu)
+    };
+    run_ranks(partition, input, 1..=bursts, &start, &|_, _| Ok(()))
+}
+
+#[test]
+fn input_staged_on_one_rank_reaches_its_owners_identically() {
+    for seed in [2u64, 6] {
+        let make = || plastic_random(seed, 3_000);
+        let template = make();
+        for ranks in 1..=3 {
+            let partition = Partition::balanced(&template, ranks).unwrap();
+            for on in [0, ranks - 1] {
+                let input = input_on_rank(random_input(seed), on);
+                let reference = run(&make, &input, &partition, 40, None).unwrap();
+                let got = run_input_on_one_rank(&make, &input, &partition, 40, true).unwrap();
+                if let Err(e) = compare(&reference, &got) {
+                    panic!("seed {seed}, {ranks} ranks, input on rank {on}: {e}");
+                }
+                // Without routing, the other ranks never see the input.
+                if ranks > 1 {
+                    let unrouted =
+                        run_input_on_one_rank(&make, &input, &partition, 40, false).unwrap();
+                    assert!(
+                        compare(&reference, &unrouted).is_err(),
+                        "seed {seed}, {ranks} ranks: unrouted input must differ"
+                    );
+                }
+            }
+        }
+    }
+    // The default genome's sensory areas, staged by coordinates on rank 0.
+    let genome = Genome::default_genome();
+    let make = || RustNPU::from_genome(&genome, NpuConfig::default()).expect("develops");
+    let partition = Partition::balanced(&make(), 3).unwrap();
+    let input = input_on_rank(genome_input(3), 0);
+    let reference = run(&make, &input, &partition, 60, None).unwrap();
+    let got = run_input_on_one_rank(&make, &input, &partition, 60, true).unwrap();
+    compare(&reference, &got).unwrap_or_else(|e| panic!("default genome: {e}"));
+}
+
+#[test]
+fn routed_input_survives_a_rank_snapshot() {
+    // Input staged on rank 0 after the last burst before the save is part of
+    // the snapshot, and so is the routing: the resumed job still routes.
+    let dir = scratch("routed");
+    let base = dir.join("brain.snap");
+    let make = || plastic_random(7, 2_000);
+    let input = input_on_rank(random_input(7), 0);
+    let partition = Partition::balanced(&make(), 2).unwrap();
+    let reference = run(&make, &input, &partition, 30, None).unwrap();
+    let start = |rank: usize| {
+        let mut npu = make()
+            .into_partitioned(partition.clone(), rank)
+            .map_err(|e| e.to_string())?;
+        npu.set_route_staged_input(true)
+            .map_err(|e| e.to_string())?;
+        Ok(npu)
+    };
+    // Stage burst 16's input before saving, as a server would between bursts.
+    let save = |_: usize, npu: &mut RustNPU| {
+        input(npu, 16);
+        npu.save_rank(&base).map(drop).map_err(|e| e.to_string())
+    };
+    let mut got = run_ranks(&partition, &input, 1..=15, &start, &save).unwrap();
+    let load = |rank: usize| {
+        let npu = RustNPU::load_rank(&base, rank, 2).map_err(|e| e.to_string())?;
+        assert!(npu.routes_staged_input());
+        Ok(npu)
+    };
+    let no_input = |_: &mut RustNPU, _: u64| {};
+    got.extend(run_ranks(&partition, &no_input, 16..=16, &load, &|_, _| Ok(())).unwrap());
+    compare(&reference[..16], &got).unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut whole = make();
+    assert!(matches!(
+        whole.set_route_staged_input(true),
+        Err(NpuError::Partitioned(_))
+    ));
+}
