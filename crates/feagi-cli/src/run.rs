@@ -95,6 +95,12 @@ pub struct RunArgs {
     /// (with the same number of ranks).
     #[arg(long)]
     pub distributed: bool,
+    /// With --distributed: only rank 0 stages the --stimulate/--pattern input
+    /// and every burst routes it to the ranks that own its neurons (as a
+    /// server receiving input on one rank would); same results. Saved in the
+    /// rank snapshots, so a resumed job keeps routing.
+    #[arg(long, requires = "distributed")]
+    pub route_input: bool,
     #[command(flatten)]
     pub limits: MemoryLimitArg,
 }
@@ -328,10 +334,16 @@ fn run_job(
                 }
                 None => job.partition(npu)?,
             };
+            let mut npu = npu;
+            if args.route_input {
+                npu.set_route_staged_input(true)?;
+            }
             (npu, label)
         }
         None => loaded()?,
     };
+    // With routed input only rank 0 stages it; otherwise every rank does.
+    let stages_input = rank0 || !npu.routes_staged_input();
     let first_burst = npu.burst_count();
 
     let mut stimuli = Vec::new();
@@ -411,7 +423,7 @@ fn run_job(
     while done < args.bursts && !stop(&job) {
         // Burst numbers carry on across --resume.
         let burst = first_burst.saturating_add(done).saturating_add(1);
-        for s in &mut stimuli {
+        for s in stimuli.iter_mut().filter(|_| stages_input) {
             s.stage(&mut npu, burst, &mut voxels)?;
         }
         let t0 = Instant::now();

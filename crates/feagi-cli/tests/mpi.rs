@@ -90,7 +90,13 @@ fn summary(o: &Output) -> Value {
 }
 
 /// One process and R = 2, 3 ranks: equal digests, burst by burst, and summaries.
-fn equal_on_2_and_3_ranks(mpirun: &Path, genome: Option<&str>, extra: &[&str]) {
+/// `distributed` are options of the MPI runs only.
+fn equal_on_2_and_3_ranks(
+    mpirun: &Path,
+    genome: Option<&str>,
+    extra: &[&str],
+    distributed: &[&str],
+) {
     let dir = tempfile::tempdir().expect("temp dir");
     let digest = |name: &str| dir.path().join(name).display().to_string();
     let mut base: Vec<String> = genome.map(str::to_string).into_iter().collect();
@@ -118,7 +124,9 @@ fn equal_on_2_and_3_ranks(mpirun: &Path, genome: Option<&str>, extra: &[&str]) {
     );
     for ranks in [2, 3] {
         let path = digest(&format!("r{ranks}.txt"));
-        let args = with(&["--distributed", "--digest", &path]);
+        let mut more = vec!["--distributed", "--digest", &path];
+        more.extend(distributed);
+        let args = with(&more);
         let got = mpi(
             mpirun,
             ranks,
@@ -142,7 +150,25 @@ fn the_default_genome_fires_identically_on_2_and_3_ranks() {
     let Some(mpirun) = mpirun() else {
         return;
     };
-    equal_on_2_and_3_ranks(&mpirun, None, &["--pattern", "random:i_sens:0.3"]);
+    equal_on_2_and_3_ranks(&mpirun, None, &["--pattern", "random:i_sens:0.3"], &[]);
+}
+
+#[test]
+fn input_staged_on_rank_0_only_and_routed_fires_identically() {
+    let Some(mpirun) = mpirun() else {
+        return;
+    };
+    equal_on_2_and_3_ranks(
+        &mpirun,
+        None,
+        &[
+            "--pattern",
+            "random:i_sens:0.3",
+            "--stimulate",
+            "i_sens@0,0,0=2.5",
+        ],
+        &["--route-input"],
+    );
 }
 
 #[test]
@@ -165,7 +191,12 @@ fn a_learning_genome_fires_identically_on_2_and_3_ranks() {
         .join("py_motor_babble_genome.json")
         .display()
         .to_string();
-    equal_on_2_and_3_ranks(&mpirun, Some(&genome), &["--pattern", "random:i__bat:0.3"]);
+    equal_on_2_and_3_ranks(
+        &mpirun,
+        Some(&genome),
+        &["--pattern", "random:i__bat:0.3"],
+        &[],
+    );
 }
 
 #[test]
