@@ -831,3 +831,65 @@ fn routed_input_survives_a_rank_snapshot() {
         Err(NpuError::Partitioned(_))
     ));
 }
+
+/// The checksum of a snapshot's bytes (all but the last 8).
+fn with_checksum(mut bytes: Vec<u8>) -> Vec<u8> {
+    let body = bytes.len() - 8;
+    let sum = xxhash_rust::xxh3::xxh3_64(&bytes[..body]);
+    bytes[body..].copy_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn a_damaged_partition_section_is_an_error_never_a_panic() {
+    let npu = plastic_random(3, 400);
+    let n = npu.neuron_count();
+    let partition = Partition::balanced(&npu, 3).unwrap();
+    let mut npu = npu.into_partitioned(partition.clone(), 1).unwrap();
+    let mut bytes = Vec::new();
+    npu.save_to(&mut bytes).unwrap();
+    let loaded = RustNPU::load_from(bytes.as_slice()).unwrap();
+    assert_eq!(loaded.partition(), Some((&partition, 1)));
+    let section = 24 + 4 * (partition.ranks() + 1) + 4 * n;
+    let start = bytes.len() - 8 - section;
+    // Every cut inside the section and the checksum.
+    for cut in start..bytes.len() {
+        let e = RustNPU::load_from(&bytes[..cut]).err();
+        assert!(
+            e.is_some(),
+            "a snapshot cut at {cut} of {} loaded",
+            bytes.len()
+        );
+    }
+    // Every byte of the section changed, the checksum made to match: the
+    // content checks see it.
+    let mut refused = 0;
+    for i in start..bytes.len() - 8 {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut bad = bytes.clone();
+            bad[i] ^= flip;
+            match RustNPU::load_from(with_checksum(bad).as_slice()) {
+                Err(_) => refused += 1,
+                Ok(npu) => {
+                    // Accepted only as a valid rank (e.g. a larger global
+                    // count), never with synapses outside its range.
+                    let (p, rank) = npu.partition().expect("still a rank");
+                    assert!(rank < p.ranks() && p.neurons() == n);
+                }
+            }
+        }
+    }
+    assert!(refused > 0);
+    // Rank, ranks and flags fields, named.
+    let field = |offset: usize, value: u64| {
+        let mut bad = bytes.clone();
+        bad[start + offset..start + offset + 8].copy_from_slice(&value.to_le_bytes());
+        RustNPU::load_from(with_checksum(bad).as_slice())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    assert!(field(0, 3).contains("rank 3"), "{}", field(0, 3));
+    assert!(!field(8, u64::MAX).is_empty());
+    assert!(field(16, 2).contains("flags"), "{}", field(16, 2));
+}
