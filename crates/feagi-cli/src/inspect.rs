@@ -187,11 +187,23 @@ fn is_snapshot(path: &Path) -> bool {
         && magic == SNAPSHOT_MAGIC
 }
 
+#[derive(serde::Serialize)]
+struct RankReport {
+    rank: usize,
+    ranks: usize,
+    first_neuron: u32,
+    end_neuron: u32,
+}
+
 /// What `inspect` shows of a snapshot.
 #[derive(serde::Serialize)]
 struct SnapshotReport {
     snapshot: String,
     format_version: u32,
+    /// For one rank of a distributed brain: the rank, the number of ranks
+    /// and its neurons (`synapses` are then the synapses into them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rank: Option<RankReport>,
     burst: u64,
     seed: u64,
     plasticity: bool,
@@ -235,6 +247,12 @@ fn inspect_snapshot(path: &Path, json: bool) -> Result<ExitCode> {
         } else {
             SNAPSHOT_FORMAT_VERSION_WHOLE
         },
+        rank: npu.partition().map(|(p, rank)| RankReport {
+            rank,
+            ranks: p.ranks(),
+            first_neuron: p.range(rank).start,
+            end_neuron: p.range(rank).end,
+        }),
         burst: npu.burst_count(),
         seed: npu.config().seed,
         plasticity: npu.plasticity_enabled(),
@@ -274,6 +292,15 @@ fn inspect_snapshot(path: &Path, json: bool) -> Result<ExitCode> {
         report.snapshot,
         report.format_version
     );
+    if let Some(r) = &report.rank {
+        outln!(
+            "rank      {} of {} (neurons {}..{}; the synapses listed are those into them)",
+            r.rank,
+            r.ranks,
+            r.first_neuron,
+            r.end_neuron
+        );
+    }
     outln!(
         "burst     {} (seed {}, plasticity {}, genome {})",
         report.burst,

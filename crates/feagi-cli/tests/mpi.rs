@@ -312,4 +312,11 @@ fn a_distributed_brain_saved_and_resumed_fires_like_one_uninterrupted_process() 
     assert!(!alone.status.success());
     let err = text(&alone.stderr);
     assert!(err.contains("mpirun -np 2"), "{err}");
+    // inspect names the rank.
+    let shown = single(&["inspect", &path("brain.snap.rank-1-of-2")]);
+    let shown = text(&shown.stdout);
+    assert!(
+        shown.contains("format version 2") && shown.contains("rank      1 of 2"),
+        "{shown}"
+    );
 }
