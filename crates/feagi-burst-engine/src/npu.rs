@@ -1298,14 +1298,28 @@ impl RustNPU {
         }
         self.synapses = SynapseArray::from_rows(kept_per_row, target, weight, psp, types, n)
             .map_err(NpuError::CapacityExceeded)?;
-        self.plasticity.stdp.set_owned_targets(Some(owned.clone()));
+        self.become_rank(partition, rank, global_outgoing, route_staged);
+        Ok(self)
+    }
+
+    /// Marks this NPU, whose synapses are already those of its owned
+    /// targets, as rank `rank` of `partition`: STDP touches owned targets
+    /// only and bursts go through the partitioned path.
+    fn become_rank(
+        &mut self,
+        partition: Partition,
+        rank: usize,
+        global_outgoing: Vec<u32>,
+        route_staged: bool,
+    ) {
+        let owned = partition.range(rank);
+        self.plasticity.stdp.set_owned_targets(Some(owned));
         self.partition = Some(Box::new(Partitioned::new(
             partition,
             rank,
             global_outgoing,
             route_staged,
         )));
-        Ok(self)
     }
 
     /// Makes a loaded snapshot rank `rank` of `partition` again
@@ -1357,13 +1371,7 @@ impl RustNPU {
                 ));
             }
         }
-        self.plasticity.stdp.set_owned_targets(Some(owned.clone()));
-        self.partition = Some(Box::new(Partitioned::new(
-            partition,
-            rank,
-            global_outgoing,
-            route_staged,
-        )));
+        self.become_rank(partition, rank, global_outgoing, route_staged);
         Ok(self)
     }
 
