@@ -149,8 +149,15 @@ fn run(
             .map(|h| h.join().unwrap_or_else(|_| Err("a rank panicked".into())))
             .collect()
     });
+    by_burst(per_rank)
+}
+
+/// Every rank's observations (burst by burst), regrouped by burst: entry t
+/// holds what each rank saw in burst t + 1, in rank order.
+fn by_burst(per_rank: Vec<Result<Vec<Observed>, String>>) -> Result<Vec<Vec<Observed>>, String> {
     let per_rank = per_rank.into_iter().collect::<Result<Vec<_>, _>>()?;
-    Ok((0..bursts as usize)
+    let count = per_rank.first().map_or(0, Vec::len);
+    Ok((0..count)
         .map(|t| per_rank.iter().map(|r| r[t].clone()).collect())
         .collect())
 }
@@ -589,11 +596,7 @@ fn run_ranks(
             .map(|h| h.join().unwrap_or_else(|_| Err("a rank panicked".into())))
             .collect()
     });
-    let per_rank = per_rank.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let count = per_rank.first().map_or(0, Vec::len);
-    Ok((0..count)
-        .map(|t| per_rank.iter().map(|r| r[t].clone()).collect())
-        .collect())
+    by_burst(per_rank)
 }
 
 fn scratch(name: &str) -> PathBuf {

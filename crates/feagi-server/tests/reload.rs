@@ -33,6 +33,18 @@ async fn post(server: &RunningServer, path: &str, body: &Value) -> (u16, Value) 
     post_bytes(server, path, body.to_string().into_bytes()).await
 }
 
+/// Posts a multipart form to `/v1/genome/upload/file`; the status.
+async fn upload_form(server: &RunningServer, form: reqwest::multipart::Form) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/v1/genome/upload/file", server.urls().rest))
+        .multipart(form)
+        .send()
+        .await
+        .expect("answer")
+        .status()
+        .as_u16()
+}
+
 /// Force-fires voxel (0, 0, 0) of area `key` in the next burst.
 async fn fire_first_voxel(server: &RunningServer, key: &str) -> (u16, Value) {
     post(
@@ -186,13 +198,7 @@ async fn an_uploaded_genome_replaces_the_brain_and_a_broken_one_changes_nothing(
         reqwest::multipart::Part::bytes(support::default_genome_json().to_string().into_bytes())
             .file_name("default.json"),
     );
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/genome/upload/file", server.urls().rest))
-        .multipart(form)
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(upload_form(&server, form).await, 200);
     assert_eq!(
         motor_dimensions(
             &server,
@@ -201,13 +207,7 @@ async fn an_uploaded_genome_replaces_the_brain_and_a_broken_one_changes_nothing(
         old
     );
     let form = reqwest::multipart::Form::new().text("note", "no file here");
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/genome/upload/file", server.urls().rest))
-        .multipart(form)
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(upload_form(&server, form).await, 400);
     server.shutdown().await;
 }
 
