@@ -21,6 +21,28 @@ pub struct Job {
     exchange: feagi_distributed::MpiExchange,
 }
 
+/// One line naming each failed rank's error; ranks that failed alike are
+/// named together ("ranks 1, 3: ...").
+#[cfg(feature = "mpi")]
+fn failed_ranks(flags: &[bool], texts: &[String]) -> String {
+    let mut groups: Vec<(Vec<usize>, &str)> = Vec::new();
+    for (rank, text) in texts.iter().enumerate().filter(|(r, _)| !flags[*r]) {
+        match groups.iter_mut().find(|(_, t)| *t == text.as_str()) {
+            Some((ranks, _)) => ranks.push(rank),
+            None => groups.push((vec![rank], text)),
+        }
+    }
+    groups
+        .iter()
+        .map(|(ranks, text)| {
+            let names: Vec<String> = ranks.iter().map(usize::to_string).collect();
+            let s = if ranks.len() > 1 { "s" } else { "" };
+            format!("rank{s} {}: {text}", names.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Without MPI there is no job (the type has no value).
 #[cfg(not(feature = "mpi"))]
 pub enum Job {}
@@ -55,30 +77,28 @@ impl Job {
         self.mpi.ranks()
     }
 
-    /// Every rank's result of loading the genome, agreed on (a collective):
-    /// `Ok` on every rank when every rank loaded it. Otherwise every rank
-    /// fails: rank 0 with its own (located) error, or naming the ranks that
-    /// failed; another rank prints its error only when rank 0 loaded fine.
-    pub fn agree<T>(&self, loaded: Result<T>) -> Result<T> {
-        let flags = self.mpi.all_flags(loaded.is_ok());
+    /// Every rank's result of one setup step (loading the genome or
+    /// snapshot, partitioning), agreed on (a collective): `Ok` on every rank
+    /// when every rank succeeded. Otherwise every rank fails and rank 0
+    /// alone holds the error to print: its own (located) error when it
+    /// failed, else the failed ranks' errors, which it gathers; the other
+    /// ranks are [`CliError::Quiet`], so that one job prints one error.
+    pub fn agree<T>(&self, result: Result<T>) -> Result<T> {
+        let flags = self.mpi.all_flags(result.is_ok());
         if flags.iter().all(|&ok| ok) {
-            return loaded;
+            return result;
         }
-        let failed: Vec<String> = flags
-            .iter()
-            .enumerate()
-            .filter(|(_, &ok)| !ok)
-            .map(|(r, _)| r.to_string())
-            .collect();
-        match loaded {
-            Err(e) if self.rank() == 0 => Err(e),
-            Err(e) if flags[0] => Err(CliError::Serve(format!("rank {}: {e}", self.rank()))),
-            Err(_) => Err(CliError::Quiet),
-            Ok(_) if self.rank() == 0 => Err(CliError::Serve(format!(
-                "the genome or snapshot failed to load on rank(s) {}",
-                failed.join(", ")
-            ))),
-            Ok(_) => Err(CliError::Quiet),
+        let mine = match &result {
+            Err(e) => e.to_string(),
+            Ok(_) => String::new(),
+        };
+        let texts = self.mpi.all_texts(&mine);
+        if self.rank() != 0 {
+            return Err(CliError::Quiet);
+        }
+        match result {
+            Err(e) => Err(e),
+            Ok(_) => Err(CliError::Serve(failed_ranks(&flags, &texts))),
         }
     }
 
@@ -120,6 +140,11 @@ impl Job {
         self.mpi.sum(values)
     }
 
+    /// Waits for every rank (a collective).
+    pub fn barrier(&self) {
+        self.mpi.barrier()
+    }
+
     /// Ends the whole job after `error` on this rank: the other ranks would
     /// otherwise wait for it in the next exchange.
     pub fn abort(&self, error: &CliError) -> ! {
@@ -149,6 +174,9 @@ impl Job {
         match *self {}
     }
     pub fn any(&self, _: bool) -> bool {
+        match *self {}
+    }
+    pub fn barrier(&self) {
         match *self {}
     }
     pub fn sum(&self, _: &[u64]) -> Vec<u64> {

@@ -90,6 +90,15 @@ impl Recorder {
         Ok(())
     }
 
+    /// Writes out what is buffered (the rows of whole bursts).
+    pub fn flush(&mut self) -> Result<()> {
+        let result = match &mut self.sink {
+            Sink::Csv(w) => w.flush(),
+            Sink::JsonLines(w) => w.flush(),
+        };
+        result.map_err(|e| CliError::write(&self.path, e))
+    }
+
     /// Flushes the file; returns the number of rows written.
     pub fn finish(self) -> Result<u64> {
         let path = self.path;

@@ -236,50 +236,85 @@ impl DigestFile {
             .map_err(|e| CliError::write(&self.path, e))
     }
 
-    fn finish(mut self) -> Result<()> {
+    fn flush(&mut self) -> Result<()> {
         use std::io::Write;
         self.out.flush().map_err(|e| CliError::write(&self.path, e))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.flush()
     }
 }
 
 pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let mut job = Job::start(args.distributed)?;
+    // Until `defer` in run_job, a signal ends the process at once: nothing is written yet.
+    let interrupt = Interrupt::install();
+    if let Some(job) = job.as_ref() {
+        interrupt.in_job(job.rank());
+    }
     let mut in_step = false;
-    let result = run_job(args, job.as_mut(), &mut in_step);
-    if let (Some(job), Err(e)) = (job.as_ref(), result.as_ref()) {
-        // Past the genome's agreement the other ranks would wait for this
-        // one in the next exchange: end the whole job.
-        if in_step && !matches!(e, CliError::Quiet) {
+    let result = run_job(args, job.as_mut(), &interrupt, &mut in_step);
+    let (Some(job), Err(e)) = (job.as_ref(), result.as_ref()) else {
+        return result;
+    };
+    if in_step {
+        // Past the setup the other ranks would wait for this one in the
+        // next exchange: end the whole job.
+        if !matches!(e, CliError::Quiet) {
             job.abort(e);
         }
+        return result;
     }
-    result
+    // Every rank failed the setup together (Job::agree): rank 0 says why
+    // before any rank exits, since mpirun terminates the rest as soon as
+    // one rank exits with an error.
+    let code = match e {
+        CliError::Quiet => None,
+        e => {
+            errln!("feagi-npu: error: {e}");
+            Some(e.exit_code())
+        }
+    };
+    job.barrier();
+    interrupt.ending();
+    match code {
+        // Reported above.
+        Some(code) => Ok(code),
+        None => result,
+    }
 }
 
 fn run_job(
     args: RunArgs,
     mut job: Option<&mut Job>,
+    interrupt: &Interrupt,
     in_step: &mut bool,
 ) -> Result<std::process::ExitCode> {
     // Rank 0 writes every output of a distributed run.
     let rank0 = job.as_ref().is_none_or(|j| j.rank() == 0);
-    // Until `defer` below, a signal ends the process at once: nothing is written yet.
-    let interrupt = Interrupt::install();
     // `--hz` was checked by clap before the genome loads, so a typo fails fast.
-    let period = args
-        .hz
-        .map(|hz| {
-            feagi_runtime::period_from_hz(hz).map_err(|_| CliError::Usage(format!("bad --hz {hz}")))
-        })
-        .transpose()?;
+    let period = || {
+        args.hz
+            .map(|hz| {
+                feagi_runtime::period_from_hz(hz)
+                    .map_err(|_| CliError::Usage(format!("bad --hz {hz}")))
+            })
+            .transpose()
+    };
     // Output paths too, so a long run never ends in a file it cannot write.
-    let outputs = [&args.record, &args.raster, &args.save, &args.digest];
-    for path in outputs.into_iter().flatten().filter(|_| rank0) {
-        check_writable_place(path)?;
-    }
+    let check_outputs = || -> Result<()> {
+        let outputs = [&args.record, &args.raster, &args.save, &args.digest];
+        for path in outputs.into_iter().flatten().filter(|_| rank0) {
+            check_writable_place(path)?;
+        }
+        Ok(())
+    };
     // A distributed run resumes its rank's snapshot: (rank, ranks).
     let rank_of = job.as_deref().map(|j| (j.rank(), j.ranks()));
     let loaded = || -> Result<(RustNPU, String)> {
+        period()?;
+        check_outputs()?;
         Ok(match &args.resume {
             Some(path) => {
                 let mut npu = match rank_of {
@@ -319,40 +354,54 @@ fn run_job(
             }
         })
     };
-    let (mut npu, label) = match job.as_deref() {
+    let period = period()?;
+    let stimuli = |npu: &RustNPU| -> Result<Vec<Stimulus>> {
+        let mut stimuli = Vec::new();
+        for spec in &args.stimulate {
+            stimuli.push(Stimulus::stimulate(spec, npu)?);
+        }
+        for spec in &args.pattern {
+            stimuli.push(Stimulus::pattern(spec, npu, args.seed)?);
+        }
+        Ok(stimuli)
+    };
+    let (npu, label, mut stimuli) = match job.as_deref() {
         Some(job) => {
             // Every rank loads; all go on or all fail (a collective).
             let (npu, label) = job.agree(loaded())?;
-            *in_step = true;
             let label = format!("{label} (distributed over {} ranks)", job.ranks());
             // A resumed rank is partitioned already (its snapshot holds the
             // partition); all ranks must have stopped after the same burst.
-            let npu = match npu.partition() {
-                Some(_) => {
-                    job.same_burst(npu.burst_count())?;
-                    npu
+            let set_up = |npu: RustNPU| -> Result<(RustNPU, Vec<Stimulus>)> {
+                let mut npu = match npu.partition() {
+                    Some(_) => {
+                        job.same_burst(npu.burst_count())?;
+                        npu
+                    }
+                    None => job.partition(npu)?,
+                };
+                if args.route_input {
+                    npu.set_route_staged_input(true)?;
                 }
-                None => job.partition(npu)?,
+                let stimuli = stimuli(&npu)?;
+                Ok((npu, stimuli))
             };
-            let mut npu = npu;
-            if args.route_input {
-                npu.set_route_staged_input(true)?;
-            }
-            (npu, label)
+            // Agreed again: a rank that fails here alone is named by rank 0.
+            let (npu, stimuli) = job.agree(set_up(npu))?;
+            *in_step = true;
+            (npu, label, stimuli)
         }
-        None => loaded()?,
+        None => {
+            let (npu, label) = loaded()?;
+            let stimuli = stimuli(&npu)?;
+            (npu, label, stimuli)
+        }
     };
+    let mut npu = npu;
     // With routed input only rank 0 stages it; otherwise every rank does.
     let stages_input = rank0 || !npu.routes_staged_input();
     let first_burst = npu.burst_count();
 
-    let mut stimuli = Vec::new();
-    for spec in &args.stimulate {
-        stimuli.push(Stimulus::stimulate(spec, &npu)?);
-    }
-    for spec in &args.pattern {
-        stimuli.push(Stimulus::pattern(spec, &npu, args.seed)?);
-    }
     // From here on a signal stops the run after the current burst, and every
     // output below is finished and closed.
     interrupt.defer();
@@ -465,6 +514,16 @@ fn run_job(
             }
         }
         done += 1;
+        if job.is_some() {
+            // mpirun kills rank 0 when another rank dies, before it can
+            // finish its outputs: they then end on a whole burst.
+            if let Some(rec) = recorder.as_mut() {
+                rec.flush()?;
+            }
+            if let Some(d) = digest.as_mut() {
+                d.flush()?;
+            }
+        }
         if let (Some(path), Some(every)) = (&args.save, args.save_every) {
             if done.is_multiple_of(every) && done < args.bursts {
                 save_brain(&mut npu, path)?;

@@ -1,9 +1,12 @@
 //! `mpirun -np R feagi-npu run GENOME --distributed` fires bit-identically to
 //! one process (issue 16): the per-burst digests of the fire queue (ids and
 //! firing potentials) that rank 0 writes equal those of `feagi-npu run`, for
-//! R = 2 and 3 on the 2-core CI machine (`--oversubscribe`), with plasticity
-//! on; the summaries agree; a genome that fails to load fails the whole job
-//! with its located error; a job saved with `--save` (a file per rank) and
+//! R = 2, 3 and 4 on the 2-core CI machine (`--oversubscribe`), with
+//! plasticity on; the summaries agree; a genome that fails to load fails the
+//! whole job with its located error, printed once by rank 0, also when only
+//! one rank fails (a missing rank file, a rank short of memory); a rank that
+//! dies ends the job (no hang) with rank 0 saying so and its record ending on
+//! a whole burst; a job saved with `--save` (a file per rank) and
 //! resumed with `--resume` fires like one uninterrupted process, and another
 //! number of ranks is refused naming both. Built only with `--features mpi`
 //! (scripts/test.sh runs it); fails, not skips, under CI without `mpirun`.
@@ -34,6 +37,29 @@ fn mpirun() -> Option<PathBuf> {
         eprintln!("note: mpirun not found; skipping the MPI tests");
     }
     found
+}
+
+/// An MPMD job: one rank per argument list, in rank order (`mpirun -np 1 A :
+/// -np 1 B ...`); a list starting with `sh` runs a shell command as the rank.
+fn mpmd(mpirun: &Path, ranks: &[Vec<String>]) -> Output {
+    let mut cmd = Command::new(mpirun);
+    cmd.args(["--allow-run-as-root", "--oversubscribe"]);
+    for (k, args) in ranks.iter().enumerate() {
+        if k > 0 {
+            cmd.arg(":");
+        }
+        cmd.args(["-np", "1"]);
+        if args.first().is_some_and(|a| a == "sh") {
+            cmd.args(args);
+        } else {
+            cmd.arg(feagi_npu()).args(args);
+        }
+    }
+    output_within(cmd, Duration::from_secs(300))
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
 }
 
 /// Runs `cmd` with a deadline: a hung job fails the test instead of CI.
@@ -89,9 +115,9 @@ fn summary(o: &Output) -> Value {
     v
 }
 
-/// One process and R = 2, 3 ranks: equal digests, burst by burst, and summaries.
+/// One process and R = 2, 3, 4 ranks: equal digests, burst by burst, and summaries.
 /// `distributed` are options of the MPI runs only.
-fn equal_on_2_and_3_ranks(
+fn equal_on_2_3_and_4_ranks(
     mpirun: &Path,
     genome: Option<&str>,
     extra: &[&str],
@@ -122,7 +148,7 @@ fn equal_on_2_and_3_ranks(
         expected_summary["total_fired"].as_u64().unwrap_or(0) > 120,
         "the brain must be active: {expected_summary}"
     );
-    for ranks in [2, 3] {
+    for ranks in [2, 3, 4] {
         let path = digest(&format!("r{ranks}.txt"));
         let mut more = vec!["--distributed", "--digest", &path];
         more.extend(distributed);
@@ -146,11 +172,11 @@ fn equal_on_2_and_3_ranks(
 }
 
 #[test]
-fn the_default_genome_fires_identically_on_2_and_3_ranks() {
+fn the_default_genome_fires_identically_on_2_3_and_4_ranks() {
     let Some(mpirun) = mpirun() else {
         return;
     };
-    equal_on_2_and_3_ranks(&mpirun, None, &["--pattern", "random:i_sens:0.3"], &[]);
+    equal_on_2_3_and_4_ranks(&mpirun, None, &["--pattern", "random:i_sens:0.3"], &[]);
 }
 
 #[test]
@@ -158,7 +184,7 @@ fn input_staged_on_rank_0_only_and_routed_fires_identically() {
     let Some(mpirun) = mpirun() else {
         return;
     };
-    equal_on_2_and_3_ranks(
+    equal_on_2_3_and_4_ranks(
         &mpirun,
         None,
         &[
@@ -172,7 +198,7 @@ fn input_staged_on_rank_0_only_and_routed_fires_identically() {
 }
 
 #[test]
-fn a_learning_genome_fires_identically_on_2_and_3_ranks() {
+fn a_learning_genome_fires_identically_on_2_3_and_4_ranks() {
     let Some(mpirun) = mpirun() else {
         return;
     };
@@ -191,7 +217,7 @@ fn a_learning_genome_fires_identically_on_2_and_3_ranks() {
         .join("py_motor_babble_genome.json")
         .display()
         .to_string();
-    equal_on_2_and_3_ranks(
+    equal_on_2_3_and_4_ranks(
         &mpirun,
         Some(&genome),
         &["--pattern", "random:i__bat:0.3"],
@@ -306,6 +332,23 @@ fn a_distributed_brain_saved_and_resumed_fires_like_one_uninterrupted_process() 
         err.contains("saved by 2 ranks") && err.contains("this job has 3 ranks"),
         "{err}"
     );
+    // A rank whose file is missing: rank 0 names it and its error, once;
+    // no rank reports the signal mpirun sends when the first one exits.
+    let gap = path("gap.snap");
+    std::fs::copy(path("brain.snap.rank-0-of-2"), path("gap.snap.rank-0-of-2")).expect("copy");
+    let second_gap: Vec<&str> = second
+        .iter()
+        .map(|&a| if a == snap { gap.as_str() } else { a })
+        .collect();
+    let gapped = mpi(&mpirun, 2, &second_gap);
+    assert!(!gapped.status.success());
+    let err = text(&gapped.stderr);
+    let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("feagi-npu")).collect();
+    assert_eq!(ours.len(), 1, "one error line: {err}");
+    assert!(
+        ours[0].contains("rank 1: ") && ours[0].contains("gap.snap"),
+        "{err}"
+    );
     // One rank's file without --distributed: says how to resume it.
     let rank_file = path("brain.snap.rank-0-of-2");
     let alone = single(&["run", "--resume", &rank_file, "--bursts", "1"]);
@@ -319,4 +362,59 @@ fn a_distributed_brain_saved_and_resumed_fires_like_one_uninterrupted_process() 
         shown.contains("format version 2") && shown.contains("rank      1 of 2"),
         "{shown}"
     );
+}
+
+#[test]
+fn a_rank_short_of_memory_fails_the_job_with_its_error_on_rank_0() {
+    let Some(mpirun) = mpirun() else {
+        return;
+    };
+    let run = ["run", "--distributed", "--bursts", "3"];
+    let mut starved = strings(&run);
+    starved.extend(strings(&["--memory-limit", "1000"]));
+    let got = mpmd(&mpirun, &[strings(&run), starved, strings(&run)]);
+    assert!(!got.status.success(), "the job must fail");
+    let err = text(&got.stderr);
+    let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("feagi-npu")).collect();
+    assert_eq!(ours.len(), 1, "one error line, from rank 0: {err}");
+    assert!(
+        ours[0].starts_with("feagi-npu: error: rank 1: ") && ours[0].contains("memory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_rank_that_dies_ends_the_job_and_rank_0_says_so() {
+    let Some(mpirun) = mpirun() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let record = dir.path().join("fired.jsonl").display().to_string();
+    let run = ["run", "--distributed", "--bursts", "1000000", "--hz", "50"];
+    let mut rank0 = strings(&run);
+    rank0.extend(strings(&["--record", &record]));
+    // Rank 1 is killed after 2 s (its shell, the process mpirun watches,
+    // then exits with the kill's status).
+    let killed = format!(
+        "{} {} & pid=$!; sleep 2; kill -9 $pid; wait $pid",
+        feagi_npu(),
+        run.join(" ")
+    );
+    let started = std::time::Instant::now();
+    let got = mpmd(&mpirun, &[rank0, strings(&["sh", "-c", &killed])]);
+    let took = started.elapsed();
+    assert!(!got.status.success(), "the job must fail");
+    // No hang: mpirun ends the job soon after the rank dies.
+    assert!(took < Duration::from_secs(120), "took {took:?}");
+    let err = text(&got.stderr);
+    assert!(
+        err.contains("feagi-npu: stopping after this burst on a signal"),
+        "rank 0 says why it stops: {err}"
+    );
+    // Every record line is whole, from at least one burst.
+    let rows = std::fs::read_to_string(&record).expect("rank 0's record");
+    assert!(!rows.is_empty(), "bursts ran before the kill");
+    for line in rows.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
 }

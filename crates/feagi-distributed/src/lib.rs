@@ -89,6 +89,39 @@ impl Mpi {
         flags.into_iter().map(|f| f != 0).collect()
     }
 
+    /// Every rank's `text`, in rank order, on every rank (a collective; for
+    /// short texts such as error messages).
+    pub fn all_texts(&self, text: &str) -> Vec<String> {
+        let ranks = self.ranks();
+        // Longer texts are cut rather than overflowing MPI's int counts.
+        let mut end = text.len().min(1 << 20);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let bytes = &text.as_bytes()[..end];
+        let mut counts = vec![0 as Count; ranks];
+        self.world
+            .all_gather_into(&(bytes.len() as Count), &mut counts[..]);
+        let mut displs = Vec::with_capacity(ranks);
+        let mut total: Count = 0;
+        for &c in &counts {
+            displs.push(total);
+            total += c;
+        }
+        let mut all = vec![0u8; total as usize];
+        {
+            let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+            self.world.all_gather_varcount_into(bytes, &mut into);
+        }
+        counts
+            .iter()
+            .zip(&displs)
+            .map(|(&c, &d)| {
+                String::from_utf8_lossy(&all[d as usize..(d + c) as usize]).into_owned()
+            })
+            .collect()
+    }
+
     /// True on every rank when `flag` is true on any rank (a collective).
     pub fn any(&self, flag: bool) -> bool {
         let mut any = 0i32;
@@ -105,6 +138,11 @@ impl Mpi {
                 .all_reduce_into(values, &mut sums[..], SystemOperation::sum());
         }
         sums
+    }
+
+    /// Returns on every rank once every rank has called it (a collective).
+    pub fn barrier(&self) {
+        self.world.barrier();
     }
 
     /// Ends the whole job at once with `code` (every rank), after a failure
