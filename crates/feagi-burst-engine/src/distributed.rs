@@ -24,7 +24,8 @@ use std::time::Duration;
 use feagi_types::{FireQueue, NeuronId};
 
 use crate::error::{NpuError, Result};
-use crate::RustNPU;
+use crate::{LoadError, NpuConfig, RustNPU};
+use feagi_genome::{develop_targets, Genome, LoadOptions};
 
 /// Why an exchange failed. The ranks of a job are then out of step: the
 /// partitioned NPU refuses further bursts.
@@ -120,6 +121,29 @@ impl Partition {
     /// rank's share. It depends only on the NPU's areas and synapses, so every
     /// rank that built the same brain computes the same partition.
     pub fn balanced(npu: &RustNPU, ranks: usize) -> Result<Self> {
+        let n = npu.neuron_count();
+        let mut incoming = vec![0u64; n];
+        let synapses = npu.synapses();
+        for s in 0..synapses.source_count().min(n) {
+            for &t in synapses.row(s as NeuronId).target {
+                if let Some(c) = incoming.get_mut(t as usize) {
+                    *c += 1;
+                }
+            }
+        }
+        let area_starts = npu.areas().filter_map(|a| a.first_neuron);
+        Partition::balanced_by_incoming(&incoming, area_starts, ranks)
+    }
+
+    /// [`Partition::balanced`] from every neuron's incoming synapse count and
+    /// the areas' first neurons (what it reads of an NPU), so that ranks that
+    /// develop only their own synapses compute the same partition
+    /// ([`RustNPU::from_genome_partitioned`]).
+    pub fn balanced_by_incoming(
+        incoming: &[u64],
+        area_starts: impl IntoIterator<Item = NeuronId>,
+        ranks: usize,
+    ) -> Result<Self> {
         if ranks == 0 {
             return Err(NpuError::InvalidValue {
                 what: "ranks",
@@ -127,28 +151,18 @@ impl Partition {
                 why: "must be at least 1",
             });
         }
-        let n = npu.neuron_count();
-        let mut cost = vec![1u64; n];
-        let synapses = npu.synapses();
-        for s in 0..synapses.source_count().min(n) {
-            for &t in synapses.row(s as NeuronId).target {
-                if let Some(c) = cost.get_mut(t as usize) {
-                    *c += 1;
-                }
-            }
-        }
-        // prefix[i]: the cost of neurons 0 .. i.
+        let n = incoming.len();
+        // prefix[i]: the cost of neurons 0 .. i, one plus the incoming synapses each.
         let mut prefix = Vec::with_capacity(n + 1);
         prefix.push(0u64);
         let mut sum = 0u64;
-        for c in &cost {
-            sum += c;
+        for c in incoming {
+            sum = sum.saturating_add(c.saturating_add(1));
             prefix.push(sum);
         }
-        drop(cost);
-        let mut area_starts: Vec<usize> = npu
-            .areas()
-            .filter_map(|a| a.first_neuron.map(|f| f as usize))
+        let mut area_starts: Vec<usize> = area_starts
+            .into_iter()
+            .map(|f| f as usize)
             .filter(|&f| f > 0 && f < n)
             .collect();
         area_starts.sort_unstable();
@@ -180,6 +194,21 @@ impl Partition {
             bounds.push(cut.max(previous));
         }
         bounds.push(n as NeuronId);
+        Partition::from_bounds(bounds)
+    }
+
+    /// `neurons` split into `ranks` ranges of (nearly) equal length.
+    pub fn uniform(neurons: usize, ranks: usize) -> Result<Self> {
+        if ranks == 0 {
+            return Err(NpuError::InvalidValue {
+                what: "ranks",
+                value: "0".into(),
+                why: "must be at least 1",
+            });
+        }
+        let bounds = (0..=ranks)
+            .map(|k| (neurons as u128 * k as u128 / ranks as u128) as NeuronId)
+            .collect();
         Partition::from_bounds(bounds)
     }
 
@@ -547,5 +576,99 @@ impl Partitioned {
             self.broken = true;
             NpuError::Exchange(e.to_string())
         })
+    }
+}
+
+/// Whether every rank succeeded at a step all ranks take together: `Ok` on
+/// every rank when all did; otherwise `Err(OtherRank)` on the ranks that did
+/// (the failed ones keep their own error). A collective.
+fn together(exchange: &mut dyn FireExchange, ok: bool, step: &'static str) -> Result<()> {
+    let mut failed = [u64::from(!ok)];
+    exchange
+        .all_sum(&mut failed)
+        .map_err(|e| NpuError::Exchange(e.to_string()))?;
+    if ok && failed[0] > 0 {
+        return Err(NpuError::OtherRank(step));
+    }
+    Ok(())
+}
+
+impl RustNPU {
+    /// Develops only this rank's part of `genome`: rank `exchange.rank()` of
+    /// a brain partitioned over `exchange.ranks()` ranks, equal to
+    /// `RustNPU::from_genome_with_options(genome, config, options)?` followed
+    /// by `into_partitioned(Partition::balanced(..), rank)`, without any rank
+    /// ever holding the whole brain's synapses. Each rank develops the
+    /// synapses into an even share of the neurons and counts them per target;
+    /// summed over the ranks, those counts give [`Partition::balanced`]'s
+    /// partition; each rank then develops the synapses into its own neurons
+    /// (unless they are the ones it has) and the ranks sum their outgoing
+    /// counts. Collectives on `exchange` (every rank calls this); when
+    /// development fails on a rank, it returns its error and every other rank
+    /// [`NpuError::OtherRank`].
+    pub fn from_genome_partitioned(
+        genome: &Genome,
+        config: NpuConfig,
+        options: &LoadOptions,
+        exchange: &mut dyn FireExchange,
+    ) -> std::result::Result<RustNPU, LoadError> {
+        let (rank, ranks) = (exchange.rank(), exchange.ranks());
+        let gathered = |e: ExchangeError| NpuError::Exchange(e.to_string());
+        let n = usize::try_from(genome.neuron_count()).unwrap_or(usize::MAX);
+        let even = Partition::uniform(n.min(u32::MAX as usize), ranks)?;
+        let counted = develop_targets(genome, config.seed, options, even.range(rank));
+        together(exchange, counted.is_ok(), "developing the genome")?;
+        let counted = counted?;
+        let n = counted.neurons.len();
+        let mut incoming = vec![0u64; n];
+        for &t in &counted.synapses.target {
+            if let Some(c) = incoming.get_mut(t as usize) {
+                *c += 1;
+            }
+        }
+        exchange.all_sum(&mut incoming).map_err(gathered)?;
+        let starts = counted
+            .areas
+            .iter()
+            .filter(|a| a.neuron_count > 0)
+            .map(|a| a.first_neuron);
+        let partition = Partition::balanced_by_incoming(&incoming, starts, ranks)?;
+        drop(incoming);
+        let connectome = if partition.range(rank) == even.range(rank) {
+            Ok(counted)
+        } else {
+            drop(counted);
+            develop_targets(genome, config.seed, options, partition.range(rank))
+        };
+        together(exchange, connectome.is_ok(), "developing the genome")?;
+        let connectome = connectome?;
+        let mut outgoing = vec![0u64; n];
+        for &s in &connectome.synapses.source {
+            if let Some(c) = outgoing.get_mut(s as usize) {
+                *c += 1;
+            }
+        }
+        exchange.all_sum(&mut outgoing).map_err(gathered)?;
+        // The whole brain's synapse budget, which each rank saw only part of.
+        let total: u64 = outgoing.iter().sum();
+        let budget = if total > options.max_synapses {
+            Err(NpuError::CapacityExceeded(format!(
+                "development created {total} synapses over {ranks} ranks, beyond the limit of {} \
+                 synapses (LoadOptions::max_synapses)",
+                options.max_synapses
+            )))
+        } else {
+            Ok(())
+        };
+        let npu = budget.and_then(|()| RustNPU::from_connectome(connectome, config));
+        together(exchange, npu.is_ok(), "building the NPU")?;
+        let mut npu = npu?;
+        // A source's synapses are at most the budget, far below u32::MAX.
+        let global_outgoing = outgoing
+            .into_iter()
+            .map(|c| u32::try_from(c).unwrap_or(u32::MAX))
+            .collect();
+        npu.become_rank(partition, rank, global_outgoing, false);
+        Ok(npu)
     }
 }

@@ -60,6 +60,10 @@ pub enum NpuError {
     /// gathered fire queue is malformed); the ranks are out of step.
     #[error("{0}")]
     Exchange(String),
+    /// Another rank of a job failed a step every rank takes together (such as
+    /// developing its part of the genome); that rank reports why.
+    #[error("{0} failed on another rank")]
+    OtherRank(&'static str),
     /// Adding a neuron would pass the 50 000 000 regular neurons of SPEC §2.2,
     /// or memory for a connectome's synapse rows cannot be allocated.
     #[error("capacity exceeded: {0}")]

@@ -1305,7 +1305,7 @@ impl RustNPU {
     /// Marks this NPU, whose synapses are already those of its owned
     /// targets, as rank `rank` of `partition`: STDP touches owned targets
     /// only and bursts go through the partitioned path.
-    fn become_rank(
+    pub(crate) fn become_rank(
         &mut self,
         partition: Partition,
         rank: usize,

@@ -5,7 +5,9 @@
 //! neurons, the same synapses (target, weight, PSP) into them, and per-rank
 //! counters that sum to one process's; for R = 1, 2, 3, 4, with plasticity
 //! on, on every loadable genome of `FEAGI_GENOMES` (200 bursts of seeded
-//! random input) and on random plastic networks (any cut points).
+//! random input) and on random plastic networks (any cut points). A rank that
+//! develops only its own part of a genome (`RustNPU::from_genome_partitioned`)
+//! holds exactly what partitioning the whole brain gives it, and runs the same.
 
 mod support;
 
@@ -333,6 +335,101 @@ fn every_loadable_genome_runs_identically_on_1_to_4_ranks() {
             "{name}: identical on 1-4 ranks, {fired} fired, {learned} STDP updates in 200 bursts"
         );
         checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} genomes loaded from {dir:?}");
+}
+
+/// Every rank of R = 1..4 develops only its part of `genome`
+/// (`from_genome_partitioned`): the same partition, synapses, outgoing counts
+/// and neurons as `into_partitioned` of the whole brain, and then the same
+/// bursts as one process.
+fn check_partitioned_development(name: &str, genome: &Genome, config: &NpuConfig, bursts: u64) {
+    let options = feagi_burst_engine::LoadOptions::default();
+    let make = || RustNPU::from_genome(genome, config.clone()).expect("develops");
+    let whole = make();
+    let n = whole.neuron_count() as NeuronId;
+    for ranks in 1..=4 {
+        let partition = Partition::balanced(&whole, ranks).expect("partition");
+        let development = std::sync::Mutex::new(
+            ThreadExchange::group(ranks)
+                .into_iter()
+                .map(Some)
+                .collect::<Vec<_>>(),
+        );
+        let start = |rank: usize| -> Result<RustNPU, String> {
+            let mut exchange = development.lock().map_err(|e| e.to_string())?[rank]
+                .take()
+                .ok_or("one exchange per rank")?;
+            let mut npu =
+                RustNPU::from_genome_partitioned(genome, config.clone(), &options, &mut exchange)
+                    .map_err(|e| format!("{name}: rank {rank} of {ranks}: {e}"))?;
+            let (got, r) = npu.partition().ok_or("a partitioned NPU")?;
+            if (got, r) != (&partition, rank) {
+                return Err(format!(
+                    "{name}: rank {rank} of {ranks}: partition {:?}, expected {:?}",
+                    got.bounds(),
+                    partition.bounds()
+                ));
+            }
+            let reference = make()
+                .into_partitioned(partition.clone(), rank)
+                .map_err(|e| e.to_string())?;
+            for s in 0..n {
+                let (a, b) = (
+                    npu.global_outgoing_count(s).map_err(|e| e.to_string())?,
+                    reference
+                        .global_outgoing_count(s)
+                        .map_err(|e| e.to_string())?,
+                );
+                if a != b {
+                    return Err(format!(
+                        "{name}: rank {rank}: neuron {s} has {a} outgoing, expected {b}"
+                    ));
+                }
+            }
+            let mut reference = reference;
+            let mine = synapse_digests(&mut npu, &partition)[rank];
+            let theirs = synapse_digests(&mut reference, &partition)[rank];
+            if mine != theirs || state_digest(&npu, 0..n) != state_digest(&reference, 0..n) {
+                return Err(format!(
+                    "{name}: rank {rank} of {ranks} differs from into_partitioned"
+                ));
+            }
+            Ok(npu)
+        };
+        let input = genome_input(17);
+        let reference = run(&make, &input, &partition, bursts, None).expect("one process");
+        let got = run_ranks(&partition, &input, 1..=bursts, &start, &|_, _| Ok(()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        if let Err(e) = compare(&reference, &got) {
+            panic!("{name}, developed in parts over {ranks} ranks: {e}");
+        }
+    }
+}
+
+#[test]
+fn ranks_that_develop_only_their_part_match_the_whole_brain() {
+    let config = NpuConfig {
+        seed: 9,
+        plasticity: true,
+        ..NpuConfig::default()
+    };
+    check_partitioned_development("default genome", &Genome::default_genome(), &config, 60);
+    let Some(dir) = genome_folder() else {
+        return;
+    };
+    let mut checked = 0;
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read FEAGI_GENOMES")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        if let Ok(genome) = Genome::from_path(&path) {
+            check_partitioned_development(&path.display().to_string(), &genome, &config, 60);
+            checked += 1;
+        }
     }
     assert!(checked >= 5, "only {checked} genomes loaded from {dir:?}");
 }

@@ -6,7 +6,7 @@
 //! rank sees the whole brain's firing and rank 0 writes every output. Only
 //! in a feagi-npu built with the `mpi` feature.
 
-use feagi_burst_engine::{BurstResult, RustNPU};
+use feagi_burst_engine::{BurstResult, Genome, LoadOptions, NpuConfig, RustNPU};
 
 use crate::error::{CliError, Result};
 
@@ -84,7 +84,9 @@ impl Job {
     /// failed, else the failed ranks' errors, which it gathers; the other
     /// ranks are [`CliError::Quiet`], so that one job prints one error.
     pub fn agree<T>(&self, result: Result<T>) -> Result<T> {
-        let flags = self.mpi.all_flags(result.is_ok());
+        // A rank that failed only because another did is not named.
+        let own_failure = matches!(&result, Err(e) if !e.is_other_rank());
+        let flags = self.mpi.all_flags(!own_failure);
         if flags.iter().all(|&ok| ok) {
             return result;
         }
@@ -97,15 +99,25 @@ impl Job {
             return Err(CliError::Quiet);
         }
         match result {
-            Err(e) => Err(e),
-            Ok(_) => Err(CliError::Serve(failed_ranks(&flags, &texts))),
+            Err(e) if own_failure => Err(e),
+            _ => Err(CliError::Serve(failed_ranks(&flags, &texts))),
         }
     }
 
-    /// This rank's part of `npu` (every rank computes the same partition).
-    pub fn partition(&self, npu: RustNPU) -> Result<RustNPU> {
-        let partition = feagi_burst_engine::Partition::balanced(&npu, self.ranks())?;
-        Ok(npu.into_partitioned(partition, self.rank())?)
+    /// This rank's part of `genome`, developed without the other ranks'
+    /// synapses (a collective: [`RustNPU::from_genome_partitioned`]).
+    pub fn develop(
+        &mut self,
+        genome: &Genome,
+        config: NpuConfig,
+        options: &LoadOptions,
+    ) -> Result<RustNPU> {
+        Ok(RustNPU::from_genome_partitioned(
+            genome,
+            config,
+            options,
+            &mut self.exchange,
+        )?)
     }
 
     /// Fails on every rank unless every rank is at burst `burst` (resumed
@@ -164,7 +176,7 @@ impl Job {
     pub fn agree<T>(&self, _: Result<T>) -> Result<T> {
         match *self {}
     }
-    pub fn partition(&self, _: RustNPU) -> Result<RustNPU> {
+    pub fn develop(&mut self, _: &Genome, _: NpuConfig, _: &LoadOptions) -> Result<RustNPU> {
         match *self {}
     }
     pub fn burst<'a>(&mut self, _: &'a mut RustNPU) -> Result<BurstResult<'a>> {

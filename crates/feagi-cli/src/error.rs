@@ -48,6 +48,12 @@ impl CliError {
         }
     }
 
+    /// A distributed step failed on another rank, which reports why.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub fn is_other_rank(&self) -> bool {
+        matches!(self, CliError::Npu(NpuError::OtherRank(_)))
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CliError::Usage(_) => ExitCode::from(2),

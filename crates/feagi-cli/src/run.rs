@@ -246,6 +246,13 @@ impl DigestFile {
     }
 }
 
+/// What a run starts from before its first burst.
+enum Start {
+    Brain(Box<RustNPU>),
+    /// A genome and its text, not developed yet.
+    Genome(Box<feagi_burst_engine::Genome>, String),
+}
+
 pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let mut job = Job::start(args.distributed)?;
     // Until `defer` in run_job, a signal ends the process at once: nothing is written yet.
@@ -312,7 +319,15 @@ fn run_job(
     };
     // A distributed run resumes its rank's snapshot: (rank, ranks).
     let rank_of = job.as_deref().map(|j| (j.rank(), j.ranks()));
-    let loaded = || -> Result<(RustNPU, String)> {
+    let options = args.limits.options();
+    let config = NpuConfig {
+        seed: args.seed,
+        plasticity: !args.no_plasticity,
+        ..NpuConfig::default()
+    };
+    // A snapshot loaded, or a genome read (developed below: whole, or in
+    // parts by the ranks of a distributed run, each only its own synapses).
+    let loaded = || -> Result<(Start, String)> {
         period()?;
         check_outputs()?;
         Ok(match &args.resume {
@@ -338,19 +353,11 @@ fn run_job(
                     path.display(),
                     npu.burst_count()
                 );
-                (npu, label)
+                (Start::Brain(Box::new(npu)), label)
             }
             None => {
-                let options = args.limits.options();
                 let (genome, label, text) = load_genome(args.genome.as_ref(), &options)?;
-                let config = NpuConfig {
-                    seed: args.seed,
-                    plasticity: !args.no_plasticity,
-                    ..NpuConfig::default()
-                };
-                let mut npu = RustNPU::from_genome_with_options(&genome, config, &options)?;
-                npu.set_genome_source(Some(text));
-                (npu, label)
+                (Start::Genome(Box::new(genome), text), label)
             }
         })
     };
@@ -365,20 +372,24 @@ fn run_job(
         }
         Ok(stimuli)
     };
-    let (npu, label, mut stimuli) = match job.as_deref() {
+    let (npu, label, mut stimuli) = match job.as_deref_mut() {
         Some(job) => {
             // Every rank loads; all go on or all fail (a collective).
-            let (npu, label) = job.agree(loaded())?;
+            let (start, label) = job.agree(loaded())?;
             let label = format!("{label} (distributed over {} ranks)", job.ranks());
-            // A resumed rank is partitioned already (its snapshot holds the
-            // partition); all ranks must have stopped after the same burst.
-            let set_up = |npu: RustNPU| -> Result<(RustNPU, Vec<Stimulus>)> {
-                let mut npu = match npu.partition() {
-                    Some(_) => {
+            let mut set_up = |start: Start| -> Result<(RustNPU, Vec<Stimulus>)> {
+                let mut npu = match start {
+                    // A resumed rank is partitioned already (its snapshot holds
+                    // the partition); all ranks must have stopped after the same burst.
+                    Start::Brain(npu) => {
                         job.same_burst(npu.burst_count())?;
+                        *npu
+                    }
+                    Start::Genome(genome, text) => {
+                        let mut npu = job.develop(&genome, config.clone(), &options)?;
+                        npu.set_genome_source(Some(text));
                         npu
                     }
-                    None => job.partition(npu)?,
                 };
                 if args.route_input {
                     npu.set_route_staged_input(true)?;
@@ -387,12 +398,21 @@ fn run_job(
                 Ok((npu, stimuli))
             };
             // Agreed again: a rank that fails here alone is named by rank 0.
-            let (npu, stimuli) = job.agree(set_up(npu))?;
+            let set = set_up(start);
+            let (npu, stimuli) = job.agree(set)?;
             *in_step = true;
             (npu, label, stimuli)
         }
         None => {
-            let (npu, label) = loaded()?;
+            let (start, label) = loaded()?;
+            let npu = match start {
+                Start::Brain(npu) => *npu,
+                Start::Genome(genome, text) => {
+                    let mut npu = RustNPU::from_genome_with_options(&genome, config, &options)?;
+                    npu.set_genome_source(Some(text));
+                    npu
+                }
+            };
             let stimuli = stimuli(&npu)?;
             (npu, label, stimuli)
         }

@@ -7,14 +7,18 @@
 //! rank order.
 //!
 //! ```no_run
-//! use feagi_burst_engine::{Genome, NpuConfig, Partition, RustNPU};
+//! use feagi_burst_engine::{Genome, LoadOptions, NpuConfig, RustNPU};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mpi = feagi_distributed::Mpi::init()?;
-//! let npu = RustNPU::from_genome(&Genome::default_genome(), NpuConfig::default())?;
-//! let partition = Partition::balanced(&npu, mpi.ranks())?;
-//! let mut npu = npu.into_partitioned(partition, mpi.rank())?;
 //! let mut exchange = mpi.exchange();
+//! // Each rank develops only the synapses into its own neurons.
+//! let mut npu = RustNPU::from_genome_partitioned(
+//!     &Genome::default_genome(),
+//!     NpuConfig::default(),
+//!     &LoadOptions::default(),
+//!     &mut exchange,
+//! )?;
 //! let burst = npu.process_burst_partitioned(None, &mut exchange)?;
 //! println!("rank {} sees {} fired", mpi.rank(), burst.fired_count);
 //! # Ok(())
@@ -234,6 +238,20 @@ impl FireExchange for MpiExchange {
             self.world.all_gather_varcount_into(potentials, &mut into);
         }
         self.bytes_received += (ranks * std::mem::size_of::<Count>() + total * 8) as u64;
+        Ok(())
+    }
+
+    /// One MPI all-reduce (the trait's default gathers every rank's values,
+    /// R times the memory: too much for per-neuron counts at setup).
+    fn all_sum(&mut self, values: &mut [u64]) -> Result<(), ExchangeError> {
+        // In pieces of at most 2^26 values, so that no count passes MPI's int.
+        let mut sums = vec![0u64; values.len().min(1 << 26)];
+        for piece in values.chunks_mut(1 << 26) {
+            let sums = &mut sums[..piece.len()];
+            self.world
+                .all_reduce_into(&piece[..], &mut sums[..], SystemOperation::sum());
+            piece.copy_from_slice(sums);
+        }
         Ok(())
     }
 }

@@ -38,16 +38,51 @@ pub fn develop_with_options(
     seed: u64,
     options: &LoadOptions,
 ) -> Result<Connectome, GenomeError> {
+    develop_part(genome, seed, options, None)
+}
+
+/// Develops `genome` as [`develop_with_options`] does, keeping only the
+/// synapses whose target lies in `targets` (one rank's part of a brain
+/// partitioned by target neuron, issue 16): every neuron, area, STDP
+/// registration and memory relation as in the whole brain, and the kept
+/// synapses in the whole brain's creation order. Synapses are drawn from
+/// stateless hashes of their (source, destination), so each is created or
+/// not exactly as in the whole brain; a rule into an area outside `targets`
+/// is skipped. The synapse budget and the lower estimate apply to the whole
+/// brain; the memory check counts every neuron and the synapses in
+/// proportion to the neurons `targets` covers.
+pub fn develop_targets(
+    genome: &Genome,
+    seed: u64,
+    options: &LoadOptions,
+    targets: Range<NeuronId>,
+) -> Result<Connectome, GenomeError> {
+    develop_part(genome, seed, options, Some(targets))
+}
+
+fn develop_part(
+    genome: &Genome,
+    seed: u64,
+    options: &LoadOptions,
+    targets: Option<Range<NeuronId>>,
+) -> Result<Connectome, GenomeError> {
     let total = check_neurons(genome, options)?;
     let geometry = layout(genome);
+    // The share of the synapses expected here, by neurons covered.
+    let share = match &targets {
+        Some(t) if total > 0 => t.len() as f64 / total as f64,
+        Some(_) => 0.0,
+        None => 1.0,
+    };
     // Refuse a genome beyond the synapse or memory budget before allocating.
-    let plan = crate::estimate::preflight(genome, &geometry, options)?;
+    let plan = crate::estimate::preflight(genome, &geometry, options, share)?;
     let (areas, neurons) = neuroembryogenesis(genome, total, &geometry)?;
     let mut builder = Synaptogenesis {
         genome,
         seed,
         geometry: &geometry,
         sink: SynapseSink::new(options.max_synapses, plan.synapses),
+        targets: targets.unwrap_or(0..NeuronId::MAX),
         stdp: Vec::new(),
         memory_relations: Vec::new(),
         voxels: Vec::new(),
@@ -798,6 +833,8 @@ struct Synaptogenesis<'g> {
     seed: u64,
     geometry: &'g [Geometry],
     sink: SynapseSink,
+    /// Only synapses into these neurons are kept (all, for a whole brain).
+    targets: Range<NeuronId>,
     stdp: Vec<StdpRegistration>,
     memory_relations: Vec<MemoryRelation>,
     voxels: Vec<u64>,
@@ -901,8 +938,13 @@ impl<'g> Synaptogenesis<'g> {
         let shape = self.shape(morphology, &src, &dst, 0);
         let source_count = src.grid.neuron_count();
         let from = self.sink.len();
-        // attractivity <= 0 creates nothing; an empty shape has no candidates.
-        let produces = attractivity > 0.0 && !shape.is_empty();
+        // attractivity <= 0 creates nothing; an empty shape has no candidates;
+        // a destination area outside the kept targets keeps nothing.
+        let dst_first = u64::from(dst.grid.first);
+        let dst_end = dst_first + dst.grid.neuron_count();
+        let keeps_any =
+            dst_first < u64::from(self.targets.end) && u64::from(self.targets.start) < dst_end;
+        let produces = attractivity > 0.0 && !shape.is_empty() && keeps_any;
         let locate = |e: GenomeError| {
             // Say which rule ran out of room.
             e.with_cortical_id(area.written_id())
@@ -1075,6 +1117,11 @@ impl<'g> Synaptogenesis<'g> {
                 // Destination ids are below the neuron limit, so they fit u32.
                 let id = emit.dst.neuron_id(lin, k);
                 let d = id as NeuronId;
+                // Another rank's synapse (each draw depends only on its own
+                // source and destination, so skipping it changes no other).
+                if !self.targets.contains(&d) {
+                    continue;
+                }
                 let ld = id - first;
                 if let Some(threshold) = emit.threshold {
                     let draw = attract(

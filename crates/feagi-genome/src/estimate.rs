@@ -84,7 +84,7 @@ pub fn estimate_memory(genome: &Genome, options: &LoadOptions) -> MemoryEstimate
         synapses: saturate(census.estimate),
         min_synapses: saturate(census.lower),
         max_synapses: saturate(census.upper),
-        bytes: census.bytes(genome.neuron_count(), options.max_synapses),
+        bytes: census.bytes(genome.neuron_count(), options.max_synapses, 1.0),
         limit: options.effective_memory_limit(),
     }
 }
@@ -101,6 +101,7 @@ pub(crate) fn preflight(
     genome: &Genome,
     geometry: &[Geometry],
     options: &LoadOptions,
+    share: f64,
 ) -> Result<Preflight, GenomeError> {
     let census = Census::take(genome, geometry, options.max_synapses);
     let max = options.max_synapses;
@@ -139,12 +140,17 @@ pub(crate) fn preflight(
         }));
     }
     let neurons = genome.neuron_count();
-    let bytes = census.bytes(neurons, max);
+    let bytes = census.bytes(neurons, max, share);
     if let Some(limit) = options.effective_memory_limit() {
         if bytes > limit {
-            let synapses = saturate(census.estimate).min(max);
+            let synapses = scale(saturate(census.estimate).min(max), share);
+            let part = if share < 1.0 {
+                " of this rank's part"
+            } else {
+                ""
+            };
             let mut message = format!(
-                "developing the genome needs about {bytes} bytes of memory ({neurons} neurons at {NEURON_PEAK_BYTES} bytes, {synapses} synapses at {SYNAPSE_PEAK_BYTES} bytes), beyond the memory limit of {limit} bytes (LoadOptions::memory_limit, by default the available memory)"
+                "developing the genome needs about {bytes} bytes of memory ({neurons} neurons at {NEURON_PEAK_BYTES} bytes, {synapses} synapses{part} at {SYNAPSE_PEAK_BYTES} bytes), beyond the memory limit of {limit} bytes (LoadOptions::memory_limit, by default the available memory)"
             );
             let mut err =
                 GenomeError::capacity_exceeded(Resource::MemoryBytes, bytes, Some(limit), "");
@@ -169,8 +175,17 @@ pub(crate) fn preflight(
         }
     }
     Ok(Preflight {
-        synapses: saturate(census.estimate).min(max),
+        synapses: scale(saturate(census.estimate).min(max), share),
     })
+}
+
+/// `n` times `share` (0 to 1), rounded up.
+fn scale(n: u64, share: f64) -> u64 {
+    if share >= 1.0 {
+        n
+    } else {
+        (n as f64 * share.max(0.0)).ceil() as u64
+    }
 }
 
 fn saturate(n: u128) -> u64 {
@@ -279,8 +294,9 @@ impl<'g> Census<'g> {
 
     /// Peak bytes for `neurons` and the expected synapses, the latter capped
     /// at the budget (development never holds more).
-    fn bytes(&self, neurons: u64, budget: u64) -> u64 {
-        let synapses = saturate(self.estimate).min(budget);
+    /// Peak bytes of developing `neurons` and `share` (0 to 1) of the synapses.
+    fn bytes(&self, neurons: u64, budget: u64, share: f64) -> u64 {
+        let synapses = scale(saturate(self.estimate).min(budget), share);
         neurons
             .saturating_mul(NEURON_PEAK_BYTES)
             .saturating_add(synapses.saturating_mul(SYNAPSE_PEAK_BYTES))

@@ -35,7 +35,7 @@ mod morphology;
 mod rules;
 mod values;
 
-pub use develop::{develop, develop_with_options, voxel_neurons};
+pub use develop::{develop, develop_targets, develop_with_options, voxel_neurons};
 pub use error::{
     Capacity, GenomeError, GenomeErrorKind, GenomeWarning, Locators, Resource, WarningKind,
     MAX_QUOTED_CHARS,
