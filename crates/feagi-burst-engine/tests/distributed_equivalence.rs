@@ -298,17 +298,23 @@ fn genome_folder() -> Option<PathBuf> {
     }
 }
 
-#[test]
-fn every_loadable_genome_runs_identically_on_1_to_4_ranks() {
-    let Some(dir) = genome_folder() else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+/// The `.json` files of `dir`, sorted.
+fn genome_paths(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("read FEAGI_GENOMES")
         .filter_map(|e| Some(e.ok()?.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
+    paths
+}
+
+#[test]
+fn every_loadable_genome_runs_identically_on_1_to_4_ranks() {
+    let Some(dir) = genome_folder() else {
+        return;
+    };
+    let paths = genome_paths(&dir);
     let mut checked = 0;
     for path in paths {
         let genome = match Genome::from_path(&path) {
@@ -419,12 +425,7 @@ fn ranks_that_develop_only_their_part_match_the_whole_brain() {
         return;
     };
     let mut checked = 0;
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("read FEAGI_GENOMES")
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
+    let paths = genome_paths(&dir);
     for path in paths {
         if let Ok(genome) = Genome::from_path(&path) {
             check_partitioned_development(&path.display().to_string(), &genome, &config, 60);
