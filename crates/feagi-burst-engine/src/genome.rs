@@ -54,9 +54,16 @@ impl RustNPU {
                 return Ok(index);
             }
         }
-        // Core areas have empty names: an empty string names nothing.
+        // The id as `inspect` shows it, which a legacy id such as `C76ges__`
+        // (whose first byte no 8-character spelling allows) only matches
+        // this way; then the name. Core areas have empty names: an empty
+        // string names nothing.
         self.areas()
-            .find(|a| !id_or_name.is_empty() && a.area.name == id_or_name)
+            .find(|a| a.area.id.to_string() == id_or_name)
+            .or_else(|| {
+                self.areas()
+                    .find(|a| !id_or_name.is_empty() && a.area.name == id_or_name)
+            })
             .map(|a| a.index)
             .ok_or_else(|| NpuError::UnknownAreaName(bounded(id_or_name)))
     }

@@ -165,3 +165,34 @@ fn areas_added_while_running_are_laid_out_like_developed_ones() {
     assert_eq!(npu.neuron_count(), count);
     assert!(npu.process_burst(None).is_ok());
 }
+
+/// A legacy custom id (`Cinput`, stored as `Cinput__`) resolves by every
+/// spelling `inspect` and the genome use, though no 8-character spelling
+/// may start with `C`.
+#[test]
+fn a_legacy_custom_id_resolves_as_inspect_shows_it() {
+    let text = r#"{
+      "genome_title": "legacy ids", "version": "2.0",
+      "physiology": {"simulation_timestep": 0.025},
+      "neuron_morphologies": {},
+      "blueprint": {
+        "_____10c-Cinput-cx-__name-t": "input", "_____10c-Cinput-cx-_group-t": "CUSTOM",
+        "_____10c-Cinput-cx-___bbx-i": 2, "_____10c-Cinput-cx-___bby-i": 1, "_____10c-Cinput-cx-___bbz-i": 1,
+        "_____10c-Cinput-cx-dstmap-d": {}
+      }
+    }"#;
+    let genome = feagi_burst_engine::Genome::from_json_str(text).expect("a valid genome");
+    let npu = RustNPU::from_genome(&genome, Default::default()).expect("develops");
+    let shown = npu
+        .areas()
+        .find(|a| a.area.name == "input")
+        .expect("the area")
+        .area
+        .id
+        .to_string();
+    assert_eq!(shown, "Cinput__");
+    let index = npu.resolve_area("Cinput").expect("the written id");
+    assert_eq!(npu.resolve_area(&shown).expect("the shown id"), index);
+    assert_eq!(npu.resolve_area("input").expect("the name"), index);
+    assert!(npu.resolve_area("Cinpux__").is_err());
+}

@@ -283,8 +283,9 @@ pub fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             Some(e.exit_code())
         }
     };
-    job.barrier();
+    // Silent from here: mpirun may signal this rank as soon as another exits.
     interrupt.ending();
+    job.barrier();
     match code {
         // Reported above.
         Some(code) => Ok(code),

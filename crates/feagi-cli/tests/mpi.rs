@@ -2,7 +2,8 @@
 //! one process (issue 16): the per-burst digests of the fire queue (ids and
 //! firing potentials) that rank 0 writes equal those of `feagi-npu run`, for
 //! R = 2, 3 and 4 on the 2-core CI machine (`--oversubscribe`), with
-//! plasticity on; the summaries agree; a genome that fails to load fails the
+//! plasticity on, for the default genome and every loadable genome of
+//! `$FEAGI_GENOMES`; the summaries agree; a genome that fails to load fails the
 //! whole job with its located error, printed once by rank 0, also when only
 //! one rank fails (a missing rank file, a rank short of memory); a rank that
 //! dies ends the job (no hang) with rank 0 saying so and its record ending on
@@ -116,13 +117,14 @@ fn summary(o: &Output) -> Value {
 }
 
 /// One process and R = 2, 3, 4 ranks: equal digests, burst by burst, and summaries.
-/// `distributed` are options of the MPI runs only.
+/// `distributed` are options of the MPI runs only. Returns the neurons fired
+/// in the 120 bursts (one process's count, which every job matched).
 fn equal_on_2_3_and_4_ranks(
     mpirun: &Path,
     genome: Option<&str>,
     extra: &[&str],
     distributed: &[&str],
-) {
+) -> u64 {
     let dir = tempfile::tempdir().expect("temp dir");
     let digest = |name: &str| dir.path().join(name).display().to_string();
     let mut base: Vec<String> = genome.map(str::to_string).into_iter().collect();
@@ -144,10 +146,7 @@ fn equal_on_2_3_and_4_ranks(
     let expected_summary = summary(&one);
     let expected = std::fs::read_to_string(&one_path).expect("digest of one process");
     assert_eq!(expected.lines().count(), 120);
-    assert!(
-        expected_summary["total_fired"].as_u64().unwrap_or(0) > 120,
-        "the brain must be active: {expected_summary}"
-    );
+    let total_fired = expected_summary["total_fired"].as_u64().unwrap_or(0);
     for ranks in [2, 3, 4] {
         let path = digest(&format!("r{ranks}.txt"));
         let mut more = vec!["--distributed", "--digest", &path];
@@ -169,6 +168,7 @@ fn equal_on_2_3_and_4_ranks(
             "{genome:?}: the summary of {ranks} ranks"
         );
     }
+    total_fired
 }
 
 #[test]
@@ -176,7 +176,8 @@ fn the_default_genome_fires_identically_on_2_3_and_4_ranks() {
     let Some(mpirun) = mpirun() else {
         return;
     };
-    equal_on_2_3_and_4_ranks(&mpirun, None, &["--pattern", "random:i_sens:0.3"], &[]);
+    let fired = equal_on_2_3_and_4_ranks(&mpirun, None, &["--pattern", "random:i_sens:0.3"], &[]);
+    assert!(fired > 120, "the brain must be active: {fired} fired");
 }
 
 #[test]
@@ -184,7 +185,7 @@ fn input_staged_on_rank_0_only_and_routed_fires_identically() {
     let Some(mpirun) = mpirun() else {
         return;
     };
-    equal_on_2_3_and_4_ranks(
+    let fired = equal_on_2_3_and_4_ranks(
         &mpirun,
         None,
         &[
@@ -195,6 +196,22 @@ fn input_staged_on_rank_0_only_and_routed_fires_identically() {
         ],
         &["--route-input"],
     );
+    assert!(fired > 120, "the brain must be active: {fired} fired");
+}
+
+/// `$FEAGI_GENOMES`, which must exist under CI.
+fn genome_folder() -> Option<PathBuf> {
+    match std::env::var_os("FEAGI_GENOMES").map(PathBuf::from) {
+        Some(d) if d.is_dir() => Some(d),
+        other => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but FEAGI_GENOMES ({other:?}) is missing"
+            );
+            eprintln!("note: FEAGI_GENOMES not set; skipping the real genomes");
+            None
+        }
+    }
 }
 
 #[test]
@@ -202,26 +219,66 @@ fn a_learning_genome_fires_identically_on_2_3_and_4_ranks() {
     let Some(mpirun) = mpirun() else {
         return;
     };
-    let dir = match std::env::var_os("FEAGI_GENOMES").map(PathBuf::from) {
-        Some(d) if d.is_dir() => d,
-        other => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but FEAGI_GENOMES ({other:?}) is missing"
-            );
-            eprintln!("note: FEAGI_GENOMES not set; skipping the real genome");
-            return;
-        }
+    let Some(dir) = genome_folder() else {
+        return;
     };
     let genome = dir
         .join("py_motor_babble_genome.json")
         .display()
         .to_string();
-    equal_on_2_3_and_4_ranks(
+    let fired = equal_on_2_3_and_4_ranks(
         &mpirun,
         Some(&genome),
         &["--pattern", "random:i__bat:0.3"],
         &[],
+    );
+    assert!(fired > 120, "the brain must be active: {fired} fired");
+}
+
+/// Every loadable genome under mpirun: input on a random 30 % of the voxels
+/// of every area that is not a core area, 120 bursts.
+#[test]
+fn every_loadable_genome_fires_identically_on_2_3_and_4_ranks() {
+    let Some(mpirun) = mpirun() else {
+        return;
+    };
+    let Some(dir) = genome_folder() else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read FEAGI_GENOMES")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    let (mut checked, mut active) = (0, 0);
+    for path in paths {
+        let genome = path.display().to_string();
+        let shown = single(&["inspect", "--json", &genome]);
+        if !shown.status.success() {
+            eprintln!("not loadable, skipped: {genome}");
+            continue;
+        }
+        let shown: Value = serde_json::from_slice(&shown.stdout).expect("inspect --json");
+        let mut patterns = Vec::new();
+        for area in shown["areas"].as_array().into_iter().flatten() {
+            if area["kind"] != "CORE" && area["neurons"].as_u64().unwrap_or(0) > 0 {
+                let id = area["cortical_id"].as_str().expect("an id");
+                patterns.push("--pattern".to_string());
+                patterns.push(format!("random:{id}:0.3"));
+            }
+        }
+        let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let fired = equal_on_2_3_and_4_ranks(&mpirun, Some(&genome), &patterns, &[]);
+        eprintln!("{genome}: identical on 2, 3 and 4 ranks, {fired} fired");
+        checked += 1;
+        // More than the power neuron's one per burst.
+        active += usize::from(fired > 120);
+    }
+    assert!(checked >= 5, "only {checked} genomes loaded from {dir:?}");
+    assert!(
+        active >= 5,
+        "only {active} of {checked} genomes were active"
     );
 }
 

@@ -97,8 +97,9 @@ impl Mpi {
     /// short texts such as error messages).
     pub fn all_texts(&self, text: &str) -> Vec<String> {
         let ranks = self.ranks();
-        // Longer texts are cut rather than overflowing MPI's int counts.
-        let mut end = text.len().min(1 << 20);
+        // Longer texts are cut (at 4 KiB), so that no count or sum of counts
+        // overflows MPI's int for any number of ranks a job can have.
+        let mut end = text.len().min(4096);
         while !text.is_char_boundary(end) {
             end -= 1;
         }
@@ -110,7 +111,7 @@ impl Mpi {
         let mut total: Count = 0;
         for &c in &counts {
             displs.push(total);
-            total += c;
+            total = total.saturating_add(c);
         }
         let mut all = vec![0u8; total as usize];
         {

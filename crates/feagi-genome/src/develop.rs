@@ -49,8 +49,9 @@ pub fn develop_with_options(
 /// stateless hashes of their (source, destination), so each is created or
 /// not exactly as in the whole brain; a rule into an area outside `targets`
 /// is skipped. The synapse budget and the lower estimate apply to the whole
-/// brain; the memory check counts every neuron and the synapses in
-/// proportion to the neurons `targets` covers.
+/// brain; the memory check counts every neuron and the synapses expected into
+/// `targets` (each rule's estimate in proportion to its destination area's
+/// neurons inside `targets`).
 pub fn develop_targets(
     genome: &Genome,
     seed: u64,
@@ -68,14 +69,8 @@ fn develop_part(
 ) -> Result<Connectome, GenomeError> {
     let total = check_neurons(genome, options)?;
     let geometry = layout(genome);
-    // The share of the synapses expected here, by neurons covered.
-    let share = match &targets {
-        Some(t) if total > 0 => t.len() as f64 / total as f64,
-        Some(_) => 0.0,
-        None => 1.0,
-    };
     // Refuse a genome beyond the synapse or memory budget before allocating.
-    let plan = crate::estimate::preflight(genome, &geometry, options, share)?;
+    let plan = crate::estimate::preflight(genome, &geometry, options, targets.as_ref())?;
     let (areas, neurons) = neuroembryogenesis(genome, total, &geometry)?;
     let mut builder = Synaptogenesis {
         genome,

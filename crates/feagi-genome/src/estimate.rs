@@ -19,6 +19,8 @@ use crate::develop::{is_vectors_like, rule_attractivity, rule_shape, Geometry, S
 use crate::error::{GenomeError, Resource};
 use crate::model::{Genome, LoadOptions, MappingRule};
 use crate::morphology::{PatternElement, PatternPair};
+use feagi_types::{NeuronGrid, NeuronId};
+use std::ops::Range;
 
 /// Bytes of one neuron in a `NeuronArray` (five f32, five u16, a bool, the
 /// u32 area index and three u32 coordinates).
@@ -78,13 +80,13 @@ pub struct MemoryEstimate {
 /// ```
 pub fn estimate_memory(genome: &Genome, options: &LoadOptions) -> MemoryEstimate {
     let geometry = crate::develop::layout(genome);
-    let census = Census::take(genome, &geometry, options.max_synapses);
+    let census = Census::take(genome, &geometry, options.max_synapses, None);
     MemoryEstimate {
         neurons: genome.neuron_count(),
         synapses: saturate(census.estimate),
         min_synapses: saturate(census.lower),
         max_synapses: saturate(census.upper),
-        bytes: census.bytes(genome.neuron_count(), options.max_synapses, 1.0),
+        bytes: census.bytes(genome.neuron_count(), options.max_synapses),
         limit: options.effective_memory_limit(),
     }
 }
@@ -101,9 +103,9 @@ pub(crate) fn preflight(
     genome: &Genome,
     geometry: &[Geometry],
     options: &LoadOptions,
-    share: f64,
+    targets: Option<&Range<NeuronId>>,
 ) -> Result<Preflight, GenomeError> {
-    let census = Census::take(genome, geometry, options.max_synapses);
+    let census = Census::take(genome, geometry, options.max_synapses, targets);
     let max = options.max_synapses;
     if census.lower > u128::from(max) {
         let needed = saturate(census.lower);
@@ -140,11 +142,11 @@ pub(crate) fn preflight(
         }));
     }
     let neurons = genome.neuron_count();
-    let bytes = census.bytes(neurons, max, share);
+    let bytes = census.bytes(neurons, max);
     if let Some(limit) = options.effective_memory_limit() {
         if bytes > limit {
-            let synapses = scale(saturate(census.estimate).min(max), share);
-            let part = if share < 1.0 {
+            let synapses = saturate(census.kept).min(max);
+            let part = if targets.is_some() {
                 " of this rank's part"
             } else {
                 ""
@@ -175,16 +177,27 @@ pub(crate) fn preflight(
         }
     }
     Ok(Preflight {
-        synapses: scale(saturate(census.estimate).min(max), share),
+        synapses: saturate(census.kept).min(max),
     })
 }
 
-/// `n` times `share` (0 to 1), rounded up.
-fn scale(n: u64, share: f64) -> u64 {
-    if share >= 1.0 {
-        n
+/// The part of a rule's `estimate` that lands in `targets`: in proportion to
+/// the destination area's neurons inside it (rounded up).
+fn kept_share(estimate: u128, dst: &NeuronGrid, targets: &Range<NeuronId>) -> u128 {
+    let first = u64::from(dst.first);
+    let count = dst.neuron_count();
+    let end = first.saturating_add(count);
+    let inside = end
+        .min(u64::from(targets.end))
+        .saturating_sub(first.max(u64::from(targets.start)));
+    if inside == 0 || count == 0 {
+        0
+    } else if inside >= count {
+        estimate
     } else {
-        (n as f64 * share.max(0.0)).ceil() as u64
+        estimate
+            .saturating_mul(u128::from(inside))
+            .div_ceil(u128::from(count))
     }
 }
 
@@ -223,6 +236,10 @@ struct Census<'g> {
     lower: u128,
     estimate: u128,
     upper: u128,
+    /// The estimate of the synapses into the kept targets (all of them for a
+    /// whole brain): each rule's estimate times the share of its destination
+    /// area's neurons among the targets.
+    kept: u128,
     /// The rule whose lower estimate takes the running total past the budget.
     crossing: Option<RuleCount<'g>>,
     /// The rule with the largest estimate.
@@ -233,11 +250,17 @@ struct Census<'g> {
 }
 
 impl<'g> Census<'g> {
-    fn take(genome: &'g Genome, geometry: &[Geometry], budget: u64) -> Self {
+    fn take(
+        genome: &'g Genome,
+        geometry: &[Geometry],
+        budget: u64,
+        targets: Option<&Range<NeuronId>>,
+    ) -> Self {
         let mut c = Census {
             lower: 0,
             estimate: 0,
             upper: 0,
+            kept: 0,
             crossing: None,
             largest: None,
             scratch_bytes: 0,
@@ -276,6 +299,16 @@ impl<'g> Census<'g> {
                     c.lower = c.lower.saturating_add(lower);
                     c.estimate = c.estimate.saturating_add(count.estimate);
                     c.upper = c.upper.saturating_add(count.upper);
+                    let kept = match targets {
+                        None => count.estimate,
+                        Some(t) => {
+                            let dst = usize::try_from(rule.destination)
+                                .ok()
+                                .and_then(|b| geometry.get(b));
+                            dst.map_or(0, |d| kept_share(count.estimate, &d.grid, t))
+                        }
+                    };
+                    c.kept = c.kept.saturating_add(kept);
                     if c.crossing.is_none()
                         && before <= u128::from(budget)
                         && c.lower > u128::from(budget)
@@ -292,11 +325,10 @@ impl<'g> Census<'g> {
         c
     }
 
-    /// Peak bytes for `neurons` and the expected synapses, the latter capped
-    /// at the budget (development never holds more).
-    /// Peak bytes of developing `neurons` and `share` (0 to 1) of the synapses.
-    fn bytes(&self, neurons: u64, budget: u64, share: f64) -> u64 {
-        let synapses = scale(saturate(self.estimate).min(budget), share);
+    /// Peak bytes for `neurons` and the expected synapses kept, the latter
+    /// capped at the budget (development never holds more).
+    fn bytes(&self, neurons: u64, budget: u64) -> u64 {
+        let synapses = saturate(self.kept).min(budget);
         neurons
             .saturating_mul(NEURON_PEAK_BYTES)
             .saturating_add(synapses.saturating_mul(SYNAPSE_PEAK_BYTES))

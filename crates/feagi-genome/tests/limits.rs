@@ -488,11 +488,17 @@ fn estimates_hold_for_the_example_and_default_genomes() {
 
 #[test]
 fn estimates_hold_for_the_shipped_genomes() {
+    let in_ci = std::env::var_os("CI").is_some();
     let Some(dir) = std::env::var_os("FEAGI_GENOMES").map(PathBuf::from) else {
+        assert!(!in_ci, "CI is set but FEAGI_GENOMES is not");
         eprintln!("note: FEAGI_GENOMES is not set; skipping");
         return;
     };
     let Ok(entries) = std::fs::read_dir(&dir) else {
+        assert!(
+            !in_ci,
+            "CI is set but FEAGI_GENOMES ({dir:?}) is not readable"
+        );
         eprintln!("note: FEAGI_GENOMES is not readable; skipping");
         return;
     };

@@ -221,3 +221,71 @@ fn item_9_rust_essential_area_indices() {
     assert_eq!(from_iic100.len(), 768);
     assert!(from_iic100.iter().all(|(_, &d)| d == bac));
 }
+
+/// `develop_targets` is `develop` with the synapses outside the targets left
+/// out: the same neurons, areas and registrations, and the kept synapses in
+/// the same order with the same weights, for ranges cut anywhere (inside
+/// areas, inside the area pairs whose `vectors` rules skip existing
+/// synapses, at area starts, empty).
+fn develops_in_parts_like_the_whole(name: &str, genome: &Genome) {
+    use feagi_genome::{develop_targets, LoadOptions};
+    use feagi_types::rng::SplitMix64;
+    let seed = 3;
+    let whole = develop(genome, seed).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let n = whole.neurons.len() as u32;
+    let mut ranges = vec![0..n, 0..n / 2, n / 2..n, n / 3..2 * n / 3, n..n, 0..0];
+    for a in &whole.areas {
+        // Cuts at an area's start and in its middle.
+        ranges.push(a.first_neuron..n);
+        ranges.push(a.first_neuron + a.neuron_count / 2..n);
+        ranges.push(0..a.first_neuron + a.neuron_count / 2);
+    }
+    let mut rng = SplitMix64::new(17);
+    for _ in 0..8 {
+        let (a, b) = (rng.below(u64::from(n) + 1), rng.below(u64::from(n) + 1));
+        ranges.push(a.min(b) as u32..a.max(b) as u32);
+    }
+    for range in ranges {
+        let part = develop_targets(genome, seed, &LoadOptions::default(), range.clone())
+            .unwrap_or_else(|e| panic!("{name} {range:?}: {e}"));
+        let mut expected = whole.clone();
+        let s = &whole.synapses;
+        let keep: Vec<usize> = (0..s.target.len())
+            .filter(|&i| range.contains(&s.target[i]))
+            .collect();
+        expected.synapses.source = keep.iter().map(|&i| s.source[i]).collect();
+        expected.synapses.target = keep.iter().map(|&i| s.target[i]).collect();
+        expected.synapses.weight = keep.iter().map(|&i| s.weight[i]).collect();
+        expected.synapses.psp = keep.iter().map(|&i| s.psp[i]).collect();
+        expected.synapses.synapse_type = keep.iter().map(|&i| s.synapse_type[i]).collect();
+        assert!(
+            part == expected,
+            "{name}: developing only {range:?} differs from the whole brain's synapses into it \
+             ({} kept, {} expected)",
+            part.synapses.target.len(),
+            keep.len()
+        );
+    }
+}
+
+#[test]
+fn developing_only_some_targets_keeps_exactly_the_whole_brains_synapses_into_them() {
+    develops_in_parts_like_the_whole("default genome", &Genome::default_genome());
+    let Some(dir) = genomes_dir() else {
+        return;
+    };
+    let mut checked = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read FEAGI_GENOMES")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for path in files {
+        if let Ok(genome) = Genome::from_path(&path) {
+            develops_in_parts_like_the_whole(&path.display().to_string(), &genome);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} genomes loaded");
+}
