@@ -55,8 +55,14 @@ impl Interrupt {
             match guard.as_deref().copied().unwrap_or(Phase::AtOnce) {
                 Phase::AtOnce => {
                     if !silent {
+                        // In a job the signal may be mpirun's, after another rank ended.
+                        let why = if handler.notice.lock().is_ok_and(|n| n.is_some()) {
+                            " (Ctrl-C, or mpirun ending the job because a rank ended: its report follows)"
+                        } else {
+                            ""
+                        };
                         errln!(
-                            "feagi-npu: error: interrupted before the first burst; nothing was written"
+                            "feagi-npu: error: interrupted before the first burst{why}; nothing was written"
                         );
                     }
                     std::process::exit(1);
