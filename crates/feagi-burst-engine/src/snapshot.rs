@@ -439,6 +439,54 @@ impl RustNPU {
 }
 
 fn read_snapshot(r: impl Read, length: Option<u64>) -> Result<RustNPU> {
+    parse_snapshot(r, length)?.into_npu()
+}
+
+/// A rank's partition section: rank, flags, bounds, global outgoing counts.
+type PartitionSection = (u64, u64, Vec<NeuronId>, Vec<u32>);
+
+/// A snapshot read and checked byte for byte, not yet an NPU.
+struct Parsed {
+    meta: Meta,
+    neurons: NeuronArray,
+    synapses: SynapseArray,
+    partition: Option<PartitionSection>,
+}
+
+impl Parsed {
+    fn into_npu(self) -> Result<RustNPU> {
+        let Parsed {
+            meta,
+            neurons,
+            synapses,
+            partition,
+        } = self;
+        let npu = build(meta, neurons, synapses)?;
+        match partition {
+            None => Ok(npu),
+            Some((rank, flags, bounds, outgoing)) => {
+                let route_staged = route_flag(flags)?;
+                let partition = Partition::from_bounds(bounds)?;
+                let rank = usize::try_from(rank)
+                    .map_err(|_| SnapshotError::Invalid(format!("rank {rank}")))?;
+                npu.restore_partitioned(partition, rank, outgoing, route_staged)
+                    .map_err(SnapshotError::Invalid)
+            }
+        }
+    }
+}
+
+fn route_flag(flags: u64) -> Result<bool> {
+    match flags {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(SnapshotError::Invalid(format!(
+            "partition flags {flags:#x}: only bit 0 (route staged input) is defined"
+        ))),
+    }
+}
+
+fn parse_snapshot(r: impl Read, length: Option<u64>) -> Result<Parsed> {
     if cfg!(target_endian = "big") {
         return Err(SnapshotError::BigEndian);
     }
@@ -565,26 +613,12 @@ fn read_snapshot(r: impl Read, length: Option<u64>) -> Result<RustNPU> {
     let neurons = NeuronArray::from_columns(columns).map_err(SnapshotError::Invalid)?;
     let synapses = SynapseArray::from_rows(row_len, target, weight, psp, types, neurons.len())
         .map_err(SnapshotError::Invalid)?;
-    let npu = build(meta, neurons, synapses)?;
-    match partition {
-        None => Ok(npu),
-        Some((rank, flags, bounds, outgoing)) => {
-            let route_staged = match flags {
-                0 => false,
-                1 => true,
-                _ => {
-                    return Err(SnapshotError::Invalid(format!(
-                        "partition flags {flags:#x}: only bit 0 (route staged input) is defined"
-                    )))
-                }
-            };
-            let partition = Partition::from_bounds(bounds)?;
-            let rank = usize::try_from(rank)
-                .map_err(|_| SnapshotError::Invalid(format!("rank {rank}")))?;
-            npu.restore_partitioned(partition, rank, outgoing, route_staged)
-                .map_err(SnapshotError::Invalid)
-        }
-    }
+    Ok(Parsed {
+        meta,
+        neurons,
+        synapses,
+        partition,
+    })
 }
 
 /// The file rank `rank` of `ranks` writes for the snapshot `path`:
@@ -656,6 +690,11 @@ impl RustNPU {
                 .collect::<Vec<_>>()
                 .join(" or ");
             let why = match (counts.is_empty(), path.is_file()) {
+                _ if counts.contains(&ranks) => format!(
+                    "{}: the save by {ranks} ranks is incomplete: {} is missing",
+                    path.display(),
+                    file.display()
+                ),
                 (false, _) => format!(
                     "{}: saved by {saved} ranks, but this job has {ranks} ranks (no {}); \
                      resume with {saved} ranks",
@@ -916,4 +955,210 @@ fn build(meta: Meta, neurons: NeuronArray, synapses: SynapseArray) -> Result<Rus
     npu.plasticity.memory_rule = memory_rule;
     npu.plasticity.stdp = Stdp::new(&meta.stdp);
     Ok(npu)
+}
+
+/// Reads `path`'s file of rank `rank` of `ranks`, checked to be that rank's.
+fn parse_rank_file(path: &Path, rank: usize, ranks: usize) -> Result<Parsed> {
+    let file = rank_path(path, rank, ranks);
+    let open = || -> Result<Parsed> {
+        let f = File::open(&file)?;
+        let length = f.metadata()?.len();
+        parse_snapshot(BufReader::with_capacity(1 << 20, f), Some(length))
+    };
+    let parsed = open().map_err(|e| e.at(&file))?;
+    match &parsed.partition {
+        Some((r, _, bounds, _)) if *r as usize == rank && bounds.len() == ranks + 1 => Ok(parsed),
+        _ => Err(SnapshotError::Ranks(format!(
+            "{}: not rank {rank} of {ranks} (renamed, or a whole-brain snapshot?)",
+            file.display()
+        ))),
+    }
+}
+
+/// Copies neurons `range` of every column of `from` into `into`.
+fn copy_neurons(into: &mut NeuronColumns, from: &NeuronColumns, range: std::ops::Range<usize>) {
+    macro_rules! copy {
+        ($($field:ident),*) => {
+            $(into.$field[range.clone()].copy_from_slice(&from.$field[range.clone()]);)*
+        };
+    }
+    copy!(
+        membrane_potential,
+        threshold,
+        threshold_limit,
+        leak,
+        excitability,
+        refractory_period,
+        refractory_countdown,
+        consecutive_fire_limit,
+        consecutive_fire_count,
+        snooze_period,
+        mp_charge_accumulation,
+        area,
+        x,
+        y,
+        z
+    );
+}
+
+impl RustNPU {
+    /// Loads rank `rank` of `ranks` of a partitioned brain saved with
+    /// [`RustNPU::save_rank`] by any number of ranks: the job's own file when
+    /// it was saved by `ranks` ranks ([`RustNPU::load_rank`]), otherwise
+    /// re-partitioned from the files of the one rank count found beside
+    /// `path`. Every rank reads every file twice: once to count each
+    /// neuron's incoming synapses for [`Partition::balanced_by_incoming`],
+    /// once to take the state of its neurons from their old owners and the
+    /// synapses into them from every file (a row keeps, per target, the
+    /// order its old owner had, which is all a burst's sums depend on).
+    /// Staged input goes with the neurons it is for (or, routed, to rank 0
+    /// in the old ranks' order). The brain then runs as if it had been
+    /// partitioned this way from the start.
+    pub fn load_rank_repartitioned(
+        path: impl AsRef<Path>,
+        rank: usize,
+        ranks: usize,
+    ) -> Result<RustNPU> {
+        let path = path.as_ref();
+        let counts = saved_rank_counts(path);
+        let saved = match counts.as_slice() {
+            // Saved by this many ranks (stale files of other saves aside),
+            // or nothing to re-partition: load_rank and its errors.
+            _ if counts.contains(&ranks) => return RustNPU::load_rank(path, rank, ranks),
+            [] => return RustNPU::load_rank(path, rank, ranks),
+            [one] => *one,
+            many => {
+                let many: Vec<String> = many.iter().map(|c| c.to_string()).collect();
+                return Err(SnapshotError::Ranks(format!(
+                    "{}: rank snapshots saved by {} ranks lie beside it; remove those of other \
+                     saves so that one remains",
+                    path.display(),
+                    many.join(" and ")
+                )));
+            }
+        };
+        if rank >= ranks {
+            return Err(SnapshotError::Ranks(format!(
+                "rank {rank} of a job of {ranks} ranks"
+            )));
+        }
+        let mixed = |what: &str| {
+            SnapshotError::Ranks(format!(
+                "{}: the files of the {saved} ranks differ in {what}: they come from different saves",
+                path.display()
+            ))
+        };
+        // Pass 1: every neuron's incoming synapses, and the area starts.
+        let mut incoming: Vec<u64> = Vec::new();
+        let mut starts: Vec<NeuronId> = Vec::new();
+        let mut first: Option<(u64, Vec<NeuronId>, Vec<NeuronId>)> = None;
+        for k in 0..saved {
+            let p = parse_rank_file(path, k, saved)?;
+            let n = p.neurons.len();
+            let Some((_, _, bounds, _)) = &p.partition else {
+                return Err(mixed("their partition"));
+            };
+            let stamp = (
+                p.meta.burst,
+                bounds.clone(),
+                p.meta.fire_queue.neuron_ids.clone(),
+            );
+            match &first {
+                None => {
+                    incoming = vec![0; n];
+                    let area = p.neurons.area();
+                    let mut seen = vec![false; p.meta.areas.len()];
+                    for (i, &a) in area.iter().enumerate() {
+                        if let Some(s) = seen.get_mut(a as usize).filter(|s| !**s) {
+                            *s = true;
+                            starts.push(i as NeuronId);
+                        }
+                    }
+                    first = Some(stamp);
+                }
+                Some(f) if *f != stamp || n != incoming.len() => {
+                    return Err(mixed("their burst, partition or fire queue"))
+                }
+                Some(_) => {}
+            }
+            for s in 0..n as NeuronId {
+                for &t in p.synapses.row(s).target {
+                    if let Some(c) = incoming.get_mut(t as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+        let n = incoming.len();
+        let partition = Partition::balanced_by_incoming(&incoming, starts, ranks)?;
+        drop(incoming);
+        let range = partition.range(rank);
+        // Pass 2: this rank's neurons from their old owners, its synapses from every file.
+        let mut base: Option<(Meta, NeuronColumns, Vec<u32>, bool)> = None;
+        let mut list = SynapseList::default();
+        let (mut pending, mut staged) = (Vec::new(), Vec::new());
+        for k in 0..saved {
+            let p = parse_rank_file(path, k, saved)?;
+            let Some((_, flags, bounds, outgoing)) = p.partition else {
+                return Err(mixed("their partition"));
+            };
+            if p.neurons.len() != n {
+                return Err(mixed("their neurons"));
+            }
+            let old = bounds[k]..bounds[k + 1];
+            let route = route_flag(flags)?;
+            let columns = p.neurons.to_columns();
+            let meta = p.meta;
+            pending.extend(
+                meta.pending_reset
+                    .iter()
+                    .copied()
+                    .filter(|id| old.contains(id)),
+            );
+            if route {
+                // Routed input is gathered in rank order at the next burst.
+                if rank == 0 {
+                    staged.extend(meta.staged.iter().copied());
+                }
+            } else {
+                staged.extend(
+                    meta.staged
+                        .iter()
+                        .copied()
+                        .filter(|(id, _)| old.contains(id) && range.contains(id)),
+                );
+            }
+            match base.as_mut() {
+                None => base = Some((meta, columns, outgoing, route)),
+                Some((_, into, _, _)) => {
+                    copy_neurons(into, &columns, old.start as usize..old.end as usize)
+                }
+            }
+            for s in 0..n as NeuronId {
+                let row = p.synapses.row(s);
+                for i in 0..row.len() {
+                    if range.contains(&row.target[i]) {
+                        list.source.push(s);
+                        list.target.push(row.target[i]);
+                        list.weight.push(row.weight[i]);
+                        list.psp.push(row.psp[i]);
+                        list.synapse_type.push(row.synapse_type[i]);
+                    }
+                }
+            }
+        }
+        let Some((mut meta, columns, outgoing, route)) = base else {
+            return Err(mixed("their count"));
+        };
+        meta.pending_reset = pending;
+        meta.staged = staged;
+        let rebuild = || -> Result<RustNPU> {
+            let neurons = NeuronArray::from_columns(columns).map_err(SnapshotError::Invalid)?;
+            let synapses = SynapseArray::try_from_list(&list, n).map_err(SnapshotError::Invalid)?;
+            build(meta, neurons, synapses)?
+                .restore_partitioned(partition, rank, outgoing, route)
+                .map_err(SnapshotError::Invalid)
+        };
+        rebuild().map_err(|e| e.at(path))
+    }
 }

@@ -334,7 +334,8 @@ fn run_job(
         Ok(match &args.resume {
             Some(path) => {
                 let mut npu = match rank_of {
-                    Some((rank, ranks)) => RustNPU::load_rank(path, rank, ranks)?,
+                    // Saved by another number of ranks: re-partitioned.
+                    Some((rank, ranks)) => RustNPU::load_rank_repartitioned(path, rank, ranks)?,
                     None => RustNPU::load(path)?,
                 };
                 if let (None, Some((p, rank))) = (rank_of, npu.partition()) {
@@ -349,10 +350,14 @@ fn run_job(
                 if args.no_plasticity {
                     npu.set_plasticity_enabled(false)?;
                 }
+                let moved = rank_of.is_some_and(|(rank, ranks)| {
+                    !feagi_burst_engine::snapshot::rank_path(path, rank, ranks).exists()
+                });
                 let label = format!(
-                    "{} (resumed at burst {})",
+                    "{} (resumed at burst {}{})",
                     path.display(),
-                    npu.burst_count()
+                    npu.burst_count(),
+                    if moved { ", re-partitioned" } else { "" }
                 );
                 (Start::Brain(Box::new(npu)), label)
             }

@@ -8,8 +8,8 @@
 //! one rank fails (a missing rank file, a rank short of memory); a rank that
 //! dies ends the job (no hang) with rank 0 saying so and its record ending on
 //! a whole burst; a job saved with `--save` (a file per rank) and
-//! resumed with `--resume` fires like one uninterrupted process, and another
-//! number of ranks is refused naming both. Built only with `--features mpi`
+//! resumed with `--resume` fires like one uninterrupted process, also on
+//! another number of ranks (re-partitioned on load). Built only with `--features mpi`
 //! (scripts/test.sh runs it); fails, not skips, under CI without `mpirun`.
 #![cfg(feature = "mpi")]
 
@@ -378,17 +378,43 @@ fn a_distributed_brain_saved_and_resumed_fires_like_one_uninterrupted_process() 
     }
     assert_eq!(expected.lines().count(), got.lines().count());
 
-    // Another number of ranks: rank 0 names both.
-    let three = mpi(&mpirun, 3, &second);
-    assert!(
-        !three.status.success(),
-        "3 ranks must refuse 2 ranks' files"
-    );
-    let err = text(&three.stderr);
-    assert!(
-        err.contains("saved by 2 ranks") && err.contains("this job has 3 ranks"),
-        "{err}"
-    );
+    // Another number of ranks (3 and 1) resumes the same files re-partitioned,
+    // and fires the same.
+    for ranks in [3, 1] {
+        let digest = path(&format!("second-{ranks}.txt"));
+        let again: Vec<&str> = second
+            .iter()
+            .map(|&a| {
+                if a == path("second.txt") {
+                    digest.as_str()
+                } else {
+                    a
+                }
+            })
+            .collect();
+        let resumed = mpi(&mpirun, ranks, &again);
+        let shown = text(&resumed.stdout);
+        summary(&resumed);
+        assert!(shown.contains("re-partitioned"), "{shown}");
+        let got = std::fs::read_to_string(path("first.txt")).expect("first half")
+            + &std::fs::read_to_string(&digest).expect("second half");
+        assert_eq!(
+            expected, got,
+            "resumed on {ranks} ranks from 2 ranks' files"
+        );
+    }
+    // Files of two saves with different rank counts beside each other: refused.
+    std::fs::copy(
+        path("brain.snap.rank-0-of-2"),
+        path("brain.snap.rank-0-of-4"),
+    )
+    .expect("copy");
+    let mixed = mpi(&mpirun, 3, &second);
+    assert!(!mixed.status.success());
+    let err = text(&mixed.stderr);
+    assert!(err.contains("saved by 2 and 4 ranks"), "{err}");
+    // ... unless they are the job's own: 2 ranks read theirs.
+    summary(&mpi(&mpirun, 2, &second));
     // A rank whose file is missing: rank 0 names it and its error, once;
     // no rank reports the signal mpirun sends when the first one exits.
     let gap = path("gap.snap");
