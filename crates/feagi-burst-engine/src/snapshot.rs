@@ -1058,6 +1058,18 @@ impl RustNPU {
             let Some((_, _, bounds, _)) = &p.partition else {
                 return Err(mixed("their partition"));
             };
+            // The saved partition must cover exactly the neurons (a damaged
+            // or hand-made file is an error, not an out-of-range copy).
+            let saved_partition = Partition::from_bounds(bounds.clone()).map_err(|e| {
+                SnapshotError::Invalid(e.to_string()).at(&rank_path(path, k, saved))
+            })?;
+            if saved_partition.neurons() != n {
+                return Err(SnapshotError::Invalid(format!(
+                    "its partition covers {} neurons, the brain has {n}",
+                    saved_partition.neurons()
+                ))
+                .at(&rank_path(path, k, saved)));
+            }
             let stamp = (
                 p.meta.burst,
                 bounds.clone(),
@@ -1090,6 +1102,7 @@ impl RustNPU {
             }
         }
         let n = incoming.len();
+        let saved_bounds = first.map(|(_, b, _)| b).unwrap_or_default();
         let partition = Partition::balanced_by_incoming(&incoming, starts, ranks)?;
         drop(incoming);
         let range = partition.range(rank);
@@ -1102,8 +1115,9 @@ impl RustNPU {
             let Some((_, flags, bounds, outgoing)) = p.partition else {
                 return Err(mixed("their partition"));
             };
-            if p.neurons.len() != n {
-                return Err(mixed("their neurons"));
+            // Read again: changed since the first pass is an error too.
+            if p.neurons.len() != n || bounds != saved_bounds {
+                return Err(mixed("their neurons or partition"));
             }
             let old = bounds[k]..bounds[k + 1];
             let route = route_flag(flags)?;

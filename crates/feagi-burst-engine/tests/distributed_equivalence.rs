@@ -1127,3 +1127,43 @@ fn a_damaged_partition_section_is_an_error_never_a_panic() {
     assert!(!field(8, u64::MAX).is_empty());
     assert!(field(16, 2).contains("flags"), "{}", field(16, 2));
 }
+
+#[test]
+fn re_partitioning_refuses_files_of_different_saves() {
+    let dir = scratch("mixed");
+    let make = || plastic_random(6, 2_000);
+    let input = random_input(6);
+    let partition = Partition::balanced(&make(), 2).unwrap();
+    let start = |rank: usize| {
+        make()
+            .into_partitioned(partition.clone(), rank)
+            .map_err(|e| e.to_string())
+    };
+    for (name, bursts) in [("a.snap", 5), ("b.snap", 7)] {
+        let base = dir.join(name);
+        let save =
+            |_: usize, npu: &mut RustNPU| npu.save_rank(&base).map(drop).map_err(|e| e.to_string());
+        run_ranks(&partition, &input, 1..=bursts, &start, &save).unwrap();
+    }
+    let rank_path = feagi_burst_engine::snapshot::rank_path;
+    std::fs::copy(
+        rank_path(&dir.join("b.snap"), 1, 2),
+        rank_path(&dir.join("a.snap"), 1, 2),
+    )
+    .unwrap();
+    let e = RustNPU::load_rank_repartitioned(dir.join("a.snap"), 0, 3)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("different saves"), "{e}");
+    // A damaged file is named.
+    let file = rank_path(&dir.join("b.snap"), 1, 2);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 20;
+    bytes[last] ^= 0x5a;
+    std::fs::write(&file, bytes).unwrap();
+    let e = RustNPU::load_rank_repartitioned(dir.join("b.snap"), 2, 3)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("b.snap.rank-1-of-2"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
