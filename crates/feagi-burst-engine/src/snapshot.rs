@@ -629,9 +629,9 @@ pub fn rank_path(path: &Path, rank: usize, ranks: usize) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The numbers of ranks of the rank files of `path` in its folder
-/// (`PATH.rank-R-of-N`), ascending, without repeats.
-fn saved_rank_counts(path: &Path) -> Vec<usize> {
+/// The rank files of `path` in its folder (`PATH.rank-R-of-N` with R < N):
+/// each file with its number of ranks.
+fn rank_files(path: &Path) -> Vec<(PathBuf, usize)> {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
     };
@@ -640,19 +640,44 @@ fn saved_rank_counts(path: &Path) -> Vec<usize> {
         _ => PathBuf::from("."),
     };
     let prefix = format!("{name}.rank-");
-    let mut counts: Vec<usize> = std::fs::read_dir(folder)
+    std::fs::read_dir(&folder)
         .into_iter()
         .flatten()
         .filter_map(|e| {
             let file = e.ok()?.file_name().into_string().ok()?;
             let rest = file.strip_prefix(&prefix)?;
-            let (_, n) = rest.split_once("-of-")?;
-            n.parse().ok()
+            let (r, n) = rest.split_once("-of-")?;
+            let (r, n): (usize, usize) = (r.parse().ok()?, n.parse().ok()?);
+            // Not a rank file's name otherwise (no rank R of N with R >= N).
+            (r < n).then(|| (folder.join(&file), n))
         })
-        .collect();
+        .collect()
+}
+
+/// The numbers of ranks of the rank files of `path` in its folder
+/// (`PATH.rank-R-of-N`), ascending, without repeats.
+fn saved_rank_counts(path: &Path) -> Vec<usize> {
+    let mut counts: Vec<usize> = rank_files(path).into_iter().map(|(_, n)| n).collect();
     counts.sort_unstable();
     counts.dedup();
     counts
+}
+
+/// Removes the rank files of `path` saved by another number of ranks than
+/// `ranks` (`PATH.rank-R-of-M`, M != `ranks`): call it once every rank of a
+/// job of `ranks` ranks has saved, so that only that save remains for
+/// [`RustNPU::load_rank_repartitioned`] to find. Returns the files removed.
+pub fn remove_other_rank_files(path: &Path, ranks: usize) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for (file, _) in rank_files(path).into_iter().filter(|&(_, n)| n != ranks) {
+        match std::fs::remove_file(&file) {
+            Ok(()) => removed.push(file),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 impl RustNPU {
@@ -967,12 +992,22 @@ fn parse_rank_file(path: &Path, rank: usize, ranks: usize) -> Result<Parsed> {
     };
     let parsed = open().map_err(|e| e.at(&file))?;
     match &parsed.partition {
-        Some((r, _, bounds, _)) if *r as usize == rank && bounds.len() == ranks + 1 => Ok(parsed),
+        Some((r, _, bounds, _)) if *r as usize == rank && bounds.len() - 1 == ranks => Ok(parsed),
         _ => Err(SnapshotError::Ranks(format!(
             "{}: not rank {rank} of {ranks} (renamed, or a whole-brain snapshot?)",
             file.display()
         ))),
     }
+}
+
+/// What identifies one save of one rank: its burst, fire queue and how many
+/// synapses it holds.
+fn file_stamp(p: &Parsed) -> (u64, Vec<NeuronId>, usize) {
+    (
+        p.meta.burst,
+        p.meta.fire_queue.neuron_ids.clone(),
+        p.synapses.len(),
+    )
 }
 
 /// Copies neurons `range` of every column of `from` into `into`.
@@ -1052,8 +1087,11 @@ impl RustNPU {
         let mut incoming: Vec<u64> = Vec::new();
         let mut starts: Vec<NeuronId> = Vec::new();
         let mut first: Option<(u64, Vec<NeuronId>, Vec<NeuronId>)> = None;
+        // What each file held in the first pass, checked again in the second.
+        let mut stamps = Vec::with_capacity(saved);
         for k in 0..saved {
             let p = parse_rank_file(path, k, saved)?;
+            stamps.push(file_stamp(&p));
             let n = p.neurons.len();
             let Some((_, _, bounds, _)) = &p.partition else {
                 return Err(mixed("their partition"));
@@ -1112,6 +1150,11 @@ impl RustNPU {
         let (mut pending, mut staged) = (Vec::new(), Vec::new());
         for k in 0..saved {
             let p = parse_rank_file(path, k, saved)?;
+            if stamps.get(k) != Some(&file_stamp(&p)) {
+                return Err(mixed(
+                    "what they held between two readings (saved again meanwhile?)",
+                ));
+            }
             let Some((_, flags, bounds, outgoing)) = p.partition else {
                 return Err(mixed("their partition"));
             };
@@ -1127,7 +1170,7 @@ impl RustNPU {
                 meta.pending_reset
                     .iter()
                     .copied()
-                    .filter(|id| old.contains(id)),
+                    .filter(|id| old.contains(id) && range.contains(id)),
             );
             if route {
                 // Routed input is gathered in rank order at the next burst.

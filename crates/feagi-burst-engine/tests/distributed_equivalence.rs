@@ -115,7 +115,7 @@ fn observe(
 }
 
 /// Stages this burst's input; the same calls on every rank and on the reference.
-type Input = dyn Fn(&mut RustNPU, u64) + Sync;
+type Input<'a> = dyn Fn(&mut RustNPU, u64) + Sync + 'a;
 
 /// Runs `bursts` bursts; returns [burst][rank] observations of the ranges of
 /// `partition`. `exchanges` None: one process (the reference).
@@ -754,29 +754,39 @@ fn assert_learns_after(trace: &[Vec<Observed>], k: usize) {
     );
 }
 
-/// K bursts on `before.ranks()` ranks, every rank saved, loaded by `ranks`
-/// ranks into fresh NPUs (re-partitioned when the count differs), M more
-/// bursts: burst by burst what one process does in K + M bursts (the resumed
-/// bursts observed by the new partition; with the same count, the same
-/// partition and the same rows, row order included).
+/// K bursts on `before.ranks()` ranks, burst K + 1's input staged, every rank
+/// saved, loaded by `ranks` ranks into fresh NPUs (re-partitioned when the
+/// count differs), M more bursts: burst by burst what one process does in
+/// K + M bursts (the resumed bursts observed by the new partition; with the
+/// same count, the same partition and the same rows, row order included).
+/// `route`: staged input is routed (the job's input stages on one rank).
+#[allow(clippy::too_many_arguments)]
 fn check_resume(
     name: &str,
     make: &(dyn Fn() -> RustNPU + Sync),
     input: &Input,
     before: &Partition,
     ranks: usize,
+    route: bool,
     k: u64,
     m: u64,
 ) -> Result<Vec<Vec<Observed>>, String> {
     let dir = scratch(name);
     let base = dir.join("brain.snap");
     let start_fresh = |rank: usize| {
-        make()
+        let mut npu = make()
             .into_partitioned(before.clone(), rank)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        npu.set_route_staged_input(route)
+            .map_err(|e| e.to_string())?;
+        Ok(npu)
     };
-    let save =
-        |_: usize, npu: &mut RustNPU| npu.save_rank(&base).map(drop).map_err(|e| e.to_string());
+    // The next burst's input is staged before the save, as a server would
+    // between bursts: the files hold staged input.
+    let save = |_: usize, npu: &mut RustNPU| {
+        input(npu, k + 1);
+        npu.save_rank(&base).map(drop).map_err(|e| e.to_string())
+    };
     let mut got = run_ranks(before, input, 1..=k, &start_fresh, &save)?;
     // The loader balances the brain as saved (STDP may have created synapses).
     let after = RustNPU::load_rank_repartitioned(&base, 0, ranks)
@@ -797,7 +807,12 @@ fn check_resume(
             )),
         }
     };
-    got.extend(run_ranks(&after, input, k + 1..=k + m, &load, &|_, _| {
+    let rest = move |npu: &mut RustNPU, t: u64| {
+        if t != k + 1 {
+            input(npu, t);
+        }
+    };
+    got.extend(run_ranks(&after, &rest, k + 1..=k + m, &load, &|_, _| {
         Ok(())
     })?);
     let _ = std::fs::remove_dir_all(&dir);
@@ -838,17 +853,34 @@ fn saved_ranks_resume_identically_on_any_number_of_ranks() {
         for (from, to) in moves {
             let before = Partition::balanced(&template, from).unwrap();
             let name = format!("resume-{seed}-{from}-{to}");
-            let trace = check_resume(&name, &make, &input, &before, to, 25, 25)
+            let trace = check_resume(&name, &make, &input, &before, to, false, 25, 25)
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_learns_after(&trace, 25);
+        }
+        // Input staged on rank 0 only and routed.
+        let on_0 = input_on_rank(random_input(seed), 0);
+        for (from, to) in [(2, 2), (2, 3), (3, 2)] {
+            let before = Partition::balanced(&template, from).unwrap();
+            let name = format!("routed-{seed}-{from}-{to}");
+            check_resume(&name, &make, &on_0, &before, to, true, 25, 25)
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
     let genome = Genome::default_genome();
     let make = || RustNPU::from_genome(&genome, NpuConfig::default()).expect("develops");
     let before = Partition::balanced(&make(), 2).unwrap();
     for to in [2, 3] {
-        check_resume("default", &make, &genome_input(3), &before, to, 40, 40)
-            .unwrap_or_else(|e| panic!("{e}"));
+        check_resume(
+            "default",
+            &make,
+            &genome_input(3),
+            &before,
+            to,
+            false,
+            40,
+            40,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
     }
 }
 

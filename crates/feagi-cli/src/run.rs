@@ -552,7 +552,7 @@ fn run_job(
         }
         if let (Some(path), Some(every)) = (&args.save, args.save_every) {
             if done.is_multiple_of(every) && done < args.bursts {
-                save_brain(&mut npu, path)?;
+                save_brain(&mut npu, path, job.as_deref())?;
             }
         }
         if show_progress && progress.is_hidden() && start.elapsed() > Duration::from_secs(1) {
@@ -574,7 +574,7 @@ fn run_job(
     let wall = start.elapsed();
     progress.finish_and_clear();
     if let Some(path) = &args.save {
-        let file = save_brain(&mut npu, path)?;
+        let file = save_brain(&mut npu, path, job.as_deref())?;
         if rank0 {
             match npu.partition() {
                 Some((p, _)) => errln!(
@@ -683,11 +683,30 @@ fn run_job(
 
 /// Saves a whole brain to `path`, one rank of a distributed one to
 /// `PATH.rank-R-of-N` (docs/SNAPSHOT.md); the file written.
-fn save_brain(npu: &mut RustNPU, path: &Path) -> Result<PathBuf> {
-    if npu.partition().is_some() {
-        Ok(npu.save_rank(path)?)
-    } else {
+/// Saves the brain (a rank's file in a distributed run). Once every rank of
+/// a job has saved, rank 0 removes rank files of other rank counts at the
+/// same path, so that a later `--resume` finds this save alone.
+fn save_brain(npu: &mut RustNPU, path: &Path, job: Option<&Job>) -> Result<PathBuf> {
+    if npu.partition().is_none() {
         npu.save(path)?;
-        Ok(path.to_path_buf())
+        return Ok(path.to_path_buf());
     }
+    let file = npu.save_rank(path)?;
+    if let Some(job) = job {
+        // A rank whose save failed has aborted the job by now.
+        job.barrier();
+        if job.rank() == 0 {
+            match snapshot::remove_other_rank_files(path, job.ranks()) {
+                Ok(removed) if !removed.is_empty() => errln!(
+                    "removed {} rank files of an earlier save with another number of ranks",
+                    removed.len()
+                ),
+                Ok(_) => {}
+                Err(e) => errln!(
+                    "feagi-npu: warning: could not remove rank files of an earlier save: {e}"
+                ),
+            }
+        }
+    }
+    Ok(file)
 }

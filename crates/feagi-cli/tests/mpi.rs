@@ -415,6 +415,7 @@ fn a_distributed_brain_saved_and_resumed_fires_like_one_uninterrupted_process() 
     assert!(err.contains("saved by 2 and 4 ranks"), "{err}");
     // ... unless they are the job's own: 2 ranks read theirs.
     summary(&mpi(&mpirun, 2, &second));
+    std::fs::remove_file(path("brain.snap.rank-0-of-4")).expect("remove");
     // A rank whose file is missing: rank 0 names it and its error, once;
     // no rank reports the signal mpirun sends when the first one exits.
     let gap = path("gap.snap");
@@ -444,6 +445,37 @@ fn a_distributed_brain_saved_and_resumed_fires_like_one_uninterrupted_process() 
     assert!(
         shown.contains("format version 2") && shown.contains("rank      1 of 2"),
         "{shown}"
+    );
+    // Saved again by 3 ranks: the other counts' files go, so that a later
+    // resume finds this save alone.
+    let resave = mpi(
+        &mpirun,
+        3,
+        &[
+            "run",
+            "--resume",
+            &snap,
+            "--distributed",
+            "--bursts",
+            "2",
+            "--save",
+            &snap,
+        ],
+    );
+    assert!(resave.status.success(), "{}", text(&resave.stderr));
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("the folder")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| f.starts_with("brain.snap.rank-"))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "brain.snap.rank-0-of-3",
+            "brain.snap.rank-1-of-3",
+            "brain.snap.rank-2-of-3"
+        ]
     );
 }
 
