@@ -125,11 +125,7 @@ impl Partition {
         let mut incoming = vec![0u64; n];
         let synapses = npu.synapses();
         for s in 0..synapses.source_count().min(n) {
-            for &t in synapses.row(s as NeuronId).target {
-                if let Some(c) = incoming.get_mut(t as usize) {
-                    *c += 1;
-                }
-            }
+            tally(&mut incoming, synapses.row(s as NeuronId).target);
         }
         let area_starts = npu.areas().filter_map(|a| a.first_neuron);
         Partition::balanced_by_incoming(&incoming, area_starts, ranks)
@@ -144,13 +140,7 @@ impl Partition {
         area_starts: impl IntoIterator<Item = NeuronId>,
         ranks: usize,
     ) -> Result<Self> {
-        if ranks == 0 {
-            return Err(NpuError::InvalidValue {
-                what: "ranks",
-                value: "0".into(),
-                why: "must be at least 1",
-            });
-        }
+        at_least_one_rank(ranks)?;
         let n = incoming.len();
         // prefix[i]: the cost of neurons 0 .. i, one plus the incoming synapses each.
         let mut prefix = Vec::with_capacity(n + 1);
@@ -199,13 +189,7 @@ impl Partition {
 
     /// `neurons` split into `ranks` ranges of (nearly) equal length.
     pub fn uniform(neurons: usize, ranks: usize) -> Result<Self> {
-        if ranks == 0 {
-            return Err(NpuError::InvalidValue {
-                what: "ranks",
-                value: "0".into(),
-                why: "must be at least 1",
-            });
-        }
+        at_least_one_rank(ranks)?;
         let bounds = (0..=ranks)
             .map(|k| (neurons as u128 * k as u128 / ranks as u128) as NeuronId)
             .collect();
@@ -242,6 +226,27 @@ impl Partition {
     /// The bounds, `ranks() + 1` entries.
     pub fn bounds(&self) -> &[NeuronId] {
         &self.bounds
+    }
+}
+
+fn at_least_one_rank(ranks: usize) -> Result<()> {
+    match ranks {
+        0 => Err(NpuError::InvalidValue {
+            what: "ranks",
+            value: "0".into(),
+            why: "must be at least 1",
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Counts every neuron of `ids` in `counts` (ids past its end are ignored):
+/// incoming counts from synapse targets, outgoing ones from sources.
+pub(crate) fn tally<'a>(counts: &mut [u64], ids: impl IntoIterator<Item = &'a NeuronId>) {
+    for &id in ids {
+        if let Some(c) = counts.get_mut(id as usize) {
+            *c += 1;
+        }
     }
 }
 
@@ -621,11 +626,7 @@ impl RustNPU {
         let counted = counted?;
         let n = counted.neurons.len();
         let mut incoming = vec![0u64; n];
-        for &t in &counted.synapses.target {
-            if let Some(c) = incoming.get_mut(t as usize) {
-                *c += 1;
-            }
-        }
+        tally(&mut incoming, &counted.synapses.target);
         exchange.all_sum(&mut incoming).map_err(gathered)?;
         let starts = counted
             .areas
@@ -643,11 +644,7 @@ impl RustNPU {
         together(exchange, connectome.is_ok(), "developing the genome")?;
         let connectome = connectome?;
         let mut outgoing = vec![0u64; n];
-        for &s in &connectome.synapses.source {
-            if let Some(c) = outgoing.get_mut(s as usize) {
-                *c += 1;
-            }
-        }
+        tally(&mut outgoing, &connectome.synapses.source);
         exchange.all_sum(&mut outgoing).map_err(gathered)?;
         // The whole brain's synapse budget, which each rank saw only part of.
         let total: u64 = outgoing.iter().sum();

@@ -1106,23 +1106,14 @@ impl RustNPU {
         reset::run(&mut self.neurons, &mut self.fcl, &mut self.pending_reset);
         self.timings.reset = clock.lap();
 
-        match &owned {
-            None => {
-                injection::inject_staged(&mut self.fcl, &mut self.staged);
-                // 1a, continued: replay input due now, after the API's input (SPEC §6.2).
-                let mut shard = self.fcl.shard();
-                self.plasticity.replay.drain_next(|id, p| shard.add(id, p));
+        injection::inject_staged(&mut self.fcl, &mut self.staged, owns);
+        // 1a, continued: replay input due now, after the API's input (SPEC §6.2).
+        let mut shard = self.fcl.shard();
+        self.plasticity.replay.drain_next(|id, p| {
+            if owns(&id) {
+                shard.add(id, p);
             }
-            Some(range) => {
-                injection::inject_staged_owned(&mut self.fcl, &mut self.staged, range);
-                let mut shard = self.fcl.shard();
-                self.plasticity.replay.drain_next(|id, p| {
-                    if range.contains(&id) {
-                        shard.add(id, p);
-                    }
-                });
-            }
-        }
+        });
         let power_injections = match power_neurons {
             Some(ids) => {
                 injection::inject_power(&mut self.fcl, ids.iter().copied().filter(owns), amount)
@@ -1403,14 +1394,6 @@ impl RustNPU {
     /// The partition and this NPU's rank in it, when it is partitioned.
     pub fn partition(&self) -> Option<(&Partition, usize)> {
         self.partition.as_deref().map(|p| (&p.partition, p.rank))
-    }
-
-    /// The regular neurons this NPU updates: all of them, or its rank's range.
-    pub fn owned_neurons(&self) -> std::ops::Range<NeuronId> {
-        match self.partition.as_deref() {
-            Some(p) => p.owned.clone(),
-            None => 0..self.neurons.len() as NeuronId,
-        }
     }
 
     /// The outgoing synapse count of `source` in the whole brain (on a

@@ -44,6 +44,7 @@ use feagi_types::{
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
+use crate::distributed::tally;
 use crate::{NpuConfig, NpuError, Partition, RustNPU};
 
 /// The first 8 bytes of every snapshot file.
@@ -442,8 +443,13 @@ fn read_snapshot(r: impl Read, length: Option<u64>) -> Result<RustNPU> {
     parse_snapshot(r, length)?.into_npu()
 }
 
-/// A rank's partition section: rank, flags, bounds, global outgoing counts.
-type PartitionSection = (u64, u64, Vec<NeuronId>, Vec<u32>);
+/// A rank's partition section (format version 2), decoded and checked.
+struct PartitionSection {
+    rank: usize,
+    partition: Partition,
+    route_staged: bool,
+    global_outgoing: Vec<u32>,
+}
 
 /// A snapshot read and checked byte for byte, not yet an NPU.
 struct Parsed {
@@ -464,25 +470,32 @@ impl Parsed {
         let npu = build(meta, neurons, synapses)?;
         match partition {
             None => Ok(npu),
-            Some((rank, flags, bounds, outgoing)) => {
-                let route_staged = route_flag(flags)?;
-                let partition = Partition::from_bounds(bounds)?;
-                let rank = usize::try_from(rank)
-                    .map_err(|_| SnapshotError::Invalid(format!("rank {rank}")))?;
-                npu.restore_partitioned(partition, rank, outgoing, route_staged)
-                    .map_err(SnapshotError::Invalid)
-            }
+            Some(p) => npu
+                .restore_partitioned(p.partition, p.rank, p.global_outgoing, p.route_staged)
+                .map_err(SnapshotError::Invalid),
         }
     }
 }
 
-fn route_flag(flags: u64) -> Result<bool> {
-    match flags {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(SnapshotError::Invalid(format!(
-            "partition flags {flags:#x}: only bit 0 (route staged input) is defined"
-        ))),
+impl PartitionSection {
+    /// The section's words as read: rank, flags, bounds, outgoing counts.
+    fn decode(rank: u64, flags: u64, bounds: Vec<NeuronId>, outgoing: Vec<u32>) -> Result<Self> {
+        let route_staged = match flags {
+            0 => false,
+            1 => true,
+            _ => {
+                return Err(SnapshotError::Invalid(format!(
+                    "partition flags {flags:#x}: only bit 0 (route staged input) is defined"
+                )))
+            }
+        };
+        Ok(PartitionSection {
+            rank: usize::try_from(rank)
+                .map_err(|_| SnapshotError::Invalid(format!("rank {rank}")))?,
+            partition: Partition::from_bounds(bounds)?,
+            route_staged,
+            global_outgoing: outgoing,
+        })
     }
 }
 
@@ -580,6 +593,7 @@ fn parse_snapshot(r: impl Read, length: Option<u64>) -> Result<Parsed> {
             "the partition bounds",
         )?;
         let outgoing: Vec<u32> = input.block(n, "the global outgoing counts")?;
+        // Decoded below, once the checksum holds.
         Some((rank, flags, bounds, outgoing))
     };
     let computed = input.hash.digest();
@@ -613,6 +627,11 @@ fn parse_snapshot(r: impl Read, length: Option<u64>) -> Result<Parsed> {
     let neurons = NeuronArray::from_columns(columns).map_err(SnapshotError::Invalid)?;
     let synapses = SynapseArray::from_rows(row_len, target, weight, psp, types, neurons.len())
         .map_err(SnapshotError::Invalid)?;
+    let partition = partition
+        .map(|(rank, flags, bounds, outgoing)| {
+            PartitionSection::decode(rank, flags, bounds, outgoing)
+        })
+        .transpose()?;
     Ok(Parsed {
         meta,
         neurons,
@@ -739,19 +758,9 @@ impl RustNPU {
             };
             return Err(SnapshotError::Ranks(why));
         }
-        let npu = RustNPU::load(&file)?;
-        match npu.partition() {
-            Some((p, r)) if r == rank && p.ranks() == ranks => Ok(npu),
-            Some((p, r)) => Err(SnapshotError::Ranks(format!(
-                "{}: holds rank {r} of {} ranks, but this is rank {rank} of {ranks}",
-                file.display(),
-                p.ranks()
-            ))),
-            None => Err(SnapshotError::Ranks(format!(
-                "{}: a whole-brain snapshot, not rank {rank} of {ranks}",
-                file.display()
-            ))),
-        }
+        parse_rank_file(path, rank, ranks)?
+            .into_npu()
+            .map_err(|e| e.at(&file))
     }
 }
 
@@ -982,7 +991,8 @@ fn build(meta: Meta, neurons: NeuronArray, synapses: SynapseArray) -> Result<Rus
     Ok(npu)
 }
 
-/// Reads `path`'s file of rank `rank` of `ranks`, checked to be that rank's.
+/// Reads `path`'s file of rank `rank` of `ranks`, checked to be that rank's
+/// and to partition exactly its neurons.
 fn parse_rank_file(path: &Path, rank: usize, ranks: usize) -> Result<Parsed> {
     let file = rank_path(path, rank, ranks);
     let open = || -> Result<Parsed> {
@@ -991,22 +1001,36 @@ fn parse_rank_file(path: &Path, rank: usize, ranks: usize) -> Result<Parsed> {
         parse_snapshot(BufReader::with_capacity(1 << 20, f), Some(length))
     };
     let parsed = open().map_err(|e| e.at(&file))?;
-    match &parsed.partition {
-        Some((r, _, bounds, _)) if *r as usize == rank && bounds.len() - 1 == ranks => Ok(parsed),
-        _ => Err(SnapshotError::Ranks(format!(
-            "{}: not rank {rank} of {ranks} (renamed, or a whole-brain snapshot?)",
-            file.display()
-        ))),
-    }
+    let why = match &parsed.partition {
+        None => format!("{}: a whole-brain snapshot, not rank {rank} of {ranks}", file.display()),
+        Some(p) if (p.rank, p.partition.ranks()) != (rank, ranks) => format!(
+            "{}: holds rank {} of {} ranks, but this is rank {rank} of {ranks}",
+            file.display(),
+            p.rank,
+            p.partition.ranks()
+        ),
+        Some(p) if p.partition.neurons() != parsed.neurons.len() => {
+            return Err(SnapshotError::Invalid(format!(
+                "the partition {:?} covers {} neurons, the brain has {}",
+                p.partition.bounds(),
+                p.partition.neurons(),
+                parsed.neurons.len()
+            ))
+            .at(&file))
+        }
+        Some(_) => return Ok(parsed),
+    };
+    Err(SnapshotError::Ranks(why))
 }
 
-/// What identifies one save of one rank: its burst, fire queue and how many
-/// synapses it holds.
-fn file_stamp(p: &Parsed) -> (u64, Vec<NeuronId>, usize) {
+/// What must be the same in every rank file of one save: the burst, the
+/// partition and the fire queue (parsed by [`parse_rank_file`]).
+fn save_stamp(p: &Parsed) -> (u64, Vec<NeuronId>, Vec<NeuronId>) {
+    let bounds = p.partition.as_ref().map(|s| s.partition.bounds().to_vec());
     (
         p.meta.burst,
+        bounds.unwrap_or_default(),
         p.meta.fire_queue.neuron_ids.clone(),
-        p.synapses.len(),
     )
 }
 
@@ -1086,61 +1110,34 @@ impl RustNPU {
         // Pass 1: every neuron's incoming synapses, and the area starts.
         let mut incoming: Vec<u64> = Vec::new();
         let mut starts: Vec<NeuronId> = Vec::new();
-        let mut first: Option<(u64, Vec<NeuronId>, Vec<NeuronId>)> = None;
-        // What each file held in the first pass, checked again in the second.
+        // What each file held, checked against the others and, in pass 2,
+        // against itself (saved again meanwhile?).
         let mut stamps = Vec::with_capacity(saved);
         for k in 0..saved {
             let p = parse_rank_file(path, k, saved)?;
-            stamps.push(file_stamp(&p));
-            let n = p.neurons.len();
-            let Some((_, _, bounds, _)) = &p.partition else {
-                return Err(mixed("their partition"));
-            };
-            // The saved partition must cover exactly the neurons (a damaged
-            // or hand-made file is an error, not an out-of-range copy).
-            let saved_partition = Partition::from_bounds(bounds.clone()).map_err(|e| {
-                SnapshotError::Invalid(e.to_string()).at(&rank_path(path, k, saved))
-            })?;
-            if saved_partition.neurons() != n {
-                return Err(SnapshotError::Invalid(format!(
-                    "its partition covers {} neurons, the brain has {n}",
-                    saved_partition.neurons()
-                ))
-                .at(&rank_path(path, k, saved)));
-            }
-            let stamp = (
-                p.meta.burst,
-                bounds.clone(),
-                p.meta.fire_queue.neuron_ids.clone(),
-            );
-            match &first {
+            let stamp = (save_stamp(&p), p.synapses.len());
+            match stamps.first() {
                 None => {
-                    incoming = vec![0; n];
-                    let area = p.neurons.area();
+                    incoming = vec![0; p.neurons.len()];
                     let mut seen = vec![false; p.meta.areas.len()];
-                    for (i, &a) in area.iter().enumerate() {
+                    for (i, &a) in p.neurons.area().iter().enumerate() {
                         if let Some(s) = seen.get_mut(a as usize).filter(|s| !**s) {
                             *s = true;
                             starts.push(i as NeuronId);
                         }
                     }
-                    first = Some(stamp);
                 }
-                Some(f) if *f != stamp || n != incoming.len() => {
+                Some((first, _)) if *first != stamp.0 => {
                     return Err(mixed("their burst, partition or fire queue"))
                 }
                 Some(_) => {}
             }
-            for s in 0..n as NeuronId {
-                for &t in p.synapses.row(s).target {
-                    if let Some(c) = incoming.get_mut(t as usize) {
-                        *c += 1;
-                    }
-                }
+            stamps.push(stamp);
+            for s in 0..incoming.len() as NeuronId {
+                tally(&mut incoming, p.synapses.row(s).target);
             }
         }
         let n = incoming.len();
-        let saved_bounds = first.map(|(_, b, _)| b).unwrap_or_default();
         let partition = Partition::balanced_by_incoming(&incoming, starts, ranks)?;
         drop(incoming);
         let range = partition.range(rank);
@@ -1150,20 +1147,16 @@ impl RustNPU {
         let (mut pending, mut staged) = (Vec::new(), Vec::new());
         for k in 0..saved {
             let p = parse_rank_file(path, k, saved)?;
-            if stamps.get(k) != Some(&file_stamp(&p)) {
+            if stamps.get(k) != Some(&(save_stamp(&p), p.synapses.len())) {
                 return Err(mixed(
                     "what they held between two readings (saved again meanwhile?)",
                 ));
             }
-            let Some((_, flags, bounds, outgoing)) = p.partition else {
+            let Some(section) = p.partition else {
                 return Err(mixed("their partition"));
             };
-            // Read again: changed since the first pass is an error too.
-            if p.neurons.len() != n || bounds != saved_bounds {
-                return Err(mixed("their neurons or partition"));
-            }
-            let old = bounds[k]..bounds[k + 1];
-            let route = route_flag(flags)?;
+            let old = section.partition.range(k);
+            let route = section.route_staged;
             let columns = p.neurons.to_columns();
             let meta = p.meta;
             pending.extend(
@@ -1186,7 +1179,7 @@ impl RustNPU {
                 );
             }
             match base.as_mut() {
-                None => base = Some((meta, columns, outgoing, route)),
+                None => base = Some((meta, columns, section.global_outgoing, route)),
                 Some((_, into, _, _)) => {
                     copy_neurons(into, &columns, old.start as usize..old.end as usize)
                 }

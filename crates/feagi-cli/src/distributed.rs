@@ -121,12 +121,10 @@ impl Job {
     }
 
     /// Fails on every rank unless every rank is at burst `burst` (resumed
-    /// rank snapshots saved after the same burst). Two collectives: if the
-    /// bursts differ, some rank's differs from their mean.
+    /// rank snapshots saved after the same burst; a collective).
     pub fn same_burst(&self, burst: u64) -> Result<()> {
-        let total = self.mpi.sum(&[burst]).first().copied().unwrap_or(0);
-        let mine = u128::from(burst) * self.ranks() as u128 != u128::from(total);
-        if self.any(mine) {
+        let bursts = self.mpi.all_values(burst);
+        if bursts.iter().any(|&b| b != burst) {
             return Err(CliError::Serve(format!(
                 "the rank snapshots were saved after different bursts (rank {} is at burst \
                  {burst}): save all ranks of one run again",

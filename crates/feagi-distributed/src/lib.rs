@@ -86,11 +86,19 @@ impl Mpi {
         }
     }
 
+    /// Every rank's `value`, in rank order (a collective).
+    pub fn all_values(&self, value: u64) -> Vec<u64> {
+        let mut values = vec![0u64; self.ranks()];
+        self.world.all_gather_into(&value, &mut values[..]);
+        values
+    }
+
     /// Every rank's `flag`, in rank order (a collective).
     pub fn all_flags(&self, flag: bool) -> Vec<bool> {
-        let mut flags = vec![0i32; self.ranks()];
-        self.world.all_gather_into(&i32::from(flag), &mut flags[..]);
-        flags.into_iter().map(|f| f != 0).collect()
+        self.all_values(u64::from(flag))
+            .into_iter()
+            .map(|f| f != 0)
+            .collect()
     }
 
     /// Every rank's `text`, in rank order, on every rank (a collective; for
@@ -108,12 +116,11 @@ impl Mpi {
         self.world
             .all_gather_into(&(bytes.len() as Count), &mut counts[..]);
         let mut displs = Vec::with_capacity(ranks);
-        let mut total: Count = 0;
-        for &c in &counts {
-            displs.push(total);
-            total = total.saturating_add(c);
-        }
-        let mut all = vec![0u8; total as usize];
+        // At most 4 KiB a rank: beyond MPI's int only past half a million ranks.
+        let Some(total) = displacements(&counts, &mut displs) else {
+            return vec![String::new(); ranks];
+        };
+        let mut all = vec![0u8; total];
         {
             let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
             self.world.all_gather_varcount_into(bytes, &mut into);
@@ -137,11 +144,8 @@ impl Mpi {
 
     /// `values` summed element-wise over the ranks, on every rank (a collective).
     pub fn sum(&self, values: &[u64]) -> Vec<u64> {
-        let mut sums = vec![0u64; values.len()];
-        if !values.is_empty() {
-            self.world
-                .all_reduce_into(values, &mut sums[..], SystemOperation::sum());
-        }
+        let mut sums = values.to_vec();
+        sum_over_ranks(&self.world, &mut sums);
         sums
     }
 
@@ -213,18 +217,9 @@ impl FireExchange for MpiExchange {
         let count = Count::try_from(ids.len()).unwrap_or(-1);
         self.counts.resize(ranks, 0);
         self.world.all_gather_into(&count, &mut self.counts[..]);
-        self.displs.clear();
-        let mut total: Count = 0;
-        for &c in &self.counts {
-            if c < 0 {
-                return Err(ExchangeError("a rank fired more than 2^31 neurons".into()));
-            }
-            self.displs.push(total);
-            total = total
-                .checked_add(c)
-                .ok_or_else(|| ExchangeError("more than 2^31 neurons fired in one burst".into()))?;
-        }
-        let total = total as usize;
+        let total = displacements(&self.counts, &mut self.displs).ok_or_else(|| {
+            ExchangeError("more than 2^31 neurons fired in one burst, or on one rank".into())
+        })?;
         out_ids.clear();
         out_ids.resize(total, 0);
         out_potentials.clear();
@@ -245,14 +240,34 @@ impl FireExchange for MpiExchange {
     /// One MPI all-reduce (the trait's default gathers every rank's values,
     /// R times the memory: too much for per-neuron counts at setup).
     fn all_sum(&mut self, values: &mut [u64]) -> Result<(), ExchangeError> {
-        // In pieces of at most 2^26 values, so that no count passes MPI's int.
-        let mut sums = vec![0u64; values.len().min(1 << 26)];
-        for piece in values.chunks_mut(1 << 26) {
-            let sums = &mut sums[..piece.len()];
-            self.world
-                .all_reduce_into(&piece[..], &mut sums[..], SystemOperation::sum());
-            piece.copy_from_slice(sums);
-        }
+        sum_over_ranks(&self.world, values);
         Ok(())
     }
+}
+
+/// Sums `values` element-wise over the ranks, in place (one all-reduce per
+/// 2^26 values, so that no count passes MPI's int).
+fn sum_over_ranks(world: &SimpleCommunicator, values: &mut [u64]) {
+    let mut sums = vec![0u64; values.len().min(1 << 26)];
+    for piece in values.chunks_mut(1 << 26) {
+        let sums = &mut sums[..piece.len()];
+        world.all_reduce_into(&piece[..], &mut sums[..], SystemOperation::sum());
+        piece.copy_from_slice(sums);
+    }
+}
+
+/// The offset of each rank's part for an all-gather-v of `counts` (into
+/// `displs`, cleared first) and the total; `None` when a count is negative
+/// (a rank's part did not fit MPI's int) or the total does not fit it.
+fn displacements(counts: &[Count], displs: &mut Vec<Count>) -> Option<usize> {
+    displs.clear();
+    let mut total: Count = 0;
+    for &c in counts {
+        if c < 0 {
+            return None;
+        }
+        displs.push(total);
+        total = total.checked_add(c)?;
+    }
+    usize::try_from(total).ok()
 }

@@ -444,11 +444,6 @@ impl Stdp {
         self.owned_targets = targets;
     }
 
-    /// Whether any registered pair creates synapses (is bidirectional).
-    pub fn creates_synapses(&self) -> bool {
-        self.pairs.iter().any(|p| p.registration.bidirectional)
-    }
-
     /// Whether the last burst reached synapse creation (see the field docs);
     /// the same on every part of a partitioned brain.
     pub fn creation_reached(&self) -> bool {

@@ -29,24 +29,17 @@ const PREFETCH_AHEAD: usize = 4;
 /// so that the row prefetch finds them in cache.
 const ENTRY_AHEAD: usize = 12;
 
-/// Adds staged (neuron, potential) pairs in staging order and empties the list.
-pub fn inject_staged(fcl: &mut FireCandidateList, staged: &mut Vec<(NeuronId, f32)>) {
-    let mut shard = fcl.shard();
-    for &(id, p) in staged.iter() {
-        shard.add(id, p);
-    }
-    staged.clear();
-}
-
-/// [`inject_staged`] for a partitioned NPU: only the neurons of `owned`.
-pub fn inject_staged_owned(
+/// Adds the staged (neuron, potential) pairs of the neurons `owns` accepts
+/// (every neuron, or a partitioned NPU's own) in staging order and empties
+/// the list.
+pub fn inject_staged(
     fcl: &mut FireCandidateList,
     staged: &mut Vec<(NeuronId, f32)>,
-    owned: &std::ops::Range<NeuronId>,
+    owns: impl Fn(&NeuronId) -> bool,
 ) {
     let mut shard = fcl.shard();
     for &(id, p) in staged.iter() {
-        if owned.contains(&id) {
+        if owns(&id) {
             shard.add(id, p);
         }
     }
