@@ -596,22 +596,37 @@ impl RustNPU {
         source: AreaIndex,
         destination: AreaIndex,
     ) -> Result<PairSynapses> {
+        let mut out = PairSynapses::default();
+        self.for_each_synapse_between(source, destination, |s, d, w| {
+            out.source.push(s);
+            out.target.push(d);
+            out.weight.push(w);
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f(source, target, weight)` for every synapse from area `source`
+    /// to area `destination`, in the order of [`Self::synapse_weights_between`],
+    /// without collecting them.
+    pub fn for_each_synapse_between(
+        &self,
+        source: AreaIndex,
+        destination: AreaIndex,
+        mut f: impl FnMut(NeuronId, NeuronId, u8),
+    ) -> Result<()> {
         let sources = self.areas.get(source)?;
         self.areas.get(destination)?;
         let area_of = self.neurons.area();
-        let mut out = PairSynapses::default();
         for s in sources.member_ids() {
             let row = self.synapses.row(s);
             for i in 0..row.len() {
                 let d = row.target[i];
                 if area_of[d as usize] == destination {
-                    out.source.push(s);
-                    out.target.push(d);
-                    out.weight.push(self.exact_weight(s, i));
+                    f(s, d, self.exact_weight(s, i));
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The memory neurons of memory area `area` (alive and dead), ascending id.

@@ -1002,7 +1002,10 @@ fn parse_rank_file(path: &Path, rank: usize, ranks: usize) -> Result<Parsed> {
     };
     let parsed = open().map_err(|e| e.at(&file))?;
     let why = match &parsed.partition {
-        None => format!("{}: a whole-brain snapshot, not rank {rank} of {ranks}", file.display()),
+        None => format!(
+            "{}: a whole-brain snapshot, not rank {rank} of {ranks}",
+            file.display()
+        ),
         Some(p) if (p.rank, p.partition.ranks()) != (rank, ranks) => format!(
             "{}: holds rank {} of {} ranks, but this is rank {rank} of {ranks}",
             file.display(),

@@ -220,7 +220,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         let pacing = state.engine.pacing();
         errln!(
             "feagi-npu serve: stopped after {bursts} bursts ({:.3} ms of work per burst on average, {:.3} ms at most; {} late, {} schedule restarts; {} visualization frames)",
-            if bursts == 0 { 0.0 } else { pacing.work_ns as f64 / bursts as f64 / 1e6 },
+            pacing.mean_work_ms(),
             pacing.max_work_ns as f64 / 1e6,
             pacing.late,
             pacing.restarts,

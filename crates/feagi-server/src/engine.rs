@@ -83,6 +83,7 @@ pub struct EngineShared {
     area_requests: Mutex<Vec<AreaRequest>>,
     created_areas: AtomicU64,
     created_neurons: AtomicU64,
+    bursts_run: AtomicU64,
     work_ns: AtomicU64,
     max_work_ns: AtomicU64,
     late: AtomicU64,
@@ -142,7 +143,10 @@ pub struct BrainSwap {
 /// How the loop kept its rate so far ([`EngineShared::pacing`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pacing {
-    /// Time spent working on bursts (input, burst, frames), in nanoseconds.
+    /// Bursts this loop has run, over every brain it has run (a brain's own
+    /// burst count starts again at 0 after a genome upload).
+    pub bursts_run: u64,
+    /// Time spent working on those bursts (input, burst, frames), in nanoseconds.
     pub work_ns: u64,
     /// The longest such work of one burst, in nanoseconds.
     pub max_work_ns: u64,
@@ -151,6 +155,17 @@ pub struct Pacing {
     /// Bursts that ended more than a period late: the schedule restarted
     /// from then and the missed bursts were never run.
     pub restarts: u64,
+}
+
+impl Pacing {
+    /// The mean work of a burst in milliseconds (0 before the first).
+    pub fn mean_work_ms(&self) -> f64 {
+        if self.bursts_run == 0 {
+            0.0
+        } else {
+            self.work_ns as f64 / self.bursts_run as f64 / 1e6
+        }
+    }
 }
 
 impl EngineShared {
@@ -195,6 +210,7 @@ impl EngineShared {
     /// Burst work time and lateness so far.
     pub fn pacing(&self) -> Pacing {
         Pacing {
+            bursts_run: self.bursts_run.load(Ordering::Relaxed),
             work_ns: self.work_ns.load(Ordering::Relaxed),
             max_work_ns: self.max_work_ns.load(Ordering::Relaxed),
             late: self.late.load(Ordering::Relaxed),
@@ -412,6 +428,7 @@ impl Engine {
             area_requests: Mutex::new(Vec::new()),
             created_areas: AtomicU64::new(0),
             created_neurons: AtomicU64::new(0),
+            bursts_run: AtomicU64::new(0),
             work_ns: AtomicU64::new(0),
             max_work_ns: AtomicU64::new(0),
             late: AtomicU64::new(0),
@@ -789,22 +806,19 @@ fn run(mut npu: NpuHandle, shared: &EngineShared, config: EngineConfig, links: &
         }
         let done = Instant::now();
         let work = u64::try_from(done.duration_since(work_started).as_nanos()).unwrap_or(u64::MAX);
+        shared.bursts_run.fetch_add(1, Ordering::Relaxed);
         shared.work_ns.fetch_add(work, Ordering::Relaxed);
         shared.max_work_ns.fetch_max(work, Ordering::Relaxed);
-        let pace = state.pacer.burst_done(done);
-        match pace {
-            Pace::SleepUntil(_) => {}
+        match state.pacer.burst_done(done) {
+            // Wait in slices, serving queries, so that a stop, a swap or a
+            // new timestep is seen quickly.
+            Pace::SleepUntil(deadline) => shared.wait(&npu, deadline),
             Pace::CatchUp => {
                 shared.late.fetch_add(1, Ordering::Relaxed);
             }
             Pace::Restart => {
                 shared.restarts.fetch_add(1, Ordering::Relaxed);
             }
-        }
-        // Pace: wait in slices, serving queries, so that a stop, a swap or a
-        // new timestep is seen quickly.
-        if let Pace::SleepUntil(deadline) = pace {
-            shared.wait(&npu, deadline);
         }
         if shared.timestep_changed.swap(false, Ordering::AcqRel) {
             state.pacer = Pacer::new(Duration::from_secs_f64(shared.timestep()), Instant::now());

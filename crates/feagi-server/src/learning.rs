@@ -14,14 +14,29 @@ pub const WEIGHT_BINS: usize = 16;
 /// Weights per bin.
 const BIN_WIDTH: usize = 256 / WEIGHT_BINS;
 
-/// The histogram of `weights` in [`WEIGHT_BINS`] bins of 16 weights each
-/// (bin i holds 16 i ..= 16 i + 15).
-pub fn weight_histogram(weights: &[u8]) -> [u64; WEIGHT_BINS] {
-    let mut bins = [0u64; WEIGHT_BINS];
-    for &w in weights {
-        bins[usize::from(w) / BIN_WIDTH] += 1;
+/// A weight histogram in [`WEIGHT_BINS`] bins of 16 weights each (bin i
+/// holds 16 i ..= 16 i + 15), with the count and sum of the weights.
+#[derive(Default)]
+struct Weights {
+    bins: [u64; WEIGHT_BINS],
+    count: u64,
+    sum: u64,
+}
+
+impl Weights {
+    fn add(&mut self, w: u8) {
+        self.bins[usize::from(w) / BIN_WIDTH] += 1;
+        self.count += 1;
+        self.sum += u64::from(w);
     }
-    bins
+}
+
+/// The histogram of `weights` (see [`Weights`]).
+#[cfg(test)]
+fn weight_histogram(weights: &[u8]) -> [u64; WEIGHT_BINS] {
+    let mut h = Weights::default();
+    weights.iter().for_each(|&w| h.add(w));
+    h.bins
 }
 
 fn key_of(brain: &BrainInfo, index: AreaIndex) -> Value {
@@ -45,41 +60,46 @@ fn key_of(brain: &BrainInfo, index: AreaIndex) -> Value {
 pub fn report(npu: &RustNPU, brain: &BrainInfo) -> Value {
     let mut pairs = Vec::new();
     for r in npu.stdp_registrations() {
-        let Ok(synapses) = npu.synapse_weights_between(r.source_area, r.destination_area) else {
+        let mut weights = Weights::default();
+        let walked = npu
+            .for_each_synapse_between(r.source_area, r.destination_area, |_, _, w| weights.add(w));
+        if walked.is_err() {
             continue;
-        };
-        let weights = &synapses.weight;
-        let sum: u64 = weights.iter().map(|&w| u64::from(w)).sum();
-        let mean = if weights.is_empty() {
+        }
+        let mean = if weights.count == 0 {
             0.0
         } else {
-            sum as f64 / weights.len() as f64
+            weights.sum as f64 / weights.count as f64
         };
         pairs.push(json!({
             "source": key_of(brain, r.source_area),
             "destination": key_of(brain, r.destination_area),
-            "synapses": weights.len(),
+            "synapses": weights.count,
             "mean_weight": mean,
-            "histogram": weight_histogram(weights),
+            "histogram": weights.bins,
         }));
     }
-    let mut memory_areas = Vec::new();
-    for genes in npu.memory_areas() {
-        let Ok(neurons) = npu.memory_neurons(genes.area) else {
-            continue;
-        };
-        let alive = neurons.iter().filter(|(_, n)| n.alive).count();
-        let long_term = neurons
-            .iter()
-            .filter(|(_, n)| n.alive && n.long_term)
-            .count();
-        memory_areas.push(json!({
-            "cortical_id": key_of(brain, genes.area),
-            "alive": alive,
-            "long_term": long_term,
-            "patterns": npu.memory_pattern_count(genes.area).unwrap_or(0),
-        }));
+    // One pass over the memory store for every memory area.
+    let areas: Vec<AreaIndex> = npu.memory_areas().map(|g| g.area).collect();
+    let mut counts = vec![(0u64, 0u64); areas.len()];
+    for (_, n) in npu.memory_store().iter().filter(|(_, n)| n.alive) {
+        if let Some(k) = areas.iter().position(|&a| a == n.area) {
+            counts[k].0 += 1;
+            counts[k].1 += u64::from(n.long_term);
+        }
     }
+    let memory_areas: Vec<Value> = areas
+        .iter()
+        .zip(&counts)
+        .map(|(&area, &(alive, long_term))| {
+            json!({
+                "cortical_id": key_of(brain, area),
+                "alive": alive,
+                "long_term": long_term,
+                "patterns": npu.memory_pattern_count(area).unwrap_or(0),
+            })
+        })
+        .collect();
     let s = npu.plasticity_stats();
     json!({
         "plasticity": npu.plasticity_enabled(),

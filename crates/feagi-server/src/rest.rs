@@ -740,7 +740,7 @@ async fn debug_stats(State(s): State<Shared>) -> ApiResult {
         "bursts": bursts,
         "simulation_timestep": e.timestep(),
         "fired_neuron_count": e.last_fired(),
-        "burst_work_mean_ms": if bursts == 0 { 0.0 } else { pacing.work_ns as f64 / bursts as f64 / 1e6 },
+        "burst_work_mean_ms": pacing.mean_work_ms(),
         "burst_work_max_ms": pacing.max_work_ns as f64 / 1e6,
         "late_bursts": pacing.late,
         "schedule_restarts": pacing.restarts,

@@ -191,6 +191,13 @@ async fn an_uploaded_genome_replaces_the_brain_and_a_broken_one_changes_nothing(
     // The new brain bursts (its count started again).
     let bursts = server.state().engine.bursts();
     wait_bursts(&server, bursts + 5).await;
+    // The mean work per burst counts the loop's bursts, not the new brain's:
+    // never above the longest burst's work.
+    let pacing = server.state().engine.pacing();
+    assert!(
+        pacing.mean_work_ms() <= pacing.max_work_ns as f64 / 1e6,
+        "{pacing:?}"
+    );
 
     // The same brain again, as a multipart file (BV's and FEAGI's form).
     let form = reqwest::multipart::Form::new().part(
