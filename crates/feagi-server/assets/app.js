@@ -464,10 +464,7 @@ async function everySecond() {
     const frames = Math.max(1, framesThisSecond);
     const percent = a.neurons > 0 ? (100 * a.secondSum) / frames / a.neurons : 0;
     const series = state.rateSeries.get(a.key);
-    if (series) {
-      series.push(percent);
-      if (series.length > HISTORY_S) series.shift();
-    }
+    if (series) pushSeries(series, percent);
     if (a.row) a.row.textContent = a.memory ? String(a.firedFrame) : `${percent.toFixed(percent < 1 ? 2 : 1)} %`;
     a.secondSum = 0;
   }
@@ -650,44 +647,22 @@ async function pollLearning() {
     return;
   }
   stats.learningPolls++;
-  if (!report || report.available === false) {
-    $("learning-state").textContent = report && report.reason ? report.reason : "learning figures unavailable";
-    return;
-  }
   state.learning = report.pairs.length > 0 || report.memory_areas.length > 0;
   const nameOf = (key) => (state.areas.get(key) || { name: key }).name;
   const parts = [report.plasticity ? "plasticity on" : "plasticity off"];
   parts.push(`${report.pairs.length} plastic pairs`, `${report.memory_areas.length} memory areas`);
   if (report.last_burst) parts.push(`last burst: ${report.last_burst.potentiations} potentiations, ${report.last_burst.depressions} depressions`);
   $("learning-state").textContent = parts.join(" · ");
-  const pairBox = $("pairs");
-  for (const p of report.pairs) {
-    const id = `${p.source}>${p.destination}`;
-    let entry = state.pairs.get(id);
-    if (!entry) {
-      const div = document.createElement("div");
-      div.className = "pair";
-      const h = document.createElement("h3");
-      const canvas = document.createElement("canvas");
-      canvas.width = 180;
-      canvas.height = 64;
-      div.append(h, canvas);
-      pairBox.append(div);
-      entry = { div, h, canvas, history: [] };
-      state.pairs.set(id, entry);
-    }
+  const pairIds = report.pairs.map((p) => `${p.source}>${p.destination}`);
+  report.pairs.forEach((p, k) => {
+    const entry = ensureCard(state.pairs, $("pairs"), pairIds[k], "pair", { history: [] });
     const total = p.histogram.reduce((s, c) => s + c, 0) || 1;
     entry.history.push(p.histogram.map((c) => c / total));
-    if (entry.history.length > 90) entry.history.shift();
+    if (entry.history.length > STRIP_COLUMNS) entry.history.shift();
     entry.h.textContent = `${nameOf(p.source)} → ${nameOf(p.destination)}: ${p.synapses} synapses, mean weight ${p.mean_weight.toFixed(1)}`;
     drawHistogramStrip(entry.canvas, entry.history, report.bins);
-  }
-  for (const [id, entry] of state.pairs) {
-    if (!report.pairs.some((p) => `${p.source}>${p.destination}` === id)) {
-      entry.div.remove();
-      state.pairs.delete(id);
-    }
-  }
+  });
+  pruneCards(state.pairs, pairIds);
   // Areas the brain treats as memory areas (the genome may file them as
   // custom): their memory neurons are counted, not drawn as voxels.
   let remap = false;
@@ -699,30 +674,45 @@ async function pollLearning() {
     }
   }
   if (remap) renderMaps();
-  const memBox = $("memory");
   for (const m of report.memory_areas) {
-    let entry = state.memory.get(m.cortical_id);
-    if (!entry) {
-      const div = document.createElement("div");
-      div.className = "mem";
-      const h = document.createElement("h3");
-      const canvas = document.createElement("canvas");
-      canvas.width = 180;
-      canvas.height = 64;
-      div.append(h, canvas);
-      memBox.append(div);
-      entry = { div, h, canvas, alive: [], long: [] };
-      state.memory.set(m.cortical_id, entry);
-    }
+    const entry = ensureCard(state.memory, $("memory"), m.cortical_id, "mem", { alive: [], long: [] });
     pushSeries(entry.alive, m.alive);
     pushSeries(entry.long, m.long_term);
     entry.h.textContent = `${nameOf(m.cortical_id)}: ${m.alive} alive, ${m.long_term} long-term`;
     drawLinePlot(entry.canvas, [{ values: entry.alive, color: "#4fc3f7" }, { values: entry.long, color: "#ffb000" }], "");
   }
-  for (const [id, entry] of state.memory) {
-    if (!report.memory_areas.some((m) => m.cortical_id === id)) {
+  pruneCards(state.memory, report.memory_areas.map((m) => m.cortical_id));
+}
+
+// Polls shown in a weight histogram strip (one column each).
+const STRIP_COLUMNS = 90;
+
+// The card `id` of `cards` (a heading and a small canvas in `box`), made
+// with the fields of `extra` the first time.
+function ensureCard(cards, box, id, cls, extra) {
+  let entry = cards.get(id);
+  if (!entry) {
+    const div = document.createElement("div");
+    div.className = cls;
+    const h = document.createElement("h3");
+    const canvas = document.createElement("canvas");
+    canvas.width = 180;
+    canvas.height = 64;
+    div.append(h, canvas);
+    box.append(div);
+    entry = { div, h, canvas, ...extra };
+    cards.set(id, entry);
+  }
+  return entry;
+}
+
+// Removes the cards whose id is not in `live`.
+function pruneCards(cards, live) {
+  const keep = new Set(live);
+  for (const [id, entry] of cards) {
+    if (!keep.has(id)) {
       entry.div.remove();
-      state.memory.delete(id);
+      cards.delete(id);
     }
   }
 }
@@ -734,7 +724,7 @@ function drawHistogramStrip(canvas, history, bins) {
   const W = canvas.width, H = canvas.height;
   ctx.fillStyle = "#05090d";
   ctx.fillRect(0, 0, W, H);
-  const cw = W / 90, ch = H / bins;
+  const cw = W / STRIP_COLUMNS, ch = H / bins;
   history.forEach((column, i) => {
     const x = W - (history.length - i) * cw;
     column.forEach((share, b) => {

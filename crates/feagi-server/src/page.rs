@@ -67,13 +67,9 @@ fn respond(asset: &Asset) -> Response {
     response
 }
 
-/// The embedded file `name` (under `/assets/`), if there is one.
-pub fn asset(name: &str) -> Option<(&'static str, &'static str)> {
-    ASSETS
-        .iter()
-        .chain(std::iter::once(&INDEX))
-        .find(|a| a.name == name)
-        .map(|a| (a.content_type, a.body))
+/// The embedded file `name` served under `/assets/`, if there is one.
+fn find(name: &str) -> Option<&'static Asset> {
+    ASSETS.iter().find(|a| a.name == name)
 }
 
 async fn index() -> Response {
@@ -81,14 +77,11 @@ async fn index() -> Response {
 }
 
 async fn favicon() -> Response {
-    match ASSETS.iter().find(|a| a.name == "favicon.svg") {
-        Some(a) => respond(a),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+    asset_file(Path("favicon.svg".to_string())).await
 }
 
 async fn asset_file(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|a| a.name == name) {
+    match find(&name) {
         Some(a) => respond(a),
         None => {
             crate::rest::ApiError::new(StatusCode::NOT_FOUND, format!("no page asset {name:?}"))
@@ -122,11 +115,11 @@ mod tests {
                 html.contains(&format!("/assets/{name}")),
                 "index.html does not load {name}"
             );
-            assert!(asset(name).is_some(), "{name} not embedded");
+            assert!(find(name).is_some(), "{name} not embedded");
         }
         // app.js imports the decoder as a module.
-        assert!(asset("app.js").is_some_and(|(_, body)| body.contains("./fbc.js")));
-        assert!(asset("nope.js").is_none());
+        assert!(find("app.js").is_some_and(|a| a.body.contains("./fbc.js")));
+        assert!(find("nope.js").is_none());
     }
 
     #[test]
