@@ -84,9 +84,10 @@ def stop(proc, seconds=10):
     return proc.returncode
 
 
-def wait(what, predicate, seconds, procs=None):
-    """Polls `predicate` until it returns a true value; fails the test after
-    `seconds` or when one of `procs` ({name: process}) exits."""
+def wait(what, predicate, seconds, procs=None, interval=0.25):
+    """Polls `predicate` every `interval` s until it returns a true value;
+    fails the test after `seconds` or when one of `procs` ({name: process})
+    exits."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()
@@ -95,7 +96,7 @@ def wait(what, predicate, seconds, procs=None):
         for name, proc in (procs or {}).items():
             if proc.poll() is not None:
                 pytest.fail(f"{name} exited with {proc.returncode} while waiting for {what}")
-        time.sleep(0.25)
+        time.sleep(interval)
     pytest.fail(f"timed out after {seconds} s waiting for {what}")
 
 
@@ -126,7 +127,7 @@ class Server:
     def rest(self):
         return self.ready["rest"]
 
-    def get(self, path, timeout=5):
+    def get(self, path, timeout=10):
         with urllib.request.urlopen(self.rest + path, timeout=timeout) as r:
             return json.load(r)
 
@@ -140,8 +141,8 @@ class Server:
         self.proc.wait(10)
         self.err.close()
 
-    def stop(self):
-        code = stop(self.proc)
+    def stop(self, seconds=10):
+        code = stop(self.proc, seconds)
         self.err.close()
         return code
 

@@ -26,8 +26,6 @@ except under CI (the CI variable is set), where they fail.
 import base64
 import json
 import os
-import shutil
-import signal
 import socket
 import statistics
 import struct
@@ -39,6 +37,8 @@ from pathlib import Path
 
 import pytest
 
+from serve_helpers import Server, missing, npu_binary, wait
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "target"
 # Debian's paths; FEAGI_CHROMIUM / FEAGI_CHROMEDRIVER point elsewhere.
@@ -47,69 +47,27 @@ CHROMEDRIVER = os.environ.get("FEAGI_CHROMEDRIVER", "/usr/bin/chromedriver")
 KINDS = {"CORE": "core", "IPU": "sensory", "OPU": "motor", "CUSTOM": "custom", "MEMORY": "memory"}
 
 
+WHAT = "browser tests"
+
+
 def _missing(reason):
-    if "CI" in os.environ:
-        pytest.fail(f"{reason}; CI is set, so the browser tests must run")
-    pytest.skip(reason)
+    missing(reason, WHAT)
 
 
-def _npu():
-    npu = os.environ.get("FEAGI_NPU_BIN")
-    if not npu or not Path(npu).is_file():
-        _missing(f"FEAGI_NPU_BIN={npu!r} is not the feagi-npu binary")
-    return npu
+def _wait(what, predicate, seconds, server=None):
+    """`serve_helpers.wait`, polling every 0.1 s; fails when `server` exits."""
+    procs = {"serve": server} if server is not None else None
+    return wait(what, predicate, seconds, procs, interval=0.1)
 
 
-def _wait(what, predicate, seconds, server=None, interval=0.1):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if server is not None and server.poll() is not None:
-            pytest.fail(f"serve exited with {server.returncode} while waiting for {what}")
-        time.sleep(interval)
-    pytest.fail(f"timed out after {seconds} s waiting for {what}")
-
-
-class Serve:
-    """`feagi-npu serve` on free ports, stopped with SIGTERM."""
+class Serve(Server):
+    """`feagi-npu serve` on free ports at `hz`, stopped with SIGTERM (20 s to stop)."""
 
     def __init__(self, tmp_path, genome=None, hz=20):
-        self.err_path = tmp_path / "serve.err"
-        self.err = open(self.err_path, "w")
-        args = [_npu(), "serve"]
-        if genome is not None:
-            args.append(str(genome))
-        for option in ("--rest-port", "--ws-registration-port", "--viz-port", "--ws-sensory-port",
-                       "--ws-motor-port", "--zmq-registration-port", "--zmq-sensory-port",
-                       "--zmq-motor-port", "--zmq-viz-port"):
-            args += [option, "0"]
-        args += ["--hz", str(hz), "--json"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.err, text=True)
-        line = self.proc.stdout.readline()
-        if not line:
-            self.stop()
-            pytest.fail(f"serve printed no ready line: {self.err_path.read_text()}")
-        self.ready = json.loads(line)
-        assert self.ready["event"] == "ready", self.ready
-        self.rest = self.ready["rest"]
-
-    def get(self, path):
-        import urllib.request
-        with urllib.request.urlopen(f"{self.rest}{path}", timeout=10) as r:
-            return json.load(r)
+        super().__init__(npu_binary(WHAT), tmp_path, genome=genome, hz=hz)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.err.close()
-        return self.proc.returncode
+        return super().stop(20)
 
 
 @pytest.fixture
@@ -155,7 +113,7 @@ def _open(driver, serve, min_frames=5):
 
 
 def _inspect(genome=None):
-    args = [_npu(), "inspect"] + ([str(genome)] if genome else []) + ["--json"]
+    args = [npu_binary(WHAT), "inspect"] + ([str(genome)] if genome else []) + ["--json"]
     out = subprocess.run(args, capture_output=True, text=True, timeout=300, check=True)
     return json.loads(out.stdout)
 

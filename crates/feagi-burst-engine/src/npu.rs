@@ -1121,7 +1121,7 @@ impl RustNPU {
         reset::run(&mut self.neurons, &mut self.fcl, &mut self.pending_reset);
         self.timings.reset = clock.lap();
 
-        injection::inject_staged(&mut self.fcl, &mut self.staged, owns);
+        injection::inject_staged(&mut self.fcl, &mut self.staged, owned.as_ref());
         // 1a, continued: replay input due now, after the API's input (SPEC §6.2).
         let mut shard = self.fcl.shard();
         self.plasticity.replay.drain_next(|id, p| {
