@@ -18,7 +18,7 @@ export FEAGI_GENOMES="${FEAGI_GENOMES:-}"
 scripts/install-mpi.sh
 
 # With feagi-cli's `mpi` feature, so that feagi-npu's `run --distributed` and
-# its mpirun tests (crates/feagi-cli/tests/mpi.rs: 2 and 3 ranks against one
+# its mpirun tests (crates/feagi-cli/tests/mpi.rs: 2, 3 and 4 ranks against one
 # process) build and run in the same pass as everything else.
 echo "== Rust tests (profile: test, optimised; FEAGI_GENOMES=${FEAGI_GENOMES:-unset})"
 cargo test --workspace --locked --features feagi-cli/mpi

@@ -56,7 +56,6 @@ fn state_digest(npu: &RustNPU, range: std::ops::Range<NeuronId>) -> u64 {
     h.digest()
 }
 
-/// One digest of the synapses into each range of `bounds`, in row order.
 /// Per rank of `partition`: the digests of the synapses into its range in
 /// row order, and with each row grouped by target.
 fn synapse_digests(npu: &mut RustNPU, partition: &Partition) -> Vec<(u64, u64)> {
@@ -139,41 +138,26 @@ fn run(
         }
         return Ok(out);
     };
-    let per_rank: Vec<Result<Vec<Observed>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = exchanges
-            .into_iter()
-            .enumerate()
-            .map(|(rank, mut exchange)| {
-                scope.spawn(move || -> Result<Vec<Observed>, String> {
-                    let mut npu = make()
-                        .into_partitioned(partition.clone(), rank)
-                        .map_err(|e| e.to_string())?;
-                    let mut out = Vec::new();
-                    for t in 1..=bursts {
-                        input(&mut npu, t);
-                        let r = npu
-                            .process_burst_partitioned(None, exchange.as_mut())
-                            .map_err(|e| format!("rank {rank} burst {t}: {e}"))?;
-                        let fired = fired_of(r.fired_neurons, r.fired_potentials);
-                        let counters = counters_of(&r);
-                        out.extend(observe(
-                            &mut npu,
-                            partition,
-                            rank..rank + 1,
-                            counters,
-                            fired,
-                        ));
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("a rank panicked".into())))
-            .collect()
-    });
-    by_burst(per_rank)
+    let start = start_ranks(make, partition, false);
+    run_ranks(exchanges, partition, input, 1..=bursts, &start, &|_, _| {
+        Ok(())
+    })
+}
+
+/// Rank r of `partition` for `make`'s brain, routing staged input when `route`.
+fn start_ranks<'a>(
+    make: &'a (dyn Fn() -> RustNPU + Sync),
+    partition: &'a Partition,
+    route: bool,
+) -> impl Fn(usize) -> Result<RustNPU, String> + Sync + 'a {
+    move |rank| {
+        let mut npu = make()
+            .into_partitioned(partition.clone(), rank)
+            .map_err(|e| e.to_string())?;
+        npu.set_route_staged_input(route)
+            .map_err(|e| e.to_string())?;
+        Ok(npu)
+    }
 }
 
 /// Every rank's observations (burst by burst), regrouped by burst: entry t
@@ -319,20 +303,6 @@ fn genome_input(seed: u64) -> impl Fn(&mut RustNPU, u64) + Sync {
     }
 }
 
-fn genome_folder() -> Option<PathBuf> {
-    match std::env::var_os("FEAGI_GENOMES").map(PathBuf::from) {
-        Some(d) if d.is_dir() => Some(d),
-        other => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but FEAGI_GENOMES ({other:?}) is missing"
-            );
-            eprintln!("note: FEAGI_GENOMES not set; skipping the real genomes");
-            None
-        }
-    }
-}
-
 /// The `.json` files of `dir`, sorted.
 fn genome_paths(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -346,7 +316,7 @@ fn genome_paths(dir: &std::path::Path) -> Vec<PathBuf> {
 
 #[test]
 fn every_loadable_genome_runs_identically_on_1_to_4_ranks() {
-    let Some(dir) = genome_folder() else {
+    let Some(dir) = support::genomes_dir() else {
         return;
     };
     let paths = genome_paths(&dir);
@@ -440,8 +410,15 @@ fn check_partitioned_development(name: &str, genome: &Genome, config: &NpuConfig
         };
         let input = genome_input(17);
         let reference = run(&make, &input, &partition, bursts, None).expect("one process");
-        let got = run_ranks(&partition, &input, 1..=bursts, &start, &|_, _| Ok(()))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let got = run_ranks(
+            thread_exchanges(partition.ranks()),
+            &partition,
+            &input,
+            1..=bursts,
+            &start,
+            &|_, _| Ok(()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         if let Err(e) = compare(&reference, &got) {
             panic!("{name}, developed in parts over {ranks} ranks: {e}");
         }
@@ -456,7 +433,7 @@ fn ranks_that_develop_only_their_part_match_the_whole_brain() {
         ..NpuConfig::default()
     };
     check_partitioned_development("default genome", &Genome::default_genome(), &config, 60);
-    let Some(dir) = genome_folder() else {
+    let Some(dir) = support::genomes_dir() else {
         return;
     };
     let mut checked = 0;
@@ -688,13 +665,13 @@ fn balanced_partitions_cover_the_brain_in_rank_order() {
 /// Runs bursts `bursts` on every rank of `partition` in threads: rank r starts
 /// from `start(r)` and ends with `finish(r, npu)`; [burst][rank] observations.
 fn run_ranks(
+    exchanges: Vec<Box<dyn FireExchange + Send>>,
     partition: &Partition,
     input: &Input,
     bursts: std::ops::RangeInclusive<u64>,
     start: &(dyn Fn(usize) -> Result<RustNPU, String> + Sync),
     finish: &(dyn Fn(usize, &mut RustNPU) -> Result<(), String> + Sync),
 ) -> Result<Vec<Vec<Observed>>, String> {
-    let exchanges = ThreadExchange::group(partition.ranks());
     let per_rank: Vec<Result<Vec<Observed>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = exchanges
             .into_iter()
@@ -707,7 +684,7 @@ fn run_ranks(
                     for t in bursts {
                         input(&mut npu, t);
                         let r = npu
-                            .process_burst_partitioned(None, &mut exchange)
+                            .process_burst_partitioned(None, exchange.as_mut())
                             .map_err(|e| format!("rank {rank} burst {t}: {e}"))?;
                         let fired = fired_of(r.fired_neurons, r.fired_potentials);
                         let counters = counters_of(&r);
@@ -773,29 +750,28 @@ fn check_resume(
 ) -> Result<Vec<Vec<Observed>>, String> {
     let dir = scratch(name);
     let base = dir.join("brain.snap");
-    let start_fresh = |rank: usize| {
-        let mut npu = make()
-            .into_partitioned(before.clone(), rank)
-            .map_err(|e| e.to_string())?;
-        npu.set_route_staged_input(route)
-            .map_err(|e| e.to_string())?;
-        Ok(npu)
-    };
+    let start_fresh = start_ranks(make, before, route);
     // The next burst's input is staged before the save, as a server would
     // between bursts: the files hold staged input.
     let save = |_: usize, npu: &mut RustNPU| {
         input(npu, k + 1);
         npu.save_rank(&base).map(drop).map_err(|e| e.to_string())
     };
-    let mut got = run_ranks(before, input, 1..=k, &start_fresh, &save)?;
+    let mut got = run_ranks(
+        thread_exchanges(before.ranks()),
+        before,
+        input,
+        1..=k,
+        &start_fresh,
+        &save,
+    )?;
     // The loader balances the brain as saved (STDP may have created synapses).
     let after = RustNPU::load_rank_repartitioned(&base, 0, ranks)
         .map_err(|e| e.to_string())?
         .partition()
         .map(|(p, _)| p.clone())
         .ok_or("a partitioned NPU")?;
-    let mut reference = run(make, input, before, k + m, None)?;
-    reference.truncate(k as usize);
+    let mut reference = run(make, input, before, k, None)?;
     reference.extend(run(make, input, &after, k + m, None)?.split_off(k as usize));
     let load = |rank: usize| -> Result<RustNPU, String> {
         let npu =
@@ -812,9 +788,14 @@ fn check_resume(
             input(npu, t);
         }
     };
-    got.extend(run_ranks(&after, &rest, k + 1..=k + m, &load, &|_, _| {
-        Ok(())
-    })?);
+    got.extend(run_ranks(
+        thread_exchanges(after.ranks()),
+        &after,
+        &rest,
+        k + 1..=k + m,
+        &load,
+        &|_, _| Ok(()),
+    )?);
     let _ = std::fs::remove_dir_all(&dir);
     let same = ranks == before.ranks();
     if same && after != *before {
@@ -891,14 +872,18 @@ fn rank_snapshots_hold_the_partition_and_refuse_another_job() {
     let make = || plastic_random(5, 2_000);
     let input = random_input(5);
     let partition = Partition::balanced(&make(), 2).unwrap();
-    let start = |rank: usize| {
-        make()
-            .into_partitioned(partition.clone(), rank)
-            .map_err(|e| e.to_string())
-    };
+    let start = start_ranks(&make, &partition, false);
     let save =
         |_: usize, npu: &mut RustNPU| npu.save_rank(&base).map(drop).map_err(|e| e.to_string());
-    run_ranks(&partition, &input, 1..=5, &start, &save).unwrap();
+    run_ranks(
+        thread_exchanges(partition.ranks()),
+        &partition,
+        &input,
+        1..=5,
+        &start,
+        &save,
+    )
+    .unwrap();
     for rank in 0..2 {
         let file = feagi_burst_engine::snapshot::rank_path(&base, rank, 2);
         assert!(file.ends_with(format!("brain.snap.rank-{rank}-of-2")));
@@ -954,15 +939,15 @@ fn run_input_on_one_rank(
     bursts: u64,
     route: bool,
 ) -> Result<Vec<Vec<Observed>>, String> {
-    let start = |rank: usize| {
-        let mut npu = make()
-            .into_partitioned(partition.clone(), rank)
-            .map_err(|e| e.to_string())?;
-        npu.set_route_staged_input(route)
-            .map_err(|e| e.to_string())?;
-        Ok(npu)
-    };
-    run_ranks(partition, input, 1..=bursts, &start, &|_, _| Ok(()))
+    let start = start_ranks(make, partition, route);
+    run_ranks(
+        thread_exchanges(partition.ranks()),
+        partition,
+        input,
+        1..=bursts,
+        &start,
+        &|_, _| Ok(()),
+    )
 }
 
 #[test]
@@ -1011,27 +996,38 @@ fn routed_input_survives_a_rank_snapshot() {
     let input = input_on_rank(random_input(7), 0);
     let partition = Partition::balanced(&make(), 2).unwrap();
     let reference = run(&make, &input, &partition, 30, None).unwrap();
-    let start = |rank: usize| {
-        let mut npu = make()
-            .into_partitioned(partition.clone(), rank)
-            .map_err(|e| e.to_string())?;
-        npu.set_route_staged_input(true)
-            .map_err(|e| e.to_string())?;
-        Ok(npu)
-    };
+    let start = start_ranks(&make, &partition, true);
     // Stage burst 16's input before saving, as a server would between bursts.
     let save = |_: usize, npu: &mut RustNPU| {
         input(npu, 16);
         npu.save_rank(&base).map(drop).map_err(|e| e.to_string())
     };
-    let mut got = run_ranks(&partition, &input, 1..=15, &start, &save).unwrap();
+    let mut got = run_ranks(
+        thread_exchanges(partition.ranks()),
+        &partition,
+        &input,
+        1..=15,
+        &start,
+        &save,
+    )
+    .unwrap();
     let load = |rank: usize| {
         let npu = RustNPU::load_rank(&base, rank, 2).map_err(|e| e.to_string())?;
         assert!(npu.routes_staged_input());
         Ok(npu)
     };
     let no_input = |_: &mut RustNPU, _: u64| {};
-    got.extend(run_ranks(&partition, &no_input, 16..=16, &load, &|_, _| Ok(())).unwrap());
+    got.extend(
+        run_ranks(
+            thread_exchanges(partition.ranks()),
+            &partition,
+            &no_input,
+            16..=16,
+            &load,
+            &|_, _| Ok(()),
+        )
+        .unwrap(),
+    );
     compare(&reference[..16], &got).unwrap_or_else(|e| panic!("{e}"));
     let _ = std::fs::remove_dir_all(&dir);
     let mut whole = make();
@@ -1081,7 +1077,8 @@ fn a_damaged_partition_section_is_an_error_never_a_panic() {
                 Err(_) => refused += 1,
                 Ok(npu) => {
                     // Accepted only as a valid rank (e.g. a larger global
-                    // count), never with synapses outside its range.
+                    // count): a rank of a partition of these neurons (the
+                    // loader also refuses synapses outside its range).
                     let (p, rank) = npu.partition().expect("still a rank");
                     assert!(rank < p.ranks() && p.neurons() == n);
                 }
@@ -1109,16 +1106,20 @@ fn re_partitioning_refuses_files_of_different_saves() {
     let make = || plastic_random(6, 2_000);
     let input = random_input(6);
     let partition = Partition::balanced(&make(), 2).unwrap();
-    let start = |rank: usize| {
-        make()
-            .into_partitioned(partition.clone(), rank)
-            .map_err(|e| e.to_string())
-    };
+    let start = start_ranks(&make, &partition, false);
     for (name, bursts) in [("a.snap", 5), ("b.snap", 7)] {
         let base = dir.join(name);
         let save =
             |_: usize, npu: &mut RustNPU| npu.save_rank(&base).map(drop).map_err(|e| e.to_string());
-        run_ranks(&partition, &input, 1..=bursts, &start, &save).unwrap();
+        run_ranks(
+            thread_exchanges(partition.ranks()),
+            &partition,
+            &input,
+            1..=bursts,
+            &start,
+            &save,
+        )
+        .unwrap();
     }
     let rank_path = feagi_burst_engine::snapshot::rank_path;
     std::fs::copy(

@@ -4,7 +4,8 @@
 //! plasticity (SPEC §6): `--no-plasticity`, the `plasticity` summary, the
 //! STDP pairs `inspect` lists and `bench synthetic --plastic`.
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -30,21 +31,6 @@ fn stderr(o: &Output) -> String {
 fn json(o: &Output) -> Value {
     assert!(o.status.success(), "failed: {}\n{}", stderr(o), stdout(o));
     serde_json::from_slice(&o.stdout).expect("JSON on stdout")
-}
-
-/// The real-genome folder; panics under CI when it is missing.
-fn genome(name: &str) -> Option<String> {
-    match std::env::var_os("FEAGI_GENOMES").map(PathBuf::from) {
-        Some(d) if d.is_dir() => Some(d.join(name).display().to_string()),
-        other => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but FEAGI_GENOMES ({other:?}) is missing"
-            );
-            eprintln!("note: FEAGI_GENOMES not set; skipping the real-genome part");
-            None
-        }
-    }
 }
 
 #[test]
@@ -153,7 +139,7 @@ fn raster_png_has_the_documented_size_and_colours() {
 #[test]
 fn stimulate_reproduces_the_essential_genome_trace() {
     // SPEC §8 item 35 through the command line: p = 1 at iic700 (0,0,0).
-    let Some(g) = genome("core_essential_genome.json") else {
+    let Some(g) = support::genome("core_essential_genome.json") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -180,7 +166,7 @@ fn stimulate_reproduces_the_essential_genome_trace() {
 
 #[test]
 fn patterns_drive_input_areas() {
-    let Some(g) = genome("core_vision_genome.json") else {
+    let Some(g) = support::genome("core_vision_genome.json") else {
         return;
     };
     let quiet = json(&run(&["run", &g, "--bursts", "20", "--json"]));
@@ -266,14 +252,14 @@ fn validate_reports_and_exit_codes() {
 
     assert_eq!(run(&["validate"]).status.code(), Some(2), "usage error");
 
-    let Some(good) = genome("core_essential_genome.json") else {
+    let Some(good) = support::genome("core_essential_genome.json") else {
         return;
     };
     let o = run(&["validate", &good]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("ok (55359 neurons, 1552 synapses"));
 
-    let Some(bad) = genome("py_brightness_change_detection.json") else {
+    let Some(bad) = support::genome("py_brightness_change_detection.json") else {
         return;
     };
     let o = run(&["validate", &good, &bad]);
@@ -304,7 +290,9 @@ fn inspect_totals_match_the_spec() {
         ("community_learning_v1_1b.json", 67, 47_315, 33_946),
     ];
     for (file, areas, neurons, synapses) in expected {
-        let Some(g) = genome(file) else { return };
+        let Some(g) = support::genome(file) else {
+            return;
+        };
         let j = json(&run(&["inspect", &g, "--json"]));
         assert_eq!(j["areas"].as_array().unwrap().len(), areas, "{file}");
         assert_eq!(
@@ -329,7 +317,7 @@ fn inspect_totals_match_the_spec() {
             .sum();
         assert_eq!((out, inc), (synapses, synapses));
     }
-    let Some(g) = genome("core_essential_genome.json") else {
+    let Some(g) = support::genome("core_essential_genome.json") else {
         return;
     };
     let table = stdout(&run(&["inspect", &g]));
@@ -624,7 +612,7 @@ fn no_plasticity_is_accepted_and_the_summary_has_a_plasticity_object() {
 
 #[test]
 fn the_learning_genome_learns_only_with_plasticity() {
-    let Some(g) = genome("community_learning_v1_1b.json") else {
+    let Some(g) = support::genome("community_learning_v1_1b.json") else {
         return;
     };
     // Its STDP pairs as developed (every rule: C = Lp = Ld = 1, W = 3).
@@ -769,7 +757,7 @@ fn bench_synthetic_plastic_reports_the_plasticity_phase() {
 
 #[test]
 fn memory_areas_show_in_inspect_and_run() {
-    let Some(g) = genome("community_gesture_recognition.json") else {
+    let Some(g) = support::genome("community_gesture_recognition.json") else {
         return;
     };
     let d = json(&run(&["inspect", &g, "--json"]));

@@ -13,6 +13,8 @@
 //! (scripts/test.sh runs it); fails, not skips, under CI without `mpirun`.
 #![cfg(feature = "mpi")]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -70,7 +72,7 @@ fn output_within(cmd: Command, limit: Duration) -> Output {
     cmd.output().expect("the command runs")
 }
 
-fn mpi(mpirun: &Path, ranks: usize, args: &[&str]) -> Output {
+fn mpi<S: AsRef<std::ffi::OsStr>>(mpirun: &Path, ranks: usize, args: &[S]) -> Output {
     let mut cmd = Command::new(mpirun);
     cmd.args([
         "--allow-run-as-root",
@@ -83,7 +85,7 @@ fn mpi(mpirun: &Path, ranks: usize, args: &[&str]) -> Output {
     output_within(cmd, Duration::from_secs(300))
 }
 
-fn single(args: &[&str]) -> Output {
+fn single<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     let mut cmd = Command::new(feagi_npu());
     cmd.args(args);
     output_within(cmd, Duration::from_secs(300))
@@ -142,7 +144,7 @@ fn equal_on_2_3_and_4_ranks(
     };
     let one_path = digest("one.txt");
     let args = with(&["--digest", &one_path]);
-    let one = single(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let one = single(&args);
     let expected_summary = summary(&one);
     let expected = std::fs::read_to_string(&one_path).expect("digest of one process");
     assert_eq!(expected.lines().count(), 120);
@@ -152,11 +154,7 @@ fn equal_on_2_3_and_4_ranks(
         let mut more = vec!["--distributed", "--digest", &path];
         more.extend(distributed);
         let args = with(&more);
-        let got = mpi(
-            mpirun,
-            ranks,
-            &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        let got = mpi(mpirun, ranks, &args);
         let got_summary = summary(&got);
         let digests = std::fs::read_to_string(&path).expect("digest of rank 0");
         for (k, (a, b)) in expected.lines().zip(digests.lines()).enumerate() {
@@ -199,27 +197,12 @@ fn input_staged_on_rank_0_only_and_routed_fires_identically() {
     assert!(fired > 120, "the brain must be active: {fired} fired");
 }
 
-/// `$FEAGI_GENOMES`, which must exist under CI.
-fn genome_folder() -> Option<PathBuf> {
-    match std::env::var_os("FEAGI_GENOMES").map(PathBuf::from) {
-        Some(d) if d.is_dir() => Some(d),
-        other => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but FEAGI_GENOMES ({other:?}) is missing"
-            );
-            eprintln!("note: FEAGI_GENOMES not set; skipping the real genomes");
-            None
-        }
-    }
-}
-
 #[test]
 fn a_learning_genome_fires_identically_on_2_3_and_4_ranks() {
     let Some(mpirun) = mpirun() else {
         return;
     };
-    let Some(dir) = genome_folder() else {
+    let Some(dir) = support::genome_folder() else {
         return;
     };
     let genome = dir
@@ -242,7 +225,7 @@ fn every_loadable_genome_fires_identically_on_2_3_and_4_ranks() {
     let Some(mpirun) = mpirun() else {
         return;
     };
-    let Some(dir) = genome_folder() else {
+    let Some(dir) = support::genome_folder() else {
         return;
     };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -321,13 +304,7 @@ fn a_distributed_brain_saved_and_resumed_fires_like_one_uninterrupted_process() 
             .map(|s| s.to_string())
             .collect()
     };
-    let strs = |a: &[String]| a.iter().map(String::clone).collect::<Vec<_>>();
-    let one = single(
-        &strs(&run(&["--bursts", "120", "--digest", &path("one.txt")]))
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    let one = single(&run(&["--bursts", "120", "--digest", &path("one.txt")]));
     summary(&one);
     let snap = path("brain.snap");
     let first = run(&[
@@ -339,11 +316,7 @@ fn a_distributed_brain_saved_and_resumed_fires_like_one_uninterrupted_process() 
         "--digest",
         &path("first.txt"),
     ]);
-    let first = mpi(
-        &mpirun,
-        2,
-        &first.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let first = mpi(&mpirun, 2, &first);
     summary(&first);
     for rank in 0..2 {
         assert!(

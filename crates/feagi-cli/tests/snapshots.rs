@@ -3,7 +3,9 @@
 //! `inspect SNAPSHOT`, and crash safety: a brain saved over and over while
 //! the process is killed at random moments.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -39,20 +41,7 @@ fn s(p: &Path) -> &str {
 
 /// The learning genome when the real genomes are here, else the default.
 fn learning_genome() -> Option<String> {
-    match std::env::var_os("FEAGI_GENOMES").map(PathBuf::from) {
-        Some(d) if d.is_dir() => Some(
-            d.join("community_gesture_recognition.json")
-                .display()
-                .to_string(),
-        ),
-        other => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but FEAGI_GENOMES ({other:?}) is missing"
-            );
-            None
-        }
-    }
+    support::genome("community_gesture_recognition.json")
 }
 
 /// The CSV record's lines of bursts `from..` (header dropped).
