@@ -147,7 +147,7 @@ def loop(mode, camera, motor, brain_input, brain_output, dark, bright, host, api
     if mode == "loop-monitor":
         from feagi.pns.health_monitor import FeagiHealthMonitor
 
-        # max_consecutive_failures=0 makes the policy give up at once.
+        # Re-registers the agent when the server's session changes (a restarted server).
         monitor = FeagiHealthMonitor(
             feagi_api_host=host, feagi_api_port=api_port, fetch_timeout_ms=1000,
             cooldown_ms=1000, max_consecutive_failures=10, trigger_on_session_changed=True,

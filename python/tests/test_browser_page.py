@@ -24,6 +24,7 @@ except under CI (the CI variable is set), where they fail.
 """
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -68,6 +69,17 @@ class Serve(Server):
 
     def stop(self):
         return super().stop(20)
+
+
+@contextlib.contextmanager
+def serving(tmp_path, **options):
+    """A `Serve` for the `with` block, stopped after it; it must exit with 0."""
+    serve = Serve(tmp_path, **options)
+    try:
+        yield serve
+    finally:
+        code = serve.stop()
+    assert code == 0, serve.err_path.read_text()
 
 
 @pytest.fixture
@@ -165,8 +177,7 @@ def _quiet_cells(driver, seconds=2.0):
 def test_page_shows_the_live_brain_and_stimulates_a_clicked_voxel(tmp_path, browser):
     from selenium.webdriver.common.action_chains import ActionChains
 
-    serve = Serve(tmp_path, hz=20)
-    try:
+    with serving(tmp_path, hz=20) as serve:
         _open(browser, serve)
         # The area table is the genome's, as inspect describes it.
         genome = _inspect()
@@ -242,9 +253,6 @@ def test_page_shows_the_live_brain_and_stimulates_a_clicked_voxel(tmp_path, brow
         errors, entries = _console_errors(browser)
         assert not errors, f"console errors: {errors}"
         assert not _stats(browser)["errors"], _stats(browser)["errors"]
-    finally:
-        code = serve.stop()
-    assert code == 0, serve.err_path.read_text()
 
 
 def _golden_frame():
@@ -260,8 +268,7 @@ def _golden_frame():
 
 
 def test_the_page_decoder_reads_the_golden_frames_and_refuses_bad_ones(tmp_path, browser):
-    serve = Serve(tmp_path, hz=20)
-    try:
+    with serving(tmp_path, hz=20) as serve:
         browser.get(f"{serve.rest}/")
         golden = list(_golden_frame())
         empty = list(bytes([4, 0, 0, 1]) + bytes(48) + bytes.fromhex("04000000" "0b010000"))
@@ -298,9 +305,6 @@ def test_the_page_decoder_reads_the_golden_frames_and_refuses_bad_ones(tmp_path,
         for name, message in result["errors"]:
             assert message, f"{name}: decoded without an error"
         print("decoder errors:", result["errors"], file=sys.stderr)
-    finally:
-        code = serve.stop()
-    assert code == 0, serve.err_path.read_text()
 
 
 def _default_genome():
@@ -313,8 +317,7 @@ def _upload(driver, path):
 
 
 def test_genome_upload_from_the_page_broken_then_good(tmp_path, browser):
-    serve = Serve(tmp_path, hz=20)
-    try:
+    with serving(tmp_path, hz=20) as serve:
         _open(browser, serve)
         rows_before = _table(browser)
         genome_num = serve.get("/v1/system/health_check")["genome_num"]
@@ -352,14 +355,10 @@ def test_genome_upload_from_the_page_broken_then_good(tmp_path, browser):
         assert not errors, f"console errors: {errors}"
         # Only the broken upload's error was shown.
         assert len(_stats(browser)["errors"]) == 1, _stats(browser)["errors"]
-    finally:
-        code = serve.stop()
-    assert code == 0, serve.err_path.read_text()
 
 
 def test_pause_and_resume_from_the_page(tmp_path, browser):
-    serve = Serve(tmp_path, hz=20)
-    try:
+    with serving(tmp_path, hz=20) as serve:
         _open(browser, serve)
         button = browser.find_element("id", "pause-button")
         assert button.text == "Pause"
@@ -376,16 +375,12 @@ def test_pause_and_resume_from_the_page(tmp_path, browser):
         errors, _ = _console_errors(browser)
         assert not errors, f"console errors: {errors}"
         assert not _stats(browser)["errors"], _stats(browser)["errors"]
-    finally:
-        code = serve.stop()
-    assert code == 0, serve.err_path.read_text()
 
 
 def test_learning_is_shown_for_a_learning_genome(tmp_path, browser, genome_path):
     genome = genome_path("community_gesture_recognition.json")
     described = _inspect(genome)
-    serve = Serve(tmp_path, genome=genome, hz=20)
-    try:
+    with serving(tmp_path, genome=genome, hz=20) as serve:
         _open(browser, serve)
         _wait("two learning polls", lambda: _stats(browser)["learningPolls"] >= 2, 10)
         text = browser.find_element("id", "learning-state").text
@@ -436,9 +431,6 @@ def test_learning_is_shown_for_a_learning_genome(tmp_path, browser, genome_path)
         errors, _ = _console_errors(browser)
         assert not errors, f"console errors: {errors}"
         assert not _stats(browser)["errors"], _stats(browser)["errors"]
-    finally:
-        code = serve.stop()
-    assert code == 0, serve.err_path.read_text()
 
 
 # ----- the page keeps up with a big brain ------------------------------------

@@ -10,26 +10,8 @@ mod support;
 use feagi_server::RunningServer;
 use serde_json::Value;
 
-async fn fetch(server: &RunningServer, path: &str) -> (u16, String, String) {
-    let response = reqwest::get(format!("{}{path}", server.urls().rest))
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (
-        status,
-        content_type,
-        response.text().await.unwrap_or_default(),
-    )
-}
-
 async fn engine(server: &RunningServer) -> Value {
-    let (status, content_type, body) = fetch(server, "/v1/feagi_rust/engine").await;
+    let (status, content_type, body) = support::fetch(server, "/v1/feagi_rust/engine").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(content_type, "application/json");
     serde_json::from_str(&body).expect("JSON")
@@ -58,23 +40,23 @@ async fn the_page_and_its_files_are_served_with_their_content_types() {
         ("/assets/app.css", "text/css; charset=utf-8", "#maps"),
         ("/favicon.ico", "image/svg+xml", "<svg"),
     ] {
-        let (status, content_type, body) = fetch(&server, path).await;
+        let (status, content_type, body) = support::fetch(&server, path).await;
         assert_eq!(status, 200, "{path}: {body}");
         assert_eq!(content_type, want_type, "{path}");
         assert!(body.contains(must_contain), "{path} lacks {must_contain:?}");
     }
     // Unknown files are FEAGI's error JSON; the REST API is unchanged.
-    let (status, content_type, body) = fetch(&server, "/assets/../Cargo.toml").await;
+    let (status, content_type, body) = support::fetch(&server, "/assets/../Cargo.toml").await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(content_type, "application/json");
-    let (status, _, body) = fetch(&server, "/assets/nope.js").await;
+    let (status, _, body) = support::fetch(&server, "/assets/nope.js").await;
     assert_eq!(status, 404);
     let error: Value = serde_json::from_str(&body).expect("error JSON");
     assert_eq!(error["code"], 404);
     assert!(error["message"]
         .as_str()
         .is_some_and(|m| m.contains("nope.js")));
-    let (status, _, _) = fetch(&server, "/v1/system/health_check").await;
+    let (status, _, _) = support::fetch(&server, "/v1/system/health_check").await;
     assert_eq!(status, 200);
     server.shutdown().await;
 }
@@ -202,7 +184,7 @@ fn the_learning_report_counts_weights_and_memory_neurons() {
 async fn the_plasticity_call_answers_from_the_running_brain() {
     // The default genome has no plastic pair and no memory area.
     let server = support::serve(feagi_genome::Genome::default_genome(), 50.0, 20.0).await;
-    let (status, content_type, body) = fetch(&server, "/v1/feagi_rust/plasticity").await;
+    let (status, content_type, body) = support::fetch(&server, "/v1/feagi_rust/plasticity").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(content_type, "application/json");
     let report: Value = serde_json::from_str(&body).expect("JSON");
@@ -218,7 +200,7 @@ async fn the_plasticity_call_answers_from_the_running_brain() {
     };
     let genome = feagi_genome::Genome::from_path(&path).expect("the gesture genome loads");
     let server = support::serve(genome, 50.0, 20.0).await;
-    let (status, _, body) = fetch(&server, "/v1/feagi_rust/plasticity").await;
+    let (status, _, body) = support::fetch(&server, "/v1/feagi_rust/plasticity").await;
     assert_eq!(status, 200, "{body}");
     let report: Value = serde_json::from_str(&body).expect("JSON");
     let pair = &report["pairs"][0];

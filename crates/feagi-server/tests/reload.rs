@@ -9,11 +9,9 @@ use feagi_server::RunningServer;
 use serde_json::{json, Value};
 
 async fn get_json(server: &RunningServer, path: &str) -> Value {
-    let response = reqwest::get(format!("{}{path}", server.urls().rest))
-        .await
-        .expect("the server answers");
-    assert_eq!(response.status().as_u16(), 200, "{path}");
-    response.json().await.expect("JSON")
+    let (status, _, body) = support::fetch(server, path).await;
+    assert_eq!(status, 200, "{path}");
+    serde_json::from_str(&body).expect("JSON")
 }
 
 async fn post_bytes(server: &RunningServer, path: &str, body: Vec<u8>) -> (u16, Value) {

@@ -1,6 +1,9 @@
 //! REST protocol tests: every call served, with the status and JSON shape
 //! Brain Visualizer 2.9.0 parses, and FEAGI's error JSON for bad requests.
 
+#[allow(dead_code)]
+mod support;
+
 use std::collections::BTreeSet;
 
 use feagi_server::{start, RunningServer, ServerConfig};
@@ -18,19 +21,9 @@ async fn serve(hz: f64) -> RunningServer {
 }
 
 async fn get(server: &RunningServer, path: &str) -> (u16, String) {
-    let response = reqwest::get(format!("{}{path}", server.urls().rest))
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    assert_eq!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/json"),
-        "{path}"
-    );
-    (status, response.text().await.unwrap())
+    let (status, content_type, body) = support::fetch(server, path).await;
+    assert_eq!(content_type, "application/json", "{path}");
+    (status, body)
 }
 
 async fn get_json(server: &RunningServer, path: &str) -> Value {

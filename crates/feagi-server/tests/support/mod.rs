@@ -31,3 +31,24 @@ pub async fn serve(genome: feagi_genome::Genome, hz: f64, viz_hz: f64) -> Runnin
         .await
         .expect("the server starts")
 }
+
+/// GET `path` from `server`'s REST port: the status, the content type ("" when
+/// absent) and the body.
+#[allow(dead_code)] // not every test binary fetches
+pub async fn fetch(server: &RunningServer, path: &str) -> (u16, String, String) {
+    let response = reqwest::get(format!("{}{path}", server.urls().rest))
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (
+        status,
+        content_type,
+        response.text().await.unwrap_or_default(),
+    )
+}
