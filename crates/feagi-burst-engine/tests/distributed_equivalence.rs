@@ -320,7 +320,7 @@ fn every_loadable_genome_runs_identically_on_1_to_4_ranks() {
         return;
     };
     let paths = genome_paths(&dir);
-    let mut checked = 0;
+    let (mut checked, mut learning) = (0, 0);
     for path in paths {
         let genome = match Genome::from_path(&path) {
             Ok(g) => g,
@@ -346,8 +346,14 @@ fn every_loadable_genome_runs_identically_on_1_to_4_ranks() {
             "{name}: identical on 1-4 ranks, {fired} fired, {learned} STDP updates in 200 bursts"
         );
         checked += 1;
+        learning += usize::from(learned > 0);
     }
     assert!(checked >= 5, "only {checked} genomes loaded from {dir:?}");
+    // Learning across ranks is part of what is compared: some genomes learn.
+    assert!(
+        learning >= 3,
+        "only {learning} genomes learned in 200 bursts"
+    );
 }
 
 /// Every rank of R = 1..4 develops only its part of `genome`

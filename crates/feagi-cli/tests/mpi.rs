@@ -119,14 +119,14 @@ fn summary(o: &Output) -> Value {
 }
 
 /// One process and R = 2, 3, 4 ranks: equal digests, burst by burst, and summaries.
-/// `distributed` are options of the MPI runs only. Returns the neurons fired
-/// in the 120 bursts (one process's count, which every job matched).
+/// `distributed` are options of the MPI runs only. Returns one process's
+/// summary (which every job matched).
 fn equal_on_2_3_and_4_ranks(
     mpirun: &Path,
     genome: Option<&str>,
     extra: &[&str],
     distributed: &[&str],
-) -> u64 {
+) -> Value {
     let dir = tempfile::tempdir().expect("temp dir");
     let digest = |name: &str| dir.path().join(name).display().to_string();
     let mut base: Vec<String> = genome.map(str::to_string).into_iter().collect();
@@ -148,7 +148,6 @@ fn equal_on_2_3_and_4_ranks(
     let expected_summary = summary(&one);
     let expected = std::fs::read_to_string(&one_path).expect("digest of one process");
     assert_eq!(expected.lines().count(), 120);
-    let total_fired = expected_summary["total_fired"].as_u64().unwrap_or(0);
     for ranks in [2, 3, 4] {
         let path = digest(&format!("r{ranks}.txt"));
         let mut more = vec!["--distributed", "--digest", &path];
@@ -166,7 +165,7 @@ fn equal_on_2_3_and_4_ranks(
             "{genome:?}: the summary of {ranks} ranks"
         );
     }
-    total_fired
+    expected_summary
 }
 
 #[test]
@@ -174,7 +173,10 @@ fn the_default_genome_fires_identically_on_2_3_and_4_ranks() {
     let Some(mpirun) = mpirun() else {
         return;
     };
-    let fired = equal_on_2_3_and_4_ranks(&mpirun, None, &["--pattern", "random:i_sens:0.3"], &[]);
+    let fired = equal_on_2_3_and_4_ranks(&mpirun, None, &["--pattern", "random:i_sens:0.3"], &[])
+        ["total_fired"]
+        .as_u64()
+        .unwrap_or(0);
     assert!(fired > 120, "the brain must be active: {fired} fired");
 }
 
@@ -193,7 +195,9 @@ fn input_staged_on_rank_0_only_and_routed_fires_identically() {
             "i_sens@0,0,0=2.5",
         ],
         &["--route-input"],
-    );
+    )["total_fired"]
+        .as_u64()
+        .unwrap_or(0);
     assert!(fired > 120, "the brain must be active: {fired} fired");
 }
 
@@ -209,13 +213,19 @@ fn a_learning_genome_fires_identically_on_2_3_and_4_ranks() {
         .join("py_motor_babble_genome.json")
         .display()
         .to_string();
-    let fired = equal_on_2_3_and_4_ranks(
+    let summary = equal_on_2_3_and_4_ranks(
         &mpirun,
         Some(&genome),
         &["--pattern", "random:i__bat:0.3"],
         &[],
     );
+    let fired = summary["total_fired"].as_u64().unwrap_or(0);
     assert!(fired > 120, "the brain must be active: {fired} fired");
+    // It learned, so learning across ranks was compared too.
+    let updates = summary["plasticity"]["weight_updates"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(updates > 0, "no weight updates: {summary}");
 }
 
 /// Every loadable genome under mpirun: input on a random 30 % of the voxels
@@ -252,7 +262,9 @@ fn every_loadable_genome_fires_identically_on_2_3_and_4_ranks() {
             }
         }
         let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
-        let fired = equal_on_2_3_and_4_ranks(&mpirun, Some(&genome), &patterns, &[]);
+        let fired = equal_on_2_3_and_4_ranks(&mpirun, Some(&genome), &patterns, &[])["total_fired"]
+            .as_u64()
+            .unwrap_or(0);
         eprintln!("{genome}: identical on 2, 3 and 4 ranks, {fired} fired");
         checked += 1;
         // More than the power neuron's one per burst.
